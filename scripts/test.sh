@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what the tests need, builds, runs every test,
+# and ends with a plain "N passed, N failed" line. Exit code 0 only when nothing failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh || exit 1
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "==> npm ci"
+  npm ci --no-audit --no-fund || { echo "npm ci failed"; exit 1; }
+fi
+
+echo "==> build (tsc -b)"
+npx tsc -b || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+report="$(mktemp -t vitest-report.XXXXXX.json)"
+echo "==> vitest"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+status=$?
+node scripts/summarize-tests.mjs "$report" "$status"

@@ -1,0 +1,136 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { RawEnv } from './env.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** Validated server configuration. Every field has a documented default. */
+export interface Config {
+  /** TCP port (`PORT`, default 1080; 0 picks a free port). */
+  port: number;
+  /** Interface to bind (`HOST`, default `0.0.0.0`). */
+  host: string;
+  /** Mount path of the tus endpoint, without trailing slash (`TUS_PATH`, default `/files`). */
+  tusPath: string;
+  /** Root directory for uploads, metadata and the event outbox (`DATA_DIR`, default `./data`). */
+  dataDir: string;
+  /** Largest accepted upload in bytes, advertised as `Tus-Max-Size` (`MAX_SIZE`, default 16 GiB). */
+  maxSize: number;
+  /** Largest accepted `Upload-Metadata` header in bytes (`MAX_METADATA_BYTES`, default 4 KiB). */
+  maxMetadataBytes: number;
+  /** Unfinished uploads expire this long after their last write (`UPLOAD_EXPIRY`, default 24h). */
+  uploadExpiryMs: number;
+  /** How often expired uploads are swept (`EXPIRY_SWEEP_INTERVAL`, default 10m). */
+  expirySweepIntervalMs: number;
+  /** Allowed CORS origins; `['*']` allows any (`CORS_ORIGINS`, comma-separated, default `*`). */
+  corsOrigins: string[];
+  /** Grace period for in-flight uploads on SIGTERM (`SHUTDOWN_TIMEOUT_MS`, default 10000). */
+  shutdownTimeoutMs: number;
+  /** Log threshold (`LOG_LEVEL`, default `info`). */
+  logLevel: LogLevel;
+  /** Name of this node in logs and events (`NODE_NAME`, default the host name). */
+  nodeName: string;
+  /** fdatasync written bytes before acknowledging a PATCH (`FSYNC`, default true). */
+  fsync: boolean;
+  /** Build upload URLs from X-Forwarded-Proto/Host (`TRUST_PROXY`, default false). */
+  trustProxy: boolean;
+}
+
+/** Thrown for invalid or contradictory settings; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4,
+};
+const DURATION_UNITS: Record<string, number> = {
+  '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000,
+};
+
+/** Parses `1073741824`, `512MiB`, `16G` into bytes. */
+export function parseSize(name: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new ConfigError(`${name}="${value}" is not a size (examples: 1048576, 512MiB, 16GiB)`);
+  }
+  const bytes = Math.floor(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new ConfigError(`${name}="${value}" must be a positive size below 2^53 bytes`);
+  }
+  return bytes;
+}
+
+/** Parses `86400000`, `30s`, `15m`, `24h`, `7d` into milliseconds. */
+export function parseDuration(name: string, value: string): number {
+  const m = /^(\d+)\s*(ms|s|m|h|d)?$/i.exec(value.trim());
+  if (!m) throw new ConfigError(`${name}="${value}" is not a duration (examples: 5000, 30s, 15m, 24h, 7d)`);
+  return Number(m[1]) * DURATION_UNITS[(m[2] ?? '').toLowerCase()];
+}
+
+function parseInteger(name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name}="${value}" must be an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+function parseBoolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name}="${value}" must be true or false`);
+}
+
+function parseTusPath(value: string): string {
+  const trimmed = value.trim().replace(/\/+$/, '');
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(trimmed) || trimmed === '' || trimmed.includes('//')) {
+    throw new ConfigError(`TUS_PATH="${value}" must be an absolute URL path such as /files`);
+  }
+  return trimmed;
+}
+
+function parseOrigins(value: string): string[] {
+  const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`CORS_ORIGINS entry "${origin}" must be * or an origin such as https://app.example.com`);
+    }
+  }
+  if (origins.length === 0) throw new ConfigError('CORS_ORIGINS is empty');
+  return origins;
+}
+
+const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** Turns raw strings into a validated {@link Config}, filling documented defaults. */
+export function parseConfig(raw: RawEnv): Config {
+  const logLevel = (raw.LOG_LEVEL ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL="${raw.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const uploadExpiryMs = raw.UPLOAD_EXPIRY ? parseDuration('UPLOAD_EXPIRY', raw.UPLOAD_EXPIRY) : 86_400_000;
+  if (uploadExpiryMs < 1000) throw new ConfigError('UPLOAD_EXPIRY must be at least 1s');
+  return {
+    port: raw.PORT ? parseInteger('PORT', raw.PORT, 0, 65535) : 1080,
+    host: raw.HOST ?? '0.0.0.0',
+    tusPath: parseTusPath(raw.TUS_PATH ?? '/files'),
+    dataDir: path.resolve(raw.DATA_DIR ?? './data'),
+    maxSize: raw.MAX_SIZE ? parseSize('MAX_SIZE', raw.MAX_SIZE) : 16 * 1024 ** 3,
+    maxMetadataBytes: raw.MAX_METADATA_BYTES ? parseSize('MAX_METADATA_BYTES', raw.MAX_METADATA_BYTES) : 4096,
+    uploadExpiryMs,
+    expirySweepIntervalMs: raw.EXPIRY_SWEEP_INTERVAL
+      ? Math.max(100, parseDuration('EXPIRY_SWEEP_INTERVAL', raw.EXPIRY_SWEEP_INTERVAL))
+      : 600_000,
+    corsOrigins: parseOrigins(raw.CORS_ORIGINS ?? '*'),
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS
+      ? parseInteger('SHUTDOWN_TIMEOUT_MS', raw.SHUTDOWN_TIMEOUT_MS, 0, 3_600_000)
+      : 10_000,
+    logLevel,
+    nodeName: raw.NODE_NAME ?? os.hostname(),
+    fsync: raw.FSYNC ? parseBoolean('FSYNC', raw.FSYNC) : true,
+    trustProxy: raw.TRUST_PROXY ? parseBoolean('TRUST_PROXY', raw.TRUST_PROXY) : false,
+  };
+}

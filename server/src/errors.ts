@@ -1,0 +1,58 @@
+/**
+ * The error catalogue: every error a client can receive, with its code, HTTP status and message.
+ * Handlers throw {@link TusError}; one place (`respondError` in tus/respond.ts) turns it into a response.
+ */
+export const ERRORS = {
+  TUS_RESUMABLE_UNSUPPORTED: { status: 412, message: 'Tus-Resumable header missing or unsupported; this server speaks 1.0.0' },
+  UPLOAD_NOT_FOUND: { status: 404, message: 'upload not found' },
+  UPLOAD_GONE: { status: 410, message: 'upload expired and no longer exists' },
+  INVALID_CONTENT_TYPE: { status: 415, message: 'Content-Type must be application/offset+octet-stream' },
+  MISSING_OFFSET: { status: 400, message: 'Upload-Offset header required' },
+  INVALID_OFFSET: { status: 400, message: 'Upload-Offset must be a non-negative integer' },
+  OFFSET_MISMATCH: { status: 409, message: 'Upload-Offset does not match the current offset of the upload' },
+  INVALID_LENGTH: { status: 400, message: 'Upload-Length must be a non-negative integer' },
+  LENGTH_REQUIRED: { status: 400, message: 'exactly one of Upload-Length or Upload-Defer-Length: 1 is required' },
+  INVALID_DEFER_LENGTH: { status: 400, message: 'Upload-Defer-Length must be 1' },
+  LENGTH_ALREADY_SET: { status: 400, message: 'Upload-Length is already set for this upload and cannot change' },
+  LENGTH_BELOW_OFFSET: { status: 400, message: 'Upload-Length is smaller than the bytes already received' },
+  MAX_SIZE_EXCEEDED: { status: 413, message: 'upload is larger than Tus-Max-Size' },
+  BODY_EXCEEDS_LENGTH: { status: 413, message: 'request body goes beyond Upload-Length' },
+  INVALID_METADATA: { status: 400, message: 'Upload-Metadata must be comma-separated "key base64value" pairs with unique ASCII keys' },
+  METADATA_TOO_LARGE: { status: 431, message: 'Upload-Metadata header is too large' },
+  INVALID_CHECKSUM_HEADER: { status: 400, message: 'Upload-Checksum must be "<algorithm> <base64 digest>"' },
+  UNSUPPORTED_CHECKSUM_ALGORITHM: { status: 400, message: 'checksum algorithm not supported; see Tus-Checksum-Algorithm' },
+  CHECKSUM_MISMATCH: { status: 460, message: 'checksum mismatch: the body does not match Upload-Checksum; nothing was stored' },
+  INVALID_CONCAT: { status: 400, message: 'Upload-Concat must be "partial" or "final;<url> <url> ..."' },
+  INVALID_CONCAT_PART: { status: 400, message: 'Upload-Concat final lists an upload that is not a partial upload of this server' },
+  CONCAT_LENGTH_FORBIDDEN: { status: 400, message: 'a final upload must not carry Upload-Length' },
+  PATCH_FINAL_FORBIDDEN: { status: 403, message: 'a final upload cannot be patched' },
+  UPLOAD_INTERRUPTED: { status: 400, message: 'upload was interrupted by another request for the same upload; bytes received so far are kept' },
+  LOCK_TIMEOUT: { status: 423, message: 'upload is locked by another request; retry shortly' },
+  UPLOAD_INCOMPLETE: { status: 409, message: 'upload is not finished; download is available once it is' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'requested range not satisfiable' },
+  SHUTTING_DOWN: { status: 503, message: 'server is shutting down; retry on another node' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this resource' },
+  WRITE_FAILED: { status: 500, message: 'storage write failed; bytes received so far are kept' },
+  INTERNAL: { status: 500, message: 'internal server error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a catalogue code; `headers` are added to the error response. */
+export class TusError extends Error {
+  override name = 'TusError';
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message);
+    this.status = ERRORS[code].status;
+  }
+}
+
+/** Creates a {@link TusError} for `code`. */
+export function tusError(code: ErrorCode, detail?: string, headers?: Record<string, string>): TusError {
+  return new TusError(code, detail, headers);
+}

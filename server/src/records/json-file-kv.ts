@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+
+const SAFE_KEY = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * A `KvStore` that keeps one JSON file per key, with an in-memory copy of what it has read or
+ * written. Writes go to a temp file and are renamed into place, so a crash never leaves a torn value.
+ * Suits one process (the embedded default); the distributed mode uses Redis instead.
+ */
+export class JsonFileKvStore<T> {
+  private readonly cache = new Map<string, T>();
+
+  constructor(private readonly directory: string) {}
+
+  private file(key: string): string {
+    if (!SAFE_KEY.test(key)) throw new Error(`unsafe key: ${JSON.stringify(key)}`);
+    return path.join(this.directory, `${key}.json`);
+  }
+
+  async get(key: string): Promise<T | undefined> {
+    if (!SAFE_KEY.test(key)) return undefined;
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return structuredClone(cached);
+    try {
+      const value = JSON.parse(await fsp.readFile(this.file(key), 'utf8')) as T;
+      this.cache.set(key, value);
+      return structuredClone(value);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async set(key: string, value: T): Promise<void> {
+    const file = this.file(key);
+    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+    await fsp.mkdir(this.directory, { recursive: true });
+    await fsp.writeFile(tmp, JSON.stringify(value));
+    await fsp.rename(tmp, file);
+    this.cache.set(key, structuredClone(value));
+  }
+
+  async delete(key: string): Promise<void> {
+    this.cache.delete(key);
+    await fsp.rm(this.file(key), { force: true });
+  }
+
+  async list(): Promise<string[]> {
+    try {
+      const names = await fsp.readdir(this.directory);
+      return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+}
+
+/** In-memory `KvStore` for unit tests, with the same copy semantics as the file store. */
+export class MemoryKvStore<T> {
+  private readonly map = new Map<string, T>();
+  async get(key: string): Promise<T | undefined> {
+    const v = this.map.get(key);
+    return v === undefined ? undefined : structuredClone(v);
+  }
+  async set(key: string, value: T): Promise<void> {
+    this.map.set(key, structuredClone(value));
+  }
+  async delete(key: string): Promise<void> {
+    this.map.delete(key);
+  }
+  async list(): Promise<string[]> {
+    return [...this.map.keys()];
+  }
+}

@@ -1,0 +1,34 @@
+import type { KvStore } from '@tus/server';
+
+/** How an upload takes part in the concatenation extension. */
+export type ConcatRole = { kind: 'partial' } | { kind: 'final'; parts: string[]; assembled: boolean };
+
+/**
+ * What the server knows about an upload besides its bytes. The current offset is not stored here:
+ * the storage is the truth for it, so a crash can never make the two disagree.
+ */
+export interface UploadRecord {
+  id: string;
+  /** Total length; absent while the length is deferred (or a final upload is not assembled yet). */
+  size?: number;
+  /** Decoded metadata; keys without a value map to null. */
+  metadata: Record<string, string | null>;
+  /** The `Upload-Metadata` header exactly as the client sent it, echoed on HEAD. */
+  metadataHeader?: string;
+  concat?: ConcatRole;
+  createdAt: string;
+  updatedAt: string;
+  /** Unfinished uploads expire at this time (sliding: every write moves it). */
+  expiresAt?: string;
+  completedAt?: string;
+  /** Set while a checksummed write is unverified: on recovery the bytes from here on are cut. */
+  checksumPendingFrom?: number;
+  /** Set once the bytes were swept after expiry; the record stays as a tombstone so clients get 410. */
+  expiredAt?: string;
+}
+
+/** Upload records, keyed by upload id: the tus `KvStore` contract. */
+export type UploadRecordStore = KvStore<UploadRecord> & { list(): Promise<string[]> };
+
+/** Final uploads waiting for an unfinished partial, keyed by the partial's id. */
+export type FinalLinkStore = KvStore<string[]> & { list(): Promise<string[]> };

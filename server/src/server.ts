@@ -1,0 +1,57 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createAdaptorServer } from '@hono/node-server';
+import { createApp } from './app.js';
+import type { Config } from './config/config.js';
+import { buildContext, type Overrides } from './context.js';
+import type { TusDeps } from './tus/deps.js';
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:1080 */
+  url: string;
+  port: number;
+  deps: TusDeps;
+  /** Graceful stop: readiness off, in-flight uploads get `shutdownTimeoutMs`, then the server closes. */
+  stop(): Promise<void>;
+}
+
+/** Starts the server on `config.host:config.port`, runs start-up recovery and the expiry sweep. */
+export async function startServer(config: Config, overrides: Overrides = {}): Promise<RunningServer> {
+  const deps = buildContext(config, overrides);
+  const { hono, uploads } = createApp(deps);
+  const server = createAdaptorServer({ fetch: hono.fetch, autoCleanupIncoming: false }) as Server;
+  // Long uploads in one request must not be cut by Node's 5-minute default request timeout.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+
+  await deps.storage.check();
+  const republished = await uploads.republishFinished();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const sweep = setInterval(() => {
+    uploads.sweepExpired().catch((err) => deps.logger.error('expiry sweep failed', { err }));
+  }, config.expirySweepIntervalMs);
+  sweep.unref();
+
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  deps.lifecycle.markReady();
+  deps.logger.info('server ready', { port, tusPath: config.tusPath, dataDir: config.dataDir, republished });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      clearInterval(sweep);
+      const drained = await deps.lifecycle.drain(config.shutdownTimeoutMs);
+      deps.logger.info('drained', drained);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
+      });
+    })());
+  return { url: `http://${host}:${port}`, port, deps, stop };
+}

@@ -1,0 +1,62 @@
+import type { Readable } from 'node:stream';
+
+/** Where the bytes of an upload live; carried in completion events. */
+export type UploadLocation =
+  | { kind: 'file'; path: string }
+  | { kind: 's3'; bucket: string; key: string };
+
+/** Inclusive byte range. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface WriteOptions {
+  /** Most bytes this write may store; one more byte ends the write with reason `limit`. */
+  limit: number;
+  /** Aborting stops reading the body; bytes already received are written and kept. */
+  signal?: AbortSignal;
+  /** Sees every chunk before it is written (used for checksums and metrics). */
+  onChunk?: (chunk: Buffer) => void;
+}
+
+/**
+ * Why a write ended: the body ended (`complete`), the client went away (`client-aborted`),
+ * the signal stopped it (`stopped`), or the body was longer than `limit` (`limit`).
+ */
+export type WriteEnd = 'complete' | 'client-aborted' | 'stopped' | 'limit';
+
+export interface WriteResult {
+  /** Bytes written at the requested offset (never more than `limit`). */
+  bytes: number;
+  end: WriteEnd;
+}
+
+/**
+ * The byte store behind the tus endpoint. Upload records (length, metadata, concatenation) live in
+ * the {@link UploadRecordStore}; the storage only knows bytes. Implementations: file (embedded) and
+ * S3 (distributed). Every implementation passes `storage.contract.ts`.
+ */
+export interface UploadStorage {
+  /** Creates an empty upload. */
+  create(id: string): Promise<void>;
+  /** Bytes durably stored for `id`; `undefined` when the upload does not exist. */
+  offset(id: string): Promise<number | undefined>;
+  /**
+   * Appends `body` at `offset` (which must equal the current offset). Bytes received before a client
+   * disconnect or a stop are kept; a storage failure rejects and keeps what was written before it.
+   */
+  write(id: string, offset: number, body: Readable, options: WriteOptions): Promise<WriteResult>;
+  /** Cuts the upload back to `length` bytes (used to undo a write whose checksum failed). */
+  truncate(id: string, length: number): Promise<void>;
+  /** Streams the bytes of `id`, or of an inclusive range of them. */
+  read(id: string, range?: ByteRange): Promise<Readable>;
+  /** Writes the bytes of `partIds`, in order, as upload `targetId` without passing them through the JS heap. */
+  concatenate(targetId: string, partIds: string[]): Promise<void>;
+  /** Deletes the bytes of `id`; deleting a missing upload is not an error. */
+  remove(id: string): Promise<void>;
+  /** Where the bytes of `id` live. */
+  location(id: string): UploadLocation;
+  /** Resolves when the storage can take uploads; rejects with the reason otherwise. */
+  check(): Promise<void>;
+}

@@ -1,0 +1,100 @@
+import { tusError } from '../../errors.js';
+import type { StopReason } from '../../ops/lifecycle.js';
+import type { UploadRecord } from '../../records/types.js';
+import { type ExpectedChecksum, parseChecksum } from '../checksum.js';
+import type { TusDeps } from '../deps.js';
+import { httpDate, isOffsetContentType, parseUploadLength } from '../protocol.js';
+import { receiveBody } from '../receive.js';
+import type { TusRequest } from '../request.js';
+import type { Uploads } from '../uploads.js';
+
+/** Body-related headers of a PATCH (or a creation-with-upload POST), validated before any I/O. */
+export interface BodyHeaders {
+  checksum?: ExpectedChecksum;
+  trailerChecksum: boolean;
+  contentLength?: number;
+}
+
+/**
+ * Validates Content-Type, Content-Length and Upload-Checksum. "All PATCH requests MUST use
+ * Content-Type: application/offset+octet-stream, otherwise the server SHOULD return a 415 Unsupported
+ * Media Type status."
+ */
+export function readBodyHeaders(req: TusRequest): BodyHeaders {
+  if (!isOffsetContentType(req.header('content-type'))) throw tusError('INVALID_CONTENT_TYPE');
+  const checksumHeader = req.header('upload-checksum');
+  const lengthHeader = req.header('content-length');
+  return {
+    checksum: checksumHeader !== undefined ? parseChecksum(checksumHeader) : undefined,
+    trailerChecksum: checksumHeader === undefined && /(^|,)\s*upload-checksum\s*(,|$)/i.test(req.header('trailer') ?? ''),
+    contentLength: lengthHeader !== undefined ? parseUploadLength(lengthHeader) : undefined,
+  };
+}
+
+export interface AppendResult {
+  offset: number;
+  finished: boolean;
+  /** Set when the write was stopped before the body ended. */
+  stopped?: StopReason;
+  clientGone: boolean;
+}
+
+/**
+ * Appends a request body to an upload at `offset` (already checked against the stored offset) and
+ * persists the record. The caller holds the upload's lock. `stop` is aborted when another request
+ * needs the upload or the server shuts down; `stopReason()` says which.
+ */
+export async function appendBody(
+  deps: TusDeps,
+  uploads: Uploads,
+  req: TusRequest,
+  record: UploadRecord,
+  offset: number,
+  headers: BodyHeaders,
+  stop: AbortSignal,
+  stopReason: () => StopReason | undefined,
+): Promise<AppendResult> {
+  const length = record.size ?? deps.config.maxSize;
+  // "The Server SHOULD respond with the 413 Request Entity Too Large status" when a body would carry
+  // the upload past its length; checked before reading a byte when Content-Length is known.
+  if (headers.contentLength !== undefined && offset + headers.contentLength > length) {
+    throw tusError('BODY_EXCEEDS_LENGTH', `offset ${offset} + ${headers.contentLength} bytes > ${length}`);
+  }
+  const outcome = await receiveBody(deps, record, {
+    offset,
+    limit: Math.min(length - offset, headers.contentLength ?? Number.MAX_SAFE_INTEGER),
+    body: req.body(),
+    checksum: headers.checksum,
+    trailerChecksum: headers.trailerChecksum ? () => req.trailer('upload-checksum') : undefined,
+    signal: stop,
+  });
+  const newOffset = offset + outcome.bytes;
+  const finished = record.size !== undefined && newOffset === record.size;
+  record.updatedAt = deps.now().toISOString();
+  if (finished) await uploads.finish(record);
+  else {
+    record.expiresAt = uploads.nextExpiry();
+    await deps.records.set(record.id, record);
+  }
+  return {
+    offset: newOffset,
+    finished,
+    stopped: outcome.end === 'stopped' ? (stopReason() ?? 'lock-release') : undefined,
+    clientGone: outcome.end === 'client-aborted',
+  };
+}
+
+/** Response headers after a write: the new offset, and the expiry while unfinished. */
+export function appendHeaders(record: UploadRecord, result: AppendResult): Record<string, string> {
+  const headers: Record<string, string> = { 'Upload-Offset': String(result.offset) };
+  if (!result.finished && record.expiresAt) headers['Upload-Expires'] = httpDate(record.expiresAt);
+  return headers;
+}
+
+/** The error for a write that was stopped part-way; it carries the offset reached. */
+export function stoppedError(result: AppendResult) {
+  const headers = { 'Upload-Offset': String(result.offset), Connection: 'close' };
+  return result.stopped === 'shutdown'
+    ? tusError('SHUTTING_DOWN', undefined, headers)
+    : tusError('UPLOAD_INTERRUPTED', undefined, headers);
+}

@@ -1,0 +1,57 @@
+import { performance } from 'node:perf_hooks';
+import { tusError } from '../../errors.js';
+import type { StopReason } from '../../ops/lifecycle.js';
+import type { TusDeps } from '../deps.js';
+import { parseUploadLength, parseUploadOffset } from '../protocol.js';
+import { tusResponse } from '../respond.js';
+import type { TusRequest } from '../request.js';
+import type { Uploads } from '../uploads.js';
+import { appendBody, appendHeaders, readBodyHeaders, stoppedError } from './append.js';
+
+/**
+ * PATCH: append bytes at Upload-Offset. Headers are validated before the lock is taken, so bad input
+ * costs no I/O. "The Server SHOULD accept PATCH requests against any upload URL and apply the bytes
+ * contained in the message at the given offset specified by the Upload-Offset header."
+ */
+export async function handlePatch(deps: TusDeps, uploads: Uploads, req: TusRequest, id: string): Promise<Response> {
+  const body = readBodyHeaders(req);
+  const offset = parseUploadOffset(req.header('upload-offset'));
+  const lengthHeader = req.header('upload-length');
+  const declaredLength = lengthHeader !== undefined ? parseUploadLength(lengthHeader) : undefined;
+
+  const stop = new AbortController();
+  let reason: StopReason | undefined;
+  const requestStop = (r: StopReason) => {
+    reason ??= r;
+    stop.abort();
+  };
+  const untrack = deps.lifecycle.track(requestStop);
+  const started = performance.now();
+  try {
+    const result = await uploads.withLock(id, req.signal, () => requestStop('lock-release'), async () => {
+      const { record, offset: current } = await uploads.load(id, true);
+      // "The Server MUST respond with a 403 Forbidden status to PATCH requests against a final upload URL."
+      if (record.concat?.kind === 'final') throw tusError('PATCH_FINAL_FORBIDDEN');
+      // "If the offsets do not match, the Server MUST respond with the 409 Conflict status without
+      // modifying the upload resource." The current offset is included so clients can resume.
+      if (current !== offset) {
+        throw tusError('OFFSET_MISMATCH', `expected ${current}, got ${offset}`, { 'Upload-Offset': String(current) });
+      }
+      if (declaredLength !== undefined) {
+        if (record.size !== undefined && record.size !== declaredLength) throw tusError('LENGTH_ALREADY_SET');
+        if (declaredLength < offset) throw tusError('LENGTH_BELOW_OFFSET');
+        if (declaredLength > deps.config.maxSize) throw tusError('MAX_SIZE_EXCEEDED');
+        record.size = declaredLength;
+      }
+      const appended = await appendBody(deps, uploads, req, record, offset, body, stop.signal, () => reason);
+      return { record, appended };
+    });
+    deps.metrics.patchDuration.observe((performance.now() - started) / 1000);
+    if (result.appended.stopped) throw stoppedError(result.appended);
+    // "The Server MUST acknowledge successful PATCH requests with the 204 No Content status. It MUST
+    // include the Upload-Offset header containing the new offset."
+    return tusResponse(204, appendHeaders(result.record, result.appended));
+  } finally {
+    untrack();
+  }
+}

@@ -1,0 +1,20 @@
+import { ERRORS, TusError } from '../errors.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import { TUS_VERSION } from './protocol.js';
+
+/** A response with the headers every tus response carries. */
+export function tusResponse(status: number, headers: Record<string, string> = {}, body: string | null = null): Response {
+  return new Response(body, { status, headers: { 'Tus-Resumable': TUS_VERSION, ...headers } });
+}
+
+/** Maps any thrown value to a JSON error response; unknown errors become 500 and are logged. */
+export function errorResponse(err: unknown, metrics: Metrics, logger: Logger, extra: Record<string, string> = {}): Response {
+  const known = err instanceof TusError ? err : undefined;
+  if (!known) logger.error('unhandled error', { err });
+  const code = known?.code ?? 'INTERNAL';
+  const status = known?.status ?? ERRORS.INTERNAL.status;
+  metrics.errors.inc({ code });
+  const body = JSON.stringify({ error: { code, message: known?.message ?? ERRORS.INTERNAL.message } });
+  return tusResponse(status, { 'Content-Type': 'application/json', ...extra, ...(known?.headers ?? {}) }, body);
+}

@@ -1,0 +1,63 @@
+import type { Context, Hono } from 'hono';
+import { tusError } from '../errors.js';
+import type { TusDeps } from './deps.js';
+import { handleDelete } from './handlers/delete.js';
+import { handleGet } from './handlers/get.js';
+import { handleHead } from './handlers/head.js';
+import { handleOptions } from './handlers/options.js';
+import { handlePatch } from './handlers/patch.js';
+import { handlePost } from './handlers/post.js';
+import { TUS_VERSION } from './protocol.js';
+import { toTusRequest } from './request.js';
+import { errorResponse } from './respond.js';
+import { Uploads } from './uploads.js';
+
+const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Mounts the tus endpoint at `config.tusPath` (collection) and `config.tusPath/:id` (uploads). */
+export function mountTus(app: Hono, deps: TusDeps, uploads = new Uploads(deps)): Uploads {
+  const base = deps.config.tusPath;
+  const dispatch = async (c: Context, rawId: string | undefined) => {
+    const req = toTusRequest(c, rawId);
+    try {
+      // "The Tus-Resumable header MUST be included in every request and response except for OPTIONS
+      // requests." "If the Client requests a version which the Server does not support, it MUST respond
+      // with the 412 Precondition Failed status and MUST include the Tus-Version header."
+      if (req.method !== 'OPTIONS' && req.method !== 'GET' && c.req.header('tus-resumable') !== TUS_VERSION) {
+        throw tusError('TUS_RESUMABLE_UNSUPPORTED', undefined, { 'Tus-Version': TUS_VERSION });
+      }
+      if (req.method === 'OPTIONS') return handleOptions(deps);
+      if (rawId === undefined) {
+        if (req.method === 'POST') return await handlePost(deps, uploads, req);
+        throw tusError('METHOD_NOT_ALLOWED', req.method, { Allow: 'POST, OPTIONS' });
+      }
+      if (!SAFE_ID.test(rawId)) throw tusError('UPLOAD_NOT_FOUND');
+      switch (req.method) {
+        case 'HEAD':
+          return await handleHead(deps, uploads, rawId, req.signal);
+        case 'PATCH':
+          return await handlePatch(deps, uploads, req, rawId);
+        case 'DELETE':
+          return await handleDelete(deps, uploads, rawId, req.signal);
+        case 'GET':
+          return await handleGet(deps, uploads, rawId, c.req.header('range'));
+        default:
+          throw tusError('METHOD_NOT_ALLOWED', req.method, { Allow: 'HEAD, PATCH, DELETE, GET, OPTIONS' });
+      }
+    } catch (err) {
+      return errorResponse(err, deps.metrics, deps.logger);
+    }
+  };
+  app.all(base, (c) => dispatch(c, undefined));
+  app.all(`${base}/`, (c) => dispatch(c, undefined));
+  app.all(`${base}/:id{.+}`, (c) => dispatch(c, safeDecode(c.req.param('id'))));
+  return uploads;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

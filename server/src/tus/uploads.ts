@@ -1,0 +1,184 @@
+import type { Lock, RequestRelease } from '@tus/server';
+import { tusError } from '../errors.js';
+import type { UploadRecord } from '../records/types.js';
+import type { TusDeps } from './deps.js';
+
+export interface LoadedUpload {
+  record: UploadRecord;
+  /** Bytes stored; undefined for a final upload that is not assembled yet. */
+  offset: number | undefined;
+}
+
+/** Upload lifecycle shared by the handlers: load, finish, assemble, terminate, expire. */
+export class Uploads {
+  constructor(private readonly deps: TusDeps) {}
+
+  /**
+   * Runs `fn` holding the upload's lock. A later request for the same upload calls `onRelease`
+   * (the holder should stop and let go) and waits.
+   */
+  async withLock<T>(id: string, signal: AbortSignal, onRelease: RequestRelease, fn: () => Promise<T>): Promise<T> {
+    const lock: Lock = this.deps.locker.newLock(id);
+    await lock.lock(signal, onRelease);
+    try {
+      return await fn();
+    } finally {
+      await lock.unlock();
+    }
+  }
+
+  /**
+   * Loads an upload. 404 when unknown; 410 when expired (the spec's SHOULD for servers that track
+   * expired uploads). With `locked`, an interrupted checksummed write is undone first.
+   */
+  async load(id: string, locked: boolean): Promise<LoadedUpload> {
+    const record = await this.deps.records.get(id);
+    if (!record) throw tusError('UPLOAD_NOT_FOUND');
+    if (record.expiredAt || this.isExpired(record)) throw tusError('UPLOAD_GONE');
+    if (record.concat?.kind === 'final' && !record.concat.assembled) return { record, offset: undefined };
+    let offset = await this.deps.storage.offset(id);
+    if (offset === undefined) throw tusError('UPLOAD_GONE', 'bytes are missing');
+    const pending = record.checksumPendingFrom;
+    if (pending !== undefined) {
+      if (locked) {
+        if (offset > pending) await this.deps.storage.truncate(id, pending);
+        delete record.checksumPendingFrom;
+        await this.deps.records.set(id, record);
+      }
+      offset = Math.min(offset, pending);
+    }
+    return { record, offset };
+  }
+
+  isExpired(record: UploadRecord): boolean {
+    return !record.completedAt && !!record.expiresAt && Date.parse(record.expiresAt) <= this.deps.now().getTime();
+  }
+
+  /** The next expiry time of an unfinished upload touched now. */
+  nextExpiry(): string {
+    return new Date(this.deps.now().getTime() + this.deps.config.uploadExpiryMs).toISOString();
+  }
+
+  /**
+   * Marks an upload finished and records its completion event durably. A failed publish is logged and
+   * retried by {@link republishMissingEvents}; it never fails the upload.
+   */
+  async finish(record: UploadRecord): Promise<void> {
+    const { records, events, metrics, logger, storage, config } = this.deps;
+    const now = this.deps.now().toISOString();
+    record.completedAt = now;
+    record.updatedAt = now;
+    delete record.expiresAt;
+    await records.set(record.id, record);
+    metrics.uploadsFinished.inc();
+    logger.info('upload finished', { uploadId: record.id, size: record.size });
+    try {
+      await events.publish({
+        version: 1,
+        type: 'uploads.completed',
+        eventId: `upload-${record.id}`,
+        uploadId: record.id,
+        size: record.size ?? 0,
+        metadata: record.metadata,
+        location: storage.location(record.id),
+        completedAt: now,
+        node: config.nodeName,
+      });
+    } catch (err) {
+      logger.error('completion event not recorded; will retry', { uploadId: record.id, err });
+    }
+    if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
+  }
+
+  /** Re-publishes completion events of finished uploads (idempotent by event id). Used at start-up. */
+  async republishFinished(): Promise<number> {
+    let n = 0;
+    for (const id of await this.deps.records.list()) {
+      const record = await this.deps.records.get(id);
+      if (!record?.completedAt || record.expiredAt) continue;
+      await this.deps.events.publish({
+        version: 1,
+        type: 'uploads.completed',
+        eventId: `upload-${id}`,
+        uploadId: id,
+        size: record.size ?? 0,
+        metadata: record.metadata,
+        location: this.deps.storage.location(id),
+        completedAt: record.completedAt,
+        node: this.deps.config.nodeName,
+      });
+      n++;
+    }
+    return n;
+  }
+
+  /** Records that `finalId` waits for each unfinished partial in `partIds`. */
+  async linkFinal(finalId: string, partIds: string[]): Promise<void> {
+    for (const partId of new Set(partIds)) {
+      await this.withLock(`link-${partId}`, AbortSignal.timeout(10_000), () => undefined, async () => {
+        const finals = (await this.deps.links.get(partId)) ?? [];
+        if (!finals.includes(finalId)) await this.deps.links.set(partId, [...finals, finalId]);
+      });
+    }
+  }
+
+  private async assembleWaitingFinals(partId: string): Promise<void> {
+    const finals = await this.withLock(`link-${partId}`, AbortSignal.timeout(10_000), () => undefined, async () => {
+      const list = (await this.deps.links.get(partId)) ?? [];
+      await this.deps.links.delete(partId);
+      return list;
+    });
+    for (const finalId of finals) await this.tryAssemble(finalId);
+  }
+
+  /**
+   * Concatenates a final upload once every partial is finished. Safe to call any number of times
+   * from any request: the first caller that sees all partials finished assembles, others return.
+   */
+  async tryAssemble(finalId: string): Promise<void> {
+    await this.withLock(finalId, AbortSignal.timeout(30_000), () => undefined, async () => {
+      const record = await this.deps.records.get(finalId);
+      if (record?.concat?.kind !== 'final' || record.concat.assembled) return;
+      const parts = await Promise.all(record.concat.parts.map((p) => this.deps.records.get(p)));
+      if (parts.some((p) => !p?.completedAt || p.expiredAt)) return;
+      await this.deps.storage.concatenate(finalId, record.concat.parts);
+      record.size = parts.reduce((sum, p) => sum + (p?.size ?? 0), 0);
+      record.concat.assembled = true;
+      await this.finish(record);
+    });
+  }
+
+  /** Deletes an upload's bytes and record (termination). */
+  async remove(id: string): Promise<void> {
+    await this.deps.storage.remove(id);
+    await this.deps.records.delete(id);
+  }
+
+  /**
+   * Removes the bytes of expired unfinished uploads, keeping a tombstone record so clients get 410;
+   * tombstones are dropped one expiry period later. Returns how many uploads were expired.
+   */
+  async sweepExpired(): Promise<number> {
+    const { records, storage, config, metrics, logger } = this.deps;
+    const now = this.deps.now().getTime();
+    let expired = 0;
+    for (const id of await records.list()) {
+      const record = await records.get(id);
+      if (!record) continue;
+      if (record.expiredAt) {
+        if (Date.parse(record.expiredAt) + config.uploadExpiryMs <= now) await records.delete(id);
+        continue;
+      }
+      if (!this.isExpired(record)) continue;
+      await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
+        await storage.remove(id);
+        record.expiredAt = new Date(now).toISOString();
+        await records.set(id, record);
+      });
+      expired++;
+      metrics.uploadsExpired.inc();
+      logger.info('upload expired', { uploadId: id });
+    }
+    return expired;
+  }
+}
