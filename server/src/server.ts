@@ -5,12 +5,15 @@ import { createApp } from './app.js';
 import type { Config } from './config/config.js';
 import { buildContext, type Overrides } from './context.js';
 import type { TusDeps } from './tus/deps.js';
+import type { Uploads } from './tus/uploads.js';
 
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:1080 */
   url: string;
   port: number;
   deps: TusDeps;
+  /** Upload lifecycle operations (expiry sweep, assembly), for operators and tests. */
+  uploads: Uploads;
   /** Graceful stop: readiness off, in-flight uploads get `shutdownTimeoutMs`, then the server closes. */
   stop(): Promise<void>;
 }
@@ -53,5 +56,5 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
         setTimeout(() => server.closeAllConnections(), 1000).unref();
       });
     })());
-  return { url: `http://${host}:${port}`, port, deps, stop };
+  return { url: `http://${host}:${port}`, port, deps, uploads, stop };
 }

@@ -5,8 +5,13 @@ import { TUS_VERSION } from './protocol.js';
 
 /** A response with the headers every tus response carries. */
 export function tusResponse(status: number, headers: Record<string, string> = {}, body: string | null = null): Response {
-  return new Response(body, { status, headers: { 'Tus-Resumable': TUS_VERSION, ...headers } });
+  const all: Record<string, string> = { 'Tus-Resumable': TUS_VERSION, ...headers };
+  if (body === null && status !== 204 && status !== 304) all['Content-Length'] = '0';
+  return new Response(body, { status, statusText: STATUS_TEXT[status], headers: all });
 }
+
+/** Reason phrases Node does not know. */
+const STATUS_TEXT: Record<number, string> = { 460: 'Checksum Mismatch' };
 
 /** Maps any thrown value to a JSON error response; unknown errors become 500 and are logged. */
 export function errorResponse(err: unknown, metrics: Metrics, logger: Logger, extra: Record<string, string> = {}): Response {

@@ -1,0 +1,139 @@
+/**
+ * The contract every {@link UploadStorage} must pass (file now, S3 later).
+ * Call `storageContract(name, factory)` from a `*.test.ts` file.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { UploadStorage } from './types.js';
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+let seq = 0;
+const newId = () => `contract${process.pid}x${seq++}x${randomBytes(4).toString('hex')}`;
+
+export function storageContract(name: string, makeStorage: () => Promise<UploadStorage>): void {
+  describe(`UploadStorage contract: ${name}`, () => {
+    it('creates an empty upload and reports offset 0; unknown ids have no offset', async () => {
+      const s = await makeStorage();
+      const id = newId();
+      await s.create(id);
+      expect(await s.offset(id)).toBe(0);
+      expect(await s.offset(newId())).toBeUndefined();
+      await s.check();
+    });
+
+    it('appends writes at the offset and reads them back, whole and by range', async () => {
+      const s = await makeStorage();
+      const id = newId();
+      await s.create(id);
+      const a = randomBytes(300_000);
+      const b = randomBytes(700_001);
+      expect(await s.write(id, 0, Readable.from([a]), { limit: 10_000_000 })).toEqual({ bytes: a.length, end: 'complete' });
+      expect(await s.write(id, a.length, Readable.from([b.subarray(0, 1000), b.subarray(1000)]), { limit: 10_000_000 })).toEqual({
+        bytes: b.length,
+        end: 'complete',
+      });
+      expect(await s.offset(id)).toBe(a.length + b.length);
+      expect((await readAll(await s.read(id))).equals(Buffer.concat([a, b]))).toBe(true);
+      expect((await readAll(await s.read(id, { start: 299_990, end: 300_009 }))).equals(Buffer.concat([a, b]).subarray(299_990, 300_010))).toBe(true);
+    });
+
+    it('stops at the limit, reporting it, and writes no byte beyond', async () => {
+      const s = await makeStorage();
+      const id = newId();
+      await s.create(id);
+      const data = randomBytes(5000);
+      const r = await s.write(id, 0, Readable.from([data]), { limit: 4000 });
+      expect(r.end).toBe('limit');
+      expect(await s.offset(id)).toBeLessThanOrEqual(4000);
+    });
+
+    it('keeps the bytes received before a stop signal', async () => {
+      const s = await makeStorage();
+      const id = newId();
+      await s.create(id);
+      const body = new PassThrough();
+      const stop = new AbortController();
+      const first = randomBytes(600_000);
+      const writing = s.write(id, 0, body, { limit: 10_000_000, signal: stop.signal });
+      body.write(first);
+      await new Promise((r) => setTimeout(r, 50));
+      stop.abort();
+      const r = await writing;
+      expect(r).toEqual({ bytes: first.length, end: 'stopped' });
+      expect((await readAll(await s.read(id))).equals(first)).toBe(true);
+    });
+
+    it('keeps the bytes received before the client goes away', async () => {
+      const s = await makeStorage();
+      const id = newId();
+      await s.create(id);
+      const body = new PassThrough();
+      const first = randomBytes(123_457);
+      const writing = s.write(id, 0, body, { limit: 10_000_000 });
+      body.write(first);
+      await new Promise((r) => setTimeout(r, 50));
+      body.destroy();
+      const r = await writing;
+      expect(r).toEqual({ bytes: first.length, end: 'client-aborted' });
+      expect(await s.offset(id)).toBe(first.length);
+    });
+
+    it('shows every chunk to onChunk', async () => {
+      const s = await makeStorage();
+      const id = newId();
+      await s.create(id);
+      const data = randomBytes(1_000_000);
+      const hash = createHash('sha256');
+      await s.write(id, 0, Readable.from([data.subarray(0, 10), data.subarray(10)]), { limit: 2_000_000, onChunk: (c) => hash.update(c) });
+      expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    });
+
+    it('truncates back to an earlier length', async () => {
+      const s = await makeStorage();
+      const id = newId();
+      await s.create(id);
+      await s.write(id, 0, Readable.from([Buffer.from('hello world')]), { limit: 100 });
+      await s.truncate(id, 5);
+      expect(await s.offset(id)).toBe(5);
+      expect((await readAll(await s.read(id))).toString()).toBe('hello');
+    });
+
+    it('concatenates parts in order into a new upload', async () => {
+      const s = await makeStorage();
+      const parts = [newId(), newId(), newId()];
+      const datas = [randomBytes(1000), randomBytes(0), randomBytes(70_000)];
+      for (const [i, id] of parts.entries()) {
+        await s.create(id);
+        await s.write(id, 0, Readable.from([datas[i]]), { limit: 1_000_000 });
+      }
+      const target = newId();
+      await s.create(target);
+      await s.concatenate(target, [parts[2], parts[0], parts[1], parts[0]]);
+      const expected = Buffer.concat([datas[2], datas[0], datas[1], datas[0]]);
+      expect(await s.offset(target)).toBe(expected.length);
+      expect((await readAll(await s.read(target))).equals(expected)).toBe(true);
+    });
+
+    it('removes uploads; removing twice is not an error', async () => {
+      const s = await makeStorage();
+      const id = newId();
+      await s.create(id);
+      await s.remove(id);
+      await s.remove(id);
+      expect(await s.offset(id)).toBeUndefined();
+    });
+
+    it('reports where the bytes live', async () => {
+      const s = await makeStorage();
+      const id = newId();
+      const loc = s.location(id);
+      expect(['file', 's3']).toContain(loc.kind);
+    });
+  });
+}

@@ -1,0 +1,67 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../testing/harness.js';
+
+const TUS = { 'Tus-Resumable': '1.0.0' };
+
+describe('expiry with an injected clock', () => {
+  let server: TestServer;
+  afterEach(() => server?.close());
+
+  it('slides on writes, answers 410 once expired, and the sweep removes bytes but keeps a tombstone', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    server = await startTestServer({ UPLOAD_EXPIRY: '1h' }, { now: () => new Date(now) });
+    const created = await fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, 'Upload-Length': '10' } });
+    expect(created.headers.get('upload-expires')).toBe('Thu, 01 Jan 2026 01:00:00 GMT');
+    const url = created.headers.get('location')!;
+    now += 30 * 60_000;
+    const patched = await fetch(url, {
+      method: 'PATCH',
+      headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' },
+      body: 'abc',
+    });
+    expect(patched.headers.get('upload-expires')).toBe('Thu, 01 Jan 2026 01:30:00 GMT');
+    now += 59 * 60_000;
+    expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(200);
+    now += 2 * 60_000;
+    expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(410);
+    const id = url.split('/').pop()!;
+    expect(await server.deps.storage.offset(id)).toBe(3);
+    const swept = await sweep(server);
+    expect(swept).toBe(1);
+    expect(await server.deps.storage.offset(id)).toBeUndefined();
+    expect(fs.existsSync(path.join(server.dataDir, 'uploads', id))).toBe(false);
+    expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(410);
+    const patchAfter = await fetch(url, {
+      method: 'PATCH',
+      headers: { ...TUS, 'Upload-Offset': '3', 'Content-Type': 'application/offset+octet-stream' },
+      body: 'def',
+    });
+    expect(patchAfter.status).toBe(410);
+    now += 2 * 3_600_000;
+    await sweep(server);
+    expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(404);
+  });
+
+  it('never expires finished uploads', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    server = await startTestServer({ UPLOAD_EXPIRY: '1h' }, { now: () => new Date(now) });
+    const created = await fetch(server.tusUrl, {
+      method: 'POST',
+      headers: { ...TUS, 'Upload-Length': '3', 'Content-Type': 'application/offset+octet-stream' },
+      body: 'abc',
+    });
+    expect(created.headers.get('upload-offset')).toBe('3');
+    expect(created.headers.get('upload-expires')).toBeNull();
+    now += 10 * 3_600_000;
+    expect(await sweep(server)).toBe(0);
+    const download = await fetch(created.headers.get('location')!);
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe('abc');
+  });
+});
+
+function sweep(server: TestServer): Promise<number> {
+  return server.uploads.sweepExpired();
+}
