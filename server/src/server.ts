@@ -29,13 +29,14 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   server.keepAliveTimeout = 65_000;
 
   await deps.storage.check();
-  const republished = await uploads.republishFinished();
+  const republished = await uploads.republishMissingEvents();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
   const sweep = setInterval(() => {
     uploads.sweepExpired().catch((err) => deps.logger.error('expiry sweep failed', { err }));
+    uploads.republishMissingEvents().catch((err) => deps.logger.error('event republish failed', { err }));
   }, config.expirySweepIntervalMs);
   sweep.unref();
 

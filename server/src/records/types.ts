@@ -23,6 +23,8 @@ export interface UploadRecord {
   completedAt?: string;
   /** Set while a checksummed write is unverified: on recovery the bytes from here on are cut. */
   checksumPendingFrom?: number;
+  /** Set once the completion event is durably recorded; finished uploads without it are re-published. */
+  eventRecordedAt?: string;
   /** Set once the bytes were swept after expiry; the record stays as a tombstone so clients get 410. */
   expiredAt?: string;
 }

@@ -64,7 +64,7 @@ export class Uploads {
    * retried by {@link republishMissingEvents}; it never fails the upload.
    */
   async finish(record: UploadRecord): Promise<void> {
-    const { records, events, metrics, logger, storage, config } = this.deps;
+    const { records, metrics, logger } = this.deps;
     const now = this.deps.now().toISOString();
     record.completedAt = now;
     record.updatedAt = now;
@@ -73,40 +73,39 @@ export class Uploads {
     metrics.uploadsFinished.inc();
     logger.info('upload finished', { uploadId: record.id, size: record.size });
     try {
-      await events.publish({
-        version: 1,
-        type: 'uploads.completed',
-        eventId: `upload-${record.id}`,
-        uploadId: record.id,
-        size: record.size ?? 0,
-        metadata: record.metadata,
-        location: storage.location(record.id),
-        completedAt: now,
-        node: config.nodeName,
-      });
+      await this.publishCompletion(record, now);
     } catch (err) {
       logger.error('completion event not recorded; will retry', { uploadId: record.id, err });
     }
     if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
   }
 
-  /** Re-publishes completion events of finished uploads (idempotent by event id). Used at start-up. */
-  async republishFinished(): Promise<number> {
+  private async publishCompletion(record: UploadRecord, completedAt: string): Promise<void> {
+    await this.deps.events.publish({
+      version: 1,
+      type: 'uploads.completed',
+      eventId: `upload-${record.id}`,
+      uploadId: record.id,
+      size: record.size ?? 0,
+      metadata: record.metadata,
+      location: this.deps.storage.location(record.id),
+      completedAt,
+      node: this.deps.config.nodeName,
+    });
+    record.eventRecordedAt = this.deps.now().toISOString();
+    await this.deps.records.set(record.id, record);
+  }
+
+  /**
+   * Publishes the events of finished uploads whose event was never recorded (the process died between
+   * the last byte and the publish, or the publisher failed). Idempotent by event id.
+   */
+  async republishMissingEvents(): Promise<number> {
     let n = 0;
     for (const id of await this.deps.records.list()) {
       const record = await this.deps.records.get(id);
-      if (!record?.completedAt || record.expiredAt) continue;
-      await this.deps.events.publish({
-        version: 1,
-        type: 'uploads.completed',
-        eventId: `upload-${id}`,
-        uploadId: id,
-        size: record.size ?? 0,
-        metadata: record.metadata,
-        location: this.deps.storage.location(id),
-        completedAt: record.completedAt,
-        node: this.deps.config.nodeName,
-      });
+      if (!record?.completedAt || record.eventRecordedAt || record.expiredAt) continue;
+      await this.publishCompletion(record, record.completedAt);
       n++;
     }
     return n;
