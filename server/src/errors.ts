@@ -33,6 +33,7 @@ export const ERRORS = {
   SHUTTING_DOWN: { status: 503, message: 'server is shutting down; retry on another node' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this resource' },
   WRITE_FAILED: { status: 500, message: 'storage write failed; bytes received so far are kept' },
+  MALFORMED_REQUEST: { status: 400, message: 'malformed request' },
   INTERNAL: { status: 500, message: 'internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

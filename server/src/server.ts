@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { createAdaptorServer } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener, RequestError } from '@hono/node-server';
+import { tusError } from './errors.js';
+import { errorResponse } from './tus/respond.js';
 import { createApp } from './app.js';
 import type { Config } from './config/config.js';
 import { buildContext, type Overrides } from './context.js';
@@ -22,7 +24,20 @@ export interface RunningServer {
 export async function startServer(config: Config, overrides: Overrides = {}): Promise<RunningServer> {
   const deps = buildContext(config, overrides);
   const { hono, uploads } = createApp(deps);
-  const server = createAdaptorServer({ fetch: hono.fetch, autoCleanupIncoming: false }) as Server;
+  const listener = getRequestListener(hono.fetch, {
+    // Bodies are consumed by the handlers themselves; an unread rest is never drained.
+    autoCleanupIncoming: false,
+    // Requests the adapter refuses before the app runs (a raw backslash in the path, a bad Host)
+    // still get a catalogue error with a JSON body.
+    errorHandler: (err: unknown) =>
+      errorResponse(
+        err instanceof RequestError ? tusError('MALFORMED_REQUEST', err.message) : err,
+        deps.metrics,
+        deps.logger,
+        { Connection: 'close' },
+      ),
+  });
+  const server = createServer(listener);
   // Long uploads in one request must not be cut by Node's 5-minute default request timeout.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
