@@ -6,6 +6,17 @@ interface InFlight {
   done: Promise<void>;
 }
 
+/** The stop switch of one upload request: aborted by a lock release or by shutdown. */
+export interface UploadStop {
+  signal: AbortSignal;
+  /** Why the request was stopped, if it was. */
+  reason(): StopReason | undefined;
+  /** Lock-release callback for the tus `Locker`: another request needs this upload. */
+  release(): void;
+  /** Call when the request ends, to stop tracking it. */
+  end(): void;
+}
+
 /**
  * Readiness and in-flight upload requests. On shutdown, readiness turns false, new requests are
  * refused, in-flight uploads get a grace period and are then stopped (keeping their bytes).
@@ -33,6 +44,18 @@ export class Lifecycle {
       this.inFlight.delete(entry);
       end();
     };
+  }
+
+  /** Tracks an upload request and returns its stop switch. */
+  startUpload(): UploadStop {
+    const controller = new AbortController();
+    let reason: StopReason | undefined;
+    const stop = (r: StopReason) => {
+      reason ??= r;
+      controller.abort();
+    };
+    const end = this.track(stop);
+    return { signal: controller.signal, reason: () => reason, release: () => stop('lock-release'), end };
   }
 
   get inFlightCount(): number {

@@ -1,5 +1,5 @@
 import { tusError } from '../../errors.js';
-import type { StopReason } from '../../ops/lifecycle.js';
+import type { StopReason, UploadStop } from '../../ops/lifecycle.js';
 import type { UploadRecord } from '../../records/types.js';
 import { type ExpectedChecksum, parseChecksum } from '../checksum.js';
 import type { TusDeps } from '../deps.js';
@@ -42,7 +42,7 @@ export interface AppendResult {
 /**
  * Appends a request body to an upload at `offset` (already checked against the stored offset) and
  * persists the record. The caller holds the upload's lock. `stop` is aborted when another request
- * needs the upload or the server shuts down; `stopReason()` says which.
+ * needs the upload or the server shuts down, and says which.
  */
 export async function appendBody(
   deps: TusDeps,
@@ -51,8 +51,7 @@ export async function appendBody(
   record: UploadRecord,
   offset: number,
   headers: BodyHeaders,
-  stop: AbortSignal,
-  stopReason: () => StopReason | undefined,
+  stop: UploadStop,
 ): Promise<AppendResult> {
   const length = record.size ?? deps.config.maxSize;
   // "The Server SHOULD respond with the 413 Request Entity Too Large status" when a body would carry
@@ -66,7 +65,7 @@ export async function appendBody(
     body: req.body(),
     checksum: headers.checksum,
     trailerChecksum: headers.trailerChecksum ? () => req.trailer('upload-checksum') : undefined,
-    signal: stop,
+    signal: stop.signal,
   });
   const newOffset = offset + outcome.bytes;
   const finished = record.size !== undefined && newOffset === record.size;
@@ -79,7 +78,7 @@ export async function appendBody(
   return {
     offset: newOffset,
     finished,
-    stopped: outcome.end === 'stopped' ? (stopReason() ?? 'lock-release') : undefined,
+    stopped: outcome.end === 'stopped' ? (stop.reason() ?? 'lock-release') : undefined,
     clientGone: outcome.end === 'client-aborted',
   };
 }

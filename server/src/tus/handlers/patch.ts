@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import { tusError } from '../../errors.js';
-import type { StopReason } from '../../ops/lifecycle.js';
 import type { TusDeps } from '../deps.js';
 import { parseUploadLength, parseUploadOffset } from '../protocol.js';
 import { tusResponse } from '../respond.js';
@@ -19,16 +18,10 @@ export async function handlePatch(deps: TusDeps, uploads: Uploads, req: TusReque
   const lengthHeader = req.header('upload-length');
   const declaredLength = lengthHeader !== undefined ? parseUploadLength(lengthHeader) : undefined;
 
-  const stop = new AbortController();
-  let reason: StopReason | undefined;
-  const requestStop = (r: StopReason) => {
-    reason ??= r;
-    stop.abort();
-  };
-  const untrack = deps.lifecycle.track(requestStop);
+  const stop = deps.lifecycle.startUpload();
   const started = performance.now();
   try {
-    const result = await uploads.withLock(id, req.signal, () => requestStop('lock-release'), async () => {
+    const result = await uploads.withLock(id, req.signal, stop.release, async () => {
       const { record, offset: current } = await uploads.load(id, true);
       // "The Server MUST respond with a 403 Forbidden status to PATCH requests against a final upload URL."
       if (record.concat?.kind === 'final') throw tusError('PATCH_FINAL_FORBIDDEN');
@@ -43,7 +36,7 @@ export async function handlePatch(deps: TusDeps, uploads: Uploads, req: TusReque
         if (declaredLength > deps.config.maxSize) throw tusError('MAX_SIZE_EXCEEDED');
         record.size = declaredLength;
       }
-      const appended = await appendBody(deps, uploads, req, record, offset, body, stop.signal, () => reason);
+      const appended = await appendBody(deps, uploads, req, record, offset, body, stop);
       return { record, appended };
     });
     deps.metrics.patchDuration.observe((performance.now() - started) / 1000);
@@ -52,6 +45,6 @@ export async function handlePatch(deps: TusDeps, uploads: Uploads, req: TusReque
     // include the Upload-Offset header containing the new offset."
     return tusResponse(204, appendHeaders(result.record, result.appended));
   } finally {
-    untrack();
+    stop.end();
   }
 }

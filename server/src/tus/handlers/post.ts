@@ -1,6 +1,5 @@
 import { Uid } from '@tus/server';
 import { tusError } from '../../errors.js';
-import type { StopReason } from '../../ops/lifecycle.js';
 import type { ConcatRole, UploadRecord } from '../../records/types.js';
 import type { TusDeps } from '../deps.js';
 import { idFromUploadUrl, parseConcat, parseMetadata, parseUploadLength } from '../protocol.js';
@@ -88,17 +87,11 @@ export async function handlePost(deps: TusDeps, uploads: Uploads, req: TusReques
 async function createWithUpload(
   deps: TusDeps, uploads: Uploads, req: TusRequest, record: UploadRecord, body: BodyHeaders, location: string,
 ): Promise<Response> {
-  const stop = new AbortController();
-  let reason: StopReason | undefined;
-  const requestStop = (r: StopReason) => {
-    reason ??= r;
-    stop.abort();
-  };
-  const untrack = deps.lifecycle.track(requestStop);
+  const stop = deps.lifecycle.startUpload();
   try {
-    const appended = await uploads.withLock(record.id, req.signal, () => requestStop('lock-release'), async () => {
+    const appended = await uploads.withLock(record.id, req.signal, stop.release, async () => {
       try {
-        return await appendBody(deps, uploads, req, record, 0, body, stop.signal, () => reason);
+        return await appendBody(deps, uploads, req, record, 0, body, stop);
       } catch (err) {
         await uploads.remove(record.id);
         throw err;
@@ -107,7 +100,7 @@ async function createWithUpload(
     if (appended.stopped) throw stoppedError(appended);
     return tusResponse(201, { Location: location, ...describe(deps, record), ...appendHeaders(record, appended) });
   } finally {
-    untrack();
+    stop.end();
   }
 }
 
