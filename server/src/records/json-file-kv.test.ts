@@ -13,4 +13,12 @@ describe('JsonFileKvStore', () => {
     await new JsonFileKvStore<{ n: number }>(dir).set('k', { n: 1 });
     expect(await new JsonFileKvStore<{ n: number }>(dir).get('k')).toEqual({ n: 1 });
   });
+
+  it('keeps a bounded cache and still reads evicted keys from disk', async () => {
+    const store = new JsonFileKvStore<{ n: number }>(await tempDir(), 3);
+    for (let n = 0; n < 10; n++) await store.set(`k${n}`, { n });
+    expect((store as unknown as { cache: Map<string, unknown> }).cache.size).toBe(3);
+    expect(await store.get('k0')).toEqual({ n: 0 });
+    expect((await store.list()).length).toBe(10);
+  });
 });

@@ -12,7 +12,17 @@ const SAFE_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 export class JsonFileKvStore<T> {
   private readonly cache = new Map<string, T>();
 
-  constructor(private readonly directory: string) {}
+  /** `cacheSize` bounds the in-memory copy (least recently used entries are dropped). */
+  constructor(
+    private readonly directory: string,
+    private readonly cacheSize = 10_000,
+  ) {}
+
+  private remember(key: string, value: T): void {
+    this.cache.delete(key);
+    this.cache.set(key, value);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+  }
 
   private file(key: string): string {
     if (!SAFE_KEY.test(key)) throw new Error(`unsafe key: ${JSON.stringify(key)}`);
@@ -22,10 +32,13 @@ export class JsonFileKvStore<T> {
   async get(key: string): Promise<T | undefined> {
     if (!SAFE_KEY.test(key)) return undefined;
     const cached = this.cache.get(key);
-    if (cached !== undefined) return structuredClone(cached);
+    if (cached !== undefined) {
+      this.remember(key, cached);
+      return structuredClone(cached);
+    }
     try {
       const value = JSON.parse(await fsp.readFile(this.file(key), 'utf8')) as T;
-      this.cache.set(key, value);
+      this.remember(key, value);
       return structuredClone(value);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -39,7 +52,7 @@ export class JsonFileKvStore<T> {
     await fsp.mkdir(this.directory, { recursive: true });
     await fsp.writeFile(tmp, JSON.stringify(value));
     await fsp.rename(tmp, file);
-    this.cache.set(key, structuredClone(value));
+    this.remember(key, structuredClone(value));
   }
 
   async delete(key: string): Promise<void> {
