@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { tusError } from './errors.js';
 import { errorResponse } from './tus/respond.js';
@@ -19,6 +19,9 @@ export interface RunningServer {
   /** Graceful stop: readiness off, in-flight uploads get `shutdownTimeoutMs`, then the server closes. */
   stop(): Promise<void>;
 }
+
+// Node writes "460 unknown" otherwise: the adapter passes only the status code to writeHead.
+STATUS_CODES[460] ??= 'Checksum Mismatch';
 
 /** Starts the server on `config.host:config.port`, runs start-up recovery and the expiry sweep. */
 export async function startServer(config: Config, overrides: Overrides = {}): Promise<RunningServer> {
@@ -40,6 +43,9 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   const server = createServer(listener);
   // Long uploads in one request must not be cut by Node's 5-minute default request timeout.
   server.requestTimeout = 0;
+  // "A timeout SHOULD be handled by closing the underlying connection": a connection with no traffic
+  // for this long is closed; a PATCH on it keeps the bytes it received.
+  server.timeout = config.idleTimeoutMs;
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
 

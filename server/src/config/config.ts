@@ -34,6 +34,8 @@ export interface Config {
   fsync: boolean;
   /** Build upload URLs from X-Forwarded-Proto/Host (`TRUST_PROXY`, default false). */
   trustProxy: boolean;
+  /** Close a connection that carries no traffic for this long (`IDLE_TIMEOUT`, default 60s). */
+  idleTimeoutMs: number;
 }
 
 /** Thrown for invalid or contradictory settings; the message names the variable. */
@@ -131,6 +133,7 @@ export function parseConfig(raw: RawEnv): Config {
     logLevel,
     nodeName: raw.NODE_NAME ?? os.hostname(),
     fsync: raw.FSYNC ? parseBoolean('FSYNC', raw.FSYNC) : true,
+    idleTimeoutMs: raw.IDLE_TIMEOUT ? Math.max(1000, parseDuration('IDLE_TIMEOUT', raw.IDLE_TIMEOUT)) : 60_000,
     trustProxy: raw.TRUST_PROXY ? parseBoolean('TRUST_PROXY', raw.TRUST_PROXY) : false,
   };
 }

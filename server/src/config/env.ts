@@ -19,6 +19,7 @@ export const ENV_KEYS = [
   'NODE_NAME',
   'FSYNC',
   'TRUST_PROXY',
+  'IDLE_TIMEOUT',
 ] as const;
 
 export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;

@@ -1,7 +1,15 @@
 import type { KvStore } from '@tus/server';
 
 /** How an upload takes part in the concatenation extension. */
-export type ConcatRole = { kind: 'partial' } | { kind: 'final'; parts: string[]; assembled: boolean };
+export type ConcatRole =
+  | { kind: 'partial' }
+  | {
+      kind: 'final';
+      parts: string[];
+      assembled: boolean;
+      /** The Upload-Concat header exactly as received, echoed on HEAD. */
+      header: string;
+    };
 
 /**
  * What the server knows about an upload besides its bytes. The current offset is not stored here:

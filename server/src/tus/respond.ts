@@ -7,11 +7,8 @@ import { TUS_VERSION } from './protocol.js';
 export function tusResponse(status: number, headers: Record<string, string> = {}, body: string | null = null): Response {
   const all: Record<string, string> = { 'Tus-Resumable': TUS_VERSION, ...headers };
   if (body === null && status !== 204 && status !== 304) all['Content-Length'] = '0';
-  return new Response(body, { status, statusText: STATUS_TEXT[status], headers: all });
+  return new Response(body, { status, headers: all });
 }
-
-/** Reason phrases Node does not know. */
-const STATUS_TEXT: Record<number, string> = { 460: 'Checksum Mismatch' };
 
 /** Maps any thrown value to a JSON error response; unknown errors become 500 and are logged. */
 export function errorResponse(err: unknown, metrics: Metrics, logger: Logger, extra: Record<string, string> = {}): Response {

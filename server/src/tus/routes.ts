@@ -34,7 +34,7 @@ export function mountTus(app: Hono, deps: TusDeps, uploads = new Uploads(deps)):
       if (!SAFE_ID.test(rawId)) throw tusError('UPLOAD_NOT_FOUND');
       switch (req.method) {
         case 'HEAD':
-          return await handleHead(deps, uploads, rawId, req.signal);
+          return await handleHead(uploads, rawId, req.signal);
         case 'PATCH':
           return await handlePatch(deps, uploads, req, rawId);
         case 'DELETE':

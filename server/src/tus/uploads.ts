@@ -50,6 +50,17 @@ export class Uploads {
     return { record, offset };
   }
 
+  /**
+   * The upload's length if it can be known now: its own, or for a final upload not yet assembled the
+   * sum of its partials' lengths once every partial has one.
+   */
+  async lengthOf(record: UploadRecord): Promise<number | undefined> {
+    if (record.size !== undefined || record.concat?.kind !== 'final') return record.size;
+    const parts = await Promise.all(record.concat.parts.map((p) => this.deps.records.get(p)));
+    if (parts.some((p) => p?.size === undefined)) return undefined;
+    return parts.reduce((sum, p) => sum + (p?.size ?? 0), 0);
+  }
+
   isExpired(record: UploadRecord): boolean {
     return !record.completedAt && !!record.expiresAt && Date.parse(record.expiresAt) <= this.deps.now().getTime();
   }
@@ -72,12 +83,14 @@ export class Uploads {
     await records.set(record.id, record);
     metrics.uploadsFinished.inc();
     logger.info('upload finished', { uploadId: record.id, size: record.size });
+    // "The Server SHOULD NOT process these partial uploads until they are concatenated to form a final
+    // upload": a partial gets no completion event; its final upload does.
+    if (record.concat?.kind === 'partial') return this.assembleWaitingFinals(record.id);
     try {
       await this.publishCompletion(record, now);
     } catch (err) {
       logger.error('completion event not recorded; will retry', { uploadId: record.id, err });
     }
-    if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
   }
 
   private async publishCompletion(record: UploadRecord, completedAt: string): Promise<void> {
@@ -104,7 +117,7 @@ export class Uploads {
     let n = 0;
     for (const id of await this.deps.records.list()) {
       const record = await this.deps.records.get(id);
-      if (!record?.completedAt || record.eventRecordedAt || record.expiredAt) continue;
+      if (!record?.completedAt || record.eventRecordedAt || record.expiredAt || record.concat?.kind === 'partial') continue;
       await this.publishCompletion(record, record.completedAt);
       n++;
     }

@@ -41,7 +41,8 @@ export interface AppendResult {
 
 /**
  * Appends a request body to an upload at `offset` (already checked against the stored offset) and
- * persists the record. The caller holds the upload's lock. `stop` is aborted when another request
+ * persists the record. `declaredLength` is a deferred length sent with this request, already validated;
+ * it is stored only if the write is accepted. The caller holds the upload's lock. `stop` is aborted when another request
  * needs the upload or the server shuts down, and says which.
  */
 export async function appendBody(
@@ -52,8 +53,9 @@ export async function appendBody(
   offset: number,
   headers: BodyHeaders,
   stop: UploadStop,
+  declaredLength?: number,
 ): Promise<AppendResult> {
-  const length = record.size ?? deps.config.maxSize;
+  const length = record.size ?? declaredLength ?? deps.config.maxSize;
   // "The Server SHOULD respond with the 413 Request Entity Too Large status" when a body would carry
   // the upload past its length; checked before reading a byte when Content-Length is known.
   if (headers.contentLength !== undefined && offset + headers.contentLength > length) {
@@ -67,6 +69,8 @@ export async function appendBody(
     trailerChecksum: headers.trailerChecksum ? () => req.trailer('upload-checksum') : undefined,
     signal: stop.signal,
   });
+  // A length declared with the PATCH (deferred length) takes effect only with bytes that were accepted.
+  if (declaredLength !== undefined) record.size = declaredLength;
   const newOffset = offset + outcome.bytes;
   const finished = record.size !== undefined && newOffset === record.size;
   record.updatedAt = deps.now().toISOString();

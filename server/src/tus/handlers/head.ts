@@ -1,6 +1,5 @@
 import { Metadata } from '@tus/server';
 import type { UploadRecord } from '../../records/types.js';
-import type { TusDeps } from '../deps.js';
 import { httpDate } from '../protocol.js';
 import { tusResponse } from '../respond.js';
 import type { Uploads } from '../uploads.js';
@@ -9,11 +8,11 @@ import type { Uploads } from '../uploads.js';
  * HEAD: where to resume. Takes the upload's lock, so a stalled PATCH of a client that has since
  * reconnected is asked to stop and write what it received before the offset is read.
  */
-export async function handleHead(deps: TusDeps, uploads: Uploads, id: string, signal: AbortSignal): Promise<Response> {
+export async function handleHead(uploads: Uploads, id: string, signal: AbortSignal): Promise<Response> {
   const { record, offset } = await uploads.withLock(id, signal, () => undefined, () => uploads.load(id, true));
   // "The Server MUST prevent the client and/or proxies from caching the response by adding the
   // Cache-Control: no-store header to the response."
-  const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...describe(deps, record) };
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...describe(record, await uploads.lengthOf(record)) };
   // "If an upload contains additional metadata, responses to HEAD requests MUST include the
   // Upload-Metadata header and its value as specified by the Client during the creation."
   // "The response to a HEAD request for a final upload SHOULD NOT contain the Upload-Offset header
@@ -22,10 +21,14 @@ export async function handleHead(deps: TusDeps, uploads: Uploads, id: string, si
   return tusResponse(200, headers);
 }
 
-/** Length, metadata, concatenation and expiry headers of an upload, shared by HEAD and POST. */
-export function describe(deps: TusDeps, record: UploadRecord): Record<string, string> {
+/**
+ * Length, metadata, concatenation and expiry headers of an upload, shared by HEAD and POST. `length`
+ * is the upload's length if known (for a final upload: "The Upload-Length header MUST be included if
+ * the length of the final resource can be calculated at the time of the request").
+ */
+export function describe(record: UploadRecord, length: number | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (record.size !== undefined) headers['Upload-Length'] = String(record.size);
+  if (length !== undefined) headers['Upload-Length'] = String(length);
   // "As long as the length of the upload is not known, the Server MUST set Upload-Defer-Length: 1 in
   // all responses to HEAD requests." (Not for a final upload, whose length follows from its parts.)
   else if (record.concat?.kind !== 'final') headers['Upload-Defer-Length'] = '1';
@@ -33,9 +36,9 @@ export function describe(deps: TusDeps, record: UploadRecord): Record<string, st
     headers['Upload-Metadata'] = record.metadataHeader ?? Metadata.stringify(record.metadata);
   }
   if (record.concat?.kind === 'partial') headers['Upload-Concat'] = 'partial';
-  if (record.concat?.kind === 'final') {
-    headers['Upload-Concat'] = `final;${record.concat.parts.map((p) => `${deps.config.tusPath}/${p}`).join(' ')}`;
-  }
+  // "Response to HEAD request against partial or final upload MUST include the Upload-Concat header
+  // and its value as received in the upload creation request."
+  if (record.concat?.kind === 'final') headers['Upload-Concat'] = record.concat.header;
   if (record.expiresAt && !record.completedAt) headers['Upload-Expires'] = httpDate(record.expiresAt);
   return headers;
 }

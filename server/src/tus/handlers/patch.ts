@@ -34,9 +34,8 @@ export async function handlePatch(deps: TusDeps, uploads: Uploads, req: TusReque
         if (record.size !== undefined && record.size !== declaredLength) throw tusError('LENGTH_ALREADY_SET');
         if (declaredLength < offset) throw tusError('LENGTH_BELOW_OFFSET');
         if (declaredLength > deps.config.maxSize) throw tusError('MAX_SIZE_EXCEEDED');
-        record.size = declaredLength;
       }
-      const appended = await appendBody(deps, uploads, req, record, offset, body, stop);
+      const appended = await appendBody(deps, uploads, req, record, offset, body, stop, declaredLength);
       return { record, appended };
     });
     deps.metrics.patchDuration.observe((performance.now() - started) / 1000);

@@ -45,7 +45,7 @@ export async function handlePost(deps: TusDeps, uploads: Uploads, req: TusReques
     unfinishedParts = parts.filter((p) => !p.completedAt).map((p) => p.id);
     const total = parts.reduce((sum, p) => sum + (p.size ?? 0), 0);
     if (total > config.maxSize) throw tusError('MAX_SIZE_EXCEEDED', `${total} > ${config.maxSize}`);
-    role = { kind: 'final', parts: parts.map((p) => p.id), assembled: false };
+    role = { kind: 'final', parts: parts.map((p) => p.id), assembled: false, header: concatHeader!.trim() };
   } else if (concat?.kind === 'partial') {
     role = { kind: 'partial' };
   }
@@ -71,11 +71,11 @@ export async function handlePost(deps: TusDeps, uploads: Uploads, req: TusReques
     await uploads.linkFinal(record.id, unfinishedParts);
     await uploads.tryAssemble(record.id);
     const assembled = (await deps.records.get(record.id)) ?? record;
-    return tusResponse(201, { Location: location, ...describe(deps, assembled) });
+    return tusResponse(201, { Location: location, ...describe(assembled, await uploads.lengthOf(assembled)) });
   }
   if (!body) {
     if (size === 0) await uploads.finish(record);
-    return tusResponse(201, { Location: location, ...describe(deps, record) });
+    return tusResponse(201, { Location: location, ...describe(record, record.size) });
   }
   return createWithUpload(deps, uploads, req, record, body, location);
 }
@@ -98,7 +98,7 @@ async function createWithUpload(
       }
     });
     if (appended.stopped) throw stoppedError(appended);
-    return tusResponse(201, { Location: location, ...describe(deps, record), ...appendHeaders(record, appended) });
+    return tusResponse(201, { Location: location, ...describe(record, record.size), ...appendHeaders(record, appended) });
   } finally {
     stop.end();
   }
