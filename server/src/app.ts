@@ -12,7 +12,7 @@ export interface App {
 
 /** The HTTP surface: tus at `config.tusPath`, the upload API, and the operations endpoints. */
 export function createApp(deps: TusDeps): App {
-  const { config, lifecycle, metrics, logger, storage } = deps;
+  const { config, lifecycle, metrics, logger, checks } = deps;
   const hono = new Hono();
   const routeOf = (p: string) =>
     p === config.tusPath || p.startsWith(`${config.tusPath}/`) ? 'tus' : p.startsWith('/api/') ? 'api' : 'ops';
@@ -23,12 +23,12 @@ export function createApp(deps: TusDeps): App {
   hono.get('/healthz', (c) => c.json({ status: 'ok' }));
   hono.get('/readyz', async (c) => {
     if (!lifecycle.ready) return c.json({ status: lifecycle.draining ? 'draining' : 'starting' }, 503);
-    try {
-      await storage.check();
-      return c.json({ status: 'ready' });
-    } catch (err) {
-      return c.json({ status: 'unavailable', reason: (err as Error).message }, 503);
-    }
+    const failed: Record<string, string> = {};
+    await Promise.all(
+      Object.entries(checks).map(([name, check]) => check().catch((err: Error) => void (failed[name] = err.message || err.name))),
+    );
+    if (Object.keys(failed).length > 0) return c.json({ status: 'unavailable', failed }, 503);
+    return c.json({ status: 'ready' });
   });
   hono.get('/metrics', async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),

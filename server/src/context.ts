@@ -1,15 +1,22 @@
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
+import type { MetadataValue } from '@tus/s3-store';
 import type { Config } from './config/config.js';
 import { FileOutbox } from './events/file-outbox.js';
 import type { EventPublisher } from './events/types.js';
 import { ProcessLocker } from './locking/process-locker.js';
+import { RedisLocker } from './locking/redis-locker.js';
 import { Lifecycle } from './ops/lifecycle.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { Metrics } from './ops/metrics.js';
 import { JsonFileKvStore } from './records/json-file-kv.js';
-import type { FinalLinkStore, UploadRecord, UploadRecordStore } from './records/types.js';
+import { RedisKvStore } from './records/redis-kv.js';
+import { type FinalLinkStore, recordTtl, type UploadRecord, type UploadRecordStore } from './records/types.js';
 import { FileStorage } from './storage/file-storage.js';
+import { createS3Client } from './storage/s3/client.js';
+import { S3Storage } from './storage/s3/s3-storage.js';
+import { Staging } from './storage/staging.js';
 import type { UploadStorage } from './storage/types.js';
 import type { TusDeps } from './tus/deps.js';
 
@@ -18,21 +25,69 @@ export type Overrides = Partial<Omit<TusDeps, 'config'>>;
 
 /**
  * Builds every dependency once from the config. This is the one place that chooses implementations:
- * today the embedded default (file storage, in-process locker, file records, directory outbox); the
- * distributed ones (S3, Redis, NATS) slot in here beside them.
+ * the embedded default (file storage, in-process locker, file records, directory outbox), or S3
+ * storage and Redis records and locks when `S3_BUCKET` / `REDIS_URL` are set.
  */
 export function buildContext(config: Config, overrides: Overrides = {}): TusDeps {
   const logger: Logger = overrides.logger ?? createLogger(config.logLevel, { node: config.nodeName });
-  const storage: UploadStorage =
-    overrides.storage ?? new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync });
+  const checks: TusDeps['checks'] = {};
+  const closers: Array<() => Promise<void> | void> = [];
+
+  let redis: Redis | undefined;
+  if (config.redis) {
+    const url = config.redis.url;
+    const connect = (name: string) => {
+      const client = new Redis(url, { connectionName: `${config.nodeName}-${name}`, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+      client.on('error', (err) => logger.warn('redis connection error', { connection: name, err: err.message }));
+      closers.push(() => client.disconnect());
+      return client;
+    };
+    redis = connect('commands');
+    const commands = redis;
+    checks.redis = async () => void (await commands.ping());
+    if (!overrides.locker) {
+      const locker = new RedisLocker({
+        redis, subscriber: connect('locks'), prefix: config.redis.prefix,
+        ttlMs: config.redis.lockTtlMs, acquireTimeoutMs: config.lockAcquireTimeoutMs,
+      });
+      overrides = { ...overrides, locker };
+    }
+  }
+  const prefix = config.redis?.prefix ?? '';
+  const expiry = config.uploadExpiryMs;
+
+  let storage: UploadStorage | undefined = overrides.storage;
+  if (!storage && config.s3) {
+    // @tus/s3-store stages parts in os.tmpdir(), which follows TMPDIR: keep them on the staging disk.
+    process.env.TMPDIR = path.join(config.stagingDir, 'parts');
+    storage = new S3Storage({
+      client: createS3Client(config.s3),
+      bucket: config.s3.bucket,
+      partSize: config.s3.partSize,
+      partConcurrency: config.s3.partConcurrency,
+      maxUploadSize: config.maxSize,
+      cache: redis ? new RedisKvStore<MetadataValue>(redis, `${prefix}s3info:`, () => 2 * expiry) : undefined,
+    });
+  }
+  storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync });
+  const chosenStorage = storage;
+  checks.storage = () => chosenStorage.check();
+
   const records: UploadRecordStore =
-    overrides.records ?? new JsonFileKvStore<UploadRecord>(path.join(config.dataDir, 'records'));
-  const links: FinalLinkStore = overrides.links ?? new JsonFileKvStore<string[]>(path.join(config.dataDir, 'links'));
-  const locker: Locker = overrides.locker ?? new ProcessLocker();
+    overrides.records ??
+    (redis
+      ? new RedisKvStore<UploadRecord>(redis, `${prefix}record:`, (r) => recordTtl(r, expiry))
+      : new JsonFileKvStore<UploadRecord>(path.join(config.dataDir, 'records')));
+  const links: FinalLinkStore =
+    overrides.links ??
+    (redis ? new RedisKvStore<string[]>(redis, `${prefix}link:`, () => 2 * expiry) : new JsonFileKvStore<string[]>(path.join(config.dataDir, 'links')));
+  const locker: Locker = overrides.locker ?? new ProcessLocker(config.lockAcquireTimeoutMs);
+  if (locker instanceof RedisLocker) closers.unshift(() => locker.close());
   const events: EventPublisher = overrides.events ?? new FileOutbox(path.join(config.dataDir, 'events'));
   return {
     config,
     storage,
+    staging: overrides.staging ?? new Staging(config.stagingDir, config.stagingMinFreeBytes),
     records,
     links,
     locker,
@@ -41,5 +96,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
     metrics: overrides.metrics ?? new Metrics(),
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
     now: overrides.now ?? (() => new Date()),
+    checks: overrides.checks ?? checks,
+    close: overrides.close ?? (async () => void (await Promise.all(closers.map((c) => c())))),
   };
 }

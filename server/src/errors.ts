@@ -30,6 +30,7 @@ export const ERRORS = {
   LOCK_TIMEOUT: { status: 423, message: 'upload is locked by another request; retry shortly' },
   UPLOAD_INCOMPLETE: { status: 409, message: 'upload is not finished; download is available once it is' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'requested range not satisfiable' },
+  STORAGE_FULL: { status: 503, message: 'not enough local staging space to take this write now; retry later' },
   SHUTTING_DOWN: { status: 503, message: 'server is shutting down; retry on another node' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this resource' },
   WRITE_FAILED: { status: 500, message: 'storage write failed; bytes received so far are kept' },

@@ -49,7 +49,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
 
-  await deps.storage.check();
+  for (const check of Object.values(deps.checks)) await check();
   const republished = await uploads.republishMissingEvents();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -77,6 +77,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 1000).unref();
       });
+      await deps.close();
     })());
   return { url: `http://${host}:${port}`, port, deps, uploads, stop };
 }

@@ -36,6 +36,40 @@ export interface Config {
   trustProxy: boolean;
   /** Close a connection that carries no traffic for this long (`IDLE_TIMEOUT`, default 60s). */
   idleTimeoutMs: number;
+  /** S3 storage; absent for the embedded file storage (set by `S3_BUCKET`). */
+  s3?: S3Config;
+  /** Redis for upload records and locks (`REDIS_URL`); absent for the embedded stores. */
+  redis?: RedisConfig;
+  /** How long a request waits for an upload's lock before 423 (`LOCK_ACQUIRE_TIMEOUT`, default 10s). */
+  lockAcquireTimeoutMs: number;
+  /** Directory for request bodies that must be verified before they reach S3 (`S3_STAGING_DIR`). */
+  stagingDir: string;
+  /** Refuse new writes with 503 while the staging disk has less free space (`STAGING_MIN_FREE`, default 1GiB). */
+  stagingMinFreeBytes: number;
+}
+
+export interface S3Config {
+  bucket: string;
+  /** Custom endpoint for S3-compatible stores (`S3_ENDPOINT`); absent for AWS. */
+  endpoint?: string;
+  /** `S3_REGION`, default us-east-1. */
+  region: string;
+  /** Static credentials; without them the standard AWS credential chain is used. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Path-style addressing (`S3_FORCE_PATH_STYLE`, default true when `S3_ENDPOINT` is set). */
+  forcePathStyle: boolean;
+  /** Preferred multipart part size (`S3_PART_SIZE`, default 16MiB, at least 5MiB). */
+  partSize: number;
+  /** Parts uploaded at once per process (`S3_PART_CONCURRENCY`, default 8). */
+  partConcurrency: number;
+}
+
+export interface RedisConfig {
+  url: string;
+  /** Prefix of every key (`REDIS_PREFIX`, default `tus:`), so several deployments can share a Redis. */
+  prefix: string;
+  /** Lock lifetime without renewal; a dead node's locks free themselves after it (`LOCK_TTL`, default 5s). */
+  lockTtlMs: number;
 }
 
 /** Thrown for invalid or contradictory settings; the message names the variable. */
@@ -135,5 +169,60 @@ export function parseConfig(raw: RawEnv): Config {
     fsync: raw.FSYNC ? parseBoolean('FSYNC', raw.FSYNC) : true,
     idleTimeoutMs: raw.IDLE_TIMEOUT ? Math.max(1000, parseDuration('IDLE_TIMEOUT', raw.IDLE_TIMEOUT)) : 60_000,
     trustProxy: raw.TRUST_PROXY ? parseBoolean('TRUST_PROXY', raw.TRUST_PROXY) : false,
+    ...parseDistributed(raw),
+  };
+}
+
+type DistributedConfig = Pick<Config, 's3' | 'redis' | 'lockAcquireTimeoutMs' | 'stagingDir' | 'stagingMinFreeBytes'>;
+
+/** S3 and Redis settings, and the rule that S3 without Redis is only allowed on a declared single node. */
+function parseDistributed(raw: RawEnv): DistributedConfig {
+  const dataDir = path.resolve(raw.DATA_DIR ?? './data');
+  const s3KeysWithoutBucket = (['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const).filter((k) => raw[k] && !raw.S3_BUCKET);
+  if (s3KeysWithoutBucket.length > 0) {
+    throw new ConfigError(`${s3KeysWithoutBucket.join(', ')} set but S3_BUCKET is not: set S3_BUCKET to use S3 storage`);
+  }
+  if (!!raw.S3_ACCESS_KEY_ID !== !!raw.S3_SECRET_ACCESS_KEY) {
+    throw new ConfigError('set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (to use the AWS credential chain)');
+  }
+  let s3: S3Config | undefined;
+  if (raw.S3_BUCKET) {
+    if (raw.S3_ENDPOINT && !/^https?:\/\/[^\s]+$/.test(raw.S3_ENDPOINT)) {
+      throw new ConfigError(`S3_ENDPOINT="${raw.S3_ENDPOINT}" must be an http(s) URL`);
+    }
+    const partSize = raw.S3_PART_SIZE ? parseSize('S3_PART_SIZE', raw.S3_PART_SIZE) : 16 * 1024 ** 2;
+    if (partSize < 5 * 1024 ** 2) throw new ConfigError('S3_PART_SIZE must be at least 5MiB (the S3 minimum part size)');
+    s3 = {
+      bucket: raw.S3_BUCKET,
+      endpoint: raw.S3_ENDPOINT,
+      region: raw.S3_REGION ?? 'us-east-1',
+      credentials: raw.S3_ACCESS_KEY_ID
+        ? { accessKeyId: raw.S3_ACCESS_KEY_ID, secretAccessKey: raw.S3_SECRET_ACCESS_KEY! }
+        : undefined,
+      forcePathStyle: raw.S3_FORCE_PATH_STYLE ? parseBoolean('S3_FORCE_PATH_STYLE', raw.S3_FORCE_PATH_STYLE) : !!raw.S3_ENDPOINT,
+      partSize,
+      partConcurrency: raw.S3_PART_CONCURRENCY ? parseInteger('S3_PART_CONCURRENCY', raw.S3_PART_CONCURRENCY, 1, 256) : 8,
+    };
+  }
+  let redis: RedisConfig | undefined;
+  if (raw.REDIS_URL) {
+    if (!/^rediss?:\/\/[^\s]+$/.test(raw.REDIS_URL)) throw new ConfigError(`REDIS_URL="${raw.REDIS_URL}" must be a redis:// or rediss:// URL`);
+    const lockTtlMs = raw.LOCK_TTL ? parseDuration('LOCK_TTL', raw.LOCK_TTL) : 5000;
+    if (lockTtlMs < 1000) throw new ConfigError('LOCK_TTL must be at least 1s');
+    redis = { url: raw.REDIS_URL, prefix: raw.REDIS_PREFIX ?? 'tus:', lockTtlMs };
+  }
+  const singleNode = raw.SINGLE_NODE ? parseBoolean('SINGLE_NODE', raw.SINGLE_NODE) : false;
+  if (s3 && !redis && !singleNode) {
+    throw new ConfigError(
+      'S3_BUCKET is set without REDIS_URL: nodes would not share locks or upload records. ' +
+        'Set REDIS_URL, or SINGLE_NODE=true if this is the only node.',
+    );
+  }
+  return {
+    s3,
+    redis,
+    lockAcquireTimeoutMs: raw.LOCK_ACQUIRE_TIMEOUT ? parseDuration('LOCK_ACQUIRE_TIMEOUT', raw.LOCK_ACQUIRE_TIMEOUT) : 10_000,
+    stagingDir: path.resolve(raw.S3_STAGING_DIR ?? path.join(dataDir, 'staging')),
+    stagingMinFreeBytes: raw.STAGING_MIN_FREE ? parseSize('STAGING_MIN_FREE', raw.STAGING_MIN_FREE) : 1024 ** 3,
   };
 }

@@ -20,6 +20,21 @@ export const ENV_KEYS = [
   'FSYNC',
   'TRUST_PROXY',
   'IDLE_TIMEOUT',
+  'S3_BUCKET',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_FORCE_PATH_STYLE',
+  'S3_STAGING_DIR',
+  'S3_PART_SIZE',
+  'S3_PART_CONCURRENCY',
+  'STAGING_MIN_FREE',
+  'REDIS_URL',
+  'REDIS_PREFIX',
+  'LOCK_TTL',
+  'LOCK_ACQUIRE_TIMEOUT',
+  'SINGLE_NODE',
 ] as const;
 
 export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;

@@ -42,3 +42,13 @@ export type UploadRecordStore = KvStore<UploadRecord> & { list(): Promise<string
 
 /** Final uploads waiting for an unfinished partial, keyed by the partial's id. */
 export type FinalLinkStore = KvStore<string[]> & { list(): Promise<string[]> };
+
+/**
+ * How long a record must be kept, in ms from now: unfinished uploads until one expiry period after
+ * they expire (time for the sweep to delete their bytes and keep a tombstone), tombstones one period
+ * after expiry; finished uploads have no end. Stores with TTLs (Redis) use it.
+ */
+export function recordTtl(record: UploadRecord, expiryMs: number, now = Date.now()): number | undefined {
+  const until = record.expiredAt ?? (record.completedAt ? undefined : record.expiresAt);
+  return until === undefined ? undefined : Date.parse(until) + expiryMs - now;
+}

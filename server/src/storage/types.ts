@@ -37,9 +37,16 @@ export interface WriteResult {
  * the {@link UploadRecordStore}; the storage only knows bytes. Implementations: file (embedded) and
  * S3 (distributed). Every implementation passes `storage.contract.ts`.
  */
+export interface CreateOptions {
+  /** Total length, when known at creation. */
+  length?: number;
+  /** Media type of the content, stored with the object where the storage supports it. */
+  contentType?: string;
+}
+
 export interface UploadStorage {
   /** Creates an empty upload. */
-  create(id: string): Promise<void>;
+  create(id: string, options?: CreateOptions): Promise<void>;
   /** Bytes durably stored for `id`; `undefined` when the upload does not exist. */
   offset(id: string): Promise<number | undefined>;
   /**
@@ -47,8 +54,14 @@ export interface UploadStorage {
    * disconnect or a stop are kept; a storage failure rejects and keeps what was written before it.
    */
   write(id: string, offset: number, body: Readable, options: WriteOptions): Promise<WriteResult>;
-  /** Cuts the upload back to `length` bytes (used to undo a write whose checksum failed). */
-  truncate(id: string, length: number): Promise<void>;
+  /**
+   * Cuts the upload back to `length` bytes (used to undo a write whose checksum failed). Storages
+   * that cannot (S3 parts are immutable) leave it out; such writes are then verified before they
+   * reach the storage.
+   */
+  truncate?(id: string, length: number): Promise<void>;
+  /** Makes the bytes of a fully received upload final (S3: completes the multipart upload). Idempotent. */
+  complete(id: string, length: number): Promise<void>;
   /** Streams the bytes of `id`, or of an inclusive range of them. */
   read(id: string, range?: ByteRange): Promise<Readable>;
   /** Writes the bytes of `partIds`, in order, as upload `targetId` without passing them through the JS heap. */

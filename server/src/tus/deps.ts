@@ -5,12 +5,15 @@ import type { Lifecycle } from '../ops/lifecycle.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { FinalLinkStore, UploadRecordStore } from '../records/types.js';
+import type { Staging } from '../storage/staging.js';
 import type { UploadStorage } from '../storage/types.js';
 
 /** Everything the tus layer needs, built once at start-up by `AppContext`. */
 export interface TusDeps {
   config: Config;
   storage: UploadStorage;
+  /** Scratch space for writes verified before they reach a storage without `truncate`. */
+  staging: Staging;
   records: UploadRecordStore;
   links: FinalLinkStore;
   locker: Locker;
@@ -20,4 +23,8 @@ export interface TusDeps {
   lifecycle: Lifecycle;
   /** Injectable clock for expiry tests. */
   now: () => Date;
+  /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
+  checks: Record<string, () => Promise<void>>;
+  /** Closes connections to backing services (after the HTTP server has closed). */
+  close: () => Promise<void>;
 }

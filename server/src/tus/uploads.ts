@@ -41,12 +41,14 @@ export class Uploads {
     const pending = record.checksumPendingFrom;
     if (pending !== undefined) {
       if (locked) {
-        if (offset > pending) await this.deps.storage.truncate(id, pending);
+        if (offset > pending) await this.deps.storage.truncate?.(id, pending);
         delete record.checksumPendingFrom;
         await this.deps.records.set(id, record);
       }
       offset = Math.min(offset, pending);
     }
+    // Every byte arrived but the process stopped before the upload was marked finished: finish it now.
+    if (locked && !record.completedAt && record.size !== undefined && offset === record.size) await this.finish(record);
     return { record, offset };
   }
 
@@ -76,6 +78,7 @@ export class Uploads {
    */
   async finish(record: UploadRecord): Promise<void> {
     const { records, metrics, logger } = this.deps;
+    await this.deps.storage.complete(record.id, record.size ?? 0);
     const now = this.deps.now().toISOString();
     record.completedAt = now;
     record.updatedAt = now;

@@ -61,9 +61,11 @@ export async function appendBody(
   if (headers.contentLength !== undefined && offset + headers.contentLength > length) {
     throw tusError('BODY_EXCEEDS_LENGTH', `offset ${offset} + ${headers.contentLength} bytes > ${length}`);
   }
+  await deps.staging.ensureRoom();
   const outcome = await receiveBody(deps, record, {
     offset,
     limit: Math.min(length - offset, headers.contentLength ?? Number.MAX_SAFE_INTEGER),
+    lengthKnown: headers.contentLength !== undefined,
     body: req.body(),
     checksum: headers.checksum,
     trailerChecksum: headers.trailerChecksum ? () => req.trailer('upload-checksum') : undefined,

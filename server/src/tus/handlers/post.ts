@@ -61,7 +61,8 @@ export async function handlePost(deps: TusDeps, uploads: Uploads, req: TusReques
     updatedAt: now,
     expiresAt: uploads.nextExpiry(),
   };
-  await deps.storage.create(record.id);
+  const contentType = metadata.filetype ?? metadata.contentType ?? metadata.type ?? undefined;
+  await deps.storage.create(record.id, { length: role?.kind === 'final' ? await uploads.lengthOf(record) : size, contentType });
   await deps.records.set(record.id, record);
   deps.metrics.uploadsCreated.inc({ concat: role?.kind ?? 'none' });
   const location = locationOf(deps, req, record.id);

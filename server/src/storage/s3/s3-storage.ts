@@ -1,0 +1,155 @@
+import type { S3 } from '@aws-sdk/client-s3';
+import type { KvStore } from '@tus/server';
+import type { MetadataValue } from '@tus/s3-store';
+import { Upload } from '@tus/utils';
+import type { Readable } from 'node:stream';
+import { feedFrom } from '../feed.js';
+import type { ByteRange, CreateOptions, UploadLocation, UploadStorage, WriteOptions, WriteResult } from '../types.js';
+import { concatenateObjects } from './concat.js';
+import { isNotFound } from './errors.js';
+import { TusS3Store } from './tus-s3-store.js';
+
+export interface S3StorageOptions {
+  client: S3;
+  bucket: string;
+  /** Preferred part size (S3's minimum of 5 MiB applies). */
+  partSize: number;
+  /** Parts uploaded at once by this process. */
+  partConcurrency: number;
+  /** Largest upload, to size parts of deferred-length uploads. */
+  maxUploadSize: number;
+  /** Where @tus/s3-store keeps its upload info cache (Redis in distributed mode). */
+  cache?: KvStore<MetadataValue>;
+}
+
+/**
+ * {@link UploadStorage} on S3 multipart uploads through @tus/s3-store. Object `<id>` holds the bytes
+ * once finished, `<id>.info` the store's info, `<id>.part` a tail shorter than S3's minimum part size.
+ * Writes stream straight into the store's part splitter (no staging of the whole body); S3 parts
+ * cannot be cut back, so this storage has no `truncate` and writes that may need undoing are verified
+ * before they reach it (see tus/receive.ts).
+ */
+export class S3Storage implements UploadStorage {
+  private readonly store: TusS3Store;
+  private readonly client: S3;
+  private readonly bucket: string;
+
+  constructor(options: S3StorageOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.store = new TusS3Store({
+      client: options.client,
+      bucket: options.bucket,
+      partSize: options.partSize,
+      maxConcurrentPartUploads: options.partConcurrency,
+      maxUploadSize: options.maxUploadSize,
+      cache: options.cache,
+      // Swift, Ceph and others have no object tagging; expiry is ours (records), not tag-based.
+      useTags: false,
+      expirationPeriodInMilliseconds: 0,
+    });
+  }
+
+  async create(id: string, options: CreateOptions = {}): Promise<void> {
+    const metadata: Record<string, string> = {};
+    if (options.contentType) metadata.contentType = options.contentType;
+    await this.store.create(new Upload({ id, size: options.length, offset: 0, metadata }));
+  }
+
+  async offset(id: string): Promise<number | undefined> {
+    // Stock getUpload turns every failure into "not found"; reading the (cached) info first keeps a
+    // missing bucket or an unreachable store an error instead of a 404 for a live upload.
+    try {
+      await this.store.metadataOf(id);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    return (await this.store.getUpload(id)).offset;
+  }
+
+  async write(id: string, offset: number, body: Readable, options: WriteOptions): Promise<WriteResult> {
+    const feed = feedFrom(body, options);
+    const newOffset = await this.store.write(feed.stream, id, offset);
+    const { end } = await feed.ended;
+    return { bytes: newOffset - offset, end };
+  }
+
+  async complete(id: string, length: number): Promise<void> {
+    const meta = await this.store.metadataOf(id);
+    if (meta.file.size === undefined) {
+      await this.store.declareUploadLength(id, length);
+      await this.store.forget(id);
+    }
+    let parts;
+    try {
+      parts = await this.store.completedParts(id);
+    } catch (err) {
+      if (isNotFound(err)) return; // already completed
+      throw err;
+    }
+    const tailKey = this.store.incompletePartKeyOf(id);
+    const tailSize = await this.store.incompletePartSize(id);
+    const uploadId = meta['upload-id'];
+    let nextPart = (parts.at(-1)?.PartNumber ?? 0) + 1;
+    const completed = parts.map((p) => ({ ETag: p.ETag, PartNumber: p.PartNumber }));
+    if (tailSize !== undefined || completed.length === 0) {
+      // The tail (or, for an empty upload, an empty part) becomes the last part; S3 allows it to be short.
+      const copy = tailSize
+        ? await this.client.uploadPartCopy({
+            Bucket: this.bucket, Key: id, UploadId: uploadId, PartNumber: nextPart, CopySource: `${this.bucket}/${tailKey}`,
+          }).then((r) => r.CopyPartResult?.ETag)
+        : await this.client.uploadPart({ Bucket: this.bucket, Key: id, UploadId: uploadId, PartNumber: nextPart, Body: Buffer.alloc(0) }).then((r) => r.ETag);
+      completed.push({ ETag: copy, PartNumber: nextPart++ });
+    }
+    await this.client.completeMultipartUpload({ Bucket: this.bucket, Key: id, UploadId: uploadId, MultipartUpload: { Parts: completed } });
+    if (tailSize !== undefined) await this.client.deleteObject({ Bucket: this.bucket, Key: tailKey });
+    await this.store.forget(id);
+  }
+
+  async read(id: string, range?: ByteRange): Promise<Readable> {
+    const res = await this.client.getObject({
+      Bucket: this.bucket,
+      Key: id,
+      Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+    });
+    return res.Body as Readable;
+  }
+
+  async concatenate(targetId: string, partIds: string[]): Promise<void> {
+    const meta = await this.store.metadataOf(targetId);
+    await concatenateObjects(this.client, this.bucket, targetId, meta['upload-id'], partIds);
+    await this.store.forget(targetId);
+  }
+
+  /**
+   * Aborts the multipart upload and deletes every object of the upload. Stock `remove` leaves the
+   * `<id>.part` tail behind and fails on an upload whose multipart upload is already completed.
+   */
+  async remove(id: string): Promise<void> {
+    let uploadId: string | undefined;
+    try {
+      uploadId = (await this.store.metadataOf(id))['upload-id'];
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (uploadId) {
+      await this.client.abortMultipartUpload({ Bucket: this.bucket, Key: id, UploadId: uploadId }).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
+    await this.client.deleteObjects({
+      Bucket: this.bucket,
+      Delete: { Objects: [{ Key: id }, { Key: this.store.infoKeyOf(id) }, { Key: this.store.incompletePartKeyOf(id) }], Quiet: true },
+    });
+    await this.store.forget(id);
+  }
+
+  location(id: string): UploadLocation {
+    return { kind: 's3', bucket: this.bucket, key: id };
+  }
+
+  async check(): Promise<void> {
+    await this.client.headBucket({ Bucket: this.bucket });
+  }
+}
