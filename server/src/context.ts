@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
@@ -60,6 +61,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
   if (!storage && config.s3) {
     // @tus/s3-store stages parts in os.tmpdir(), which follows TMPDIR: keep them on the staging disk.
     process.env.TMPDIR = path.join(config.stagingDir, 'parts');
+    fs.mkdirSync(process.env.TMPDIR, { recursive: true });
     storage = new S3Storage({
       client: createS3Client(config.s3),
       bucket: config.s3.bucket,

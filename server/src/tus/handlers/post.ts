@@ -61,8 +61,7 @@ export async function handlePost(deps: TusDeps, uploads: Uploads, req: TusReques
     updatedAt: now,
     expiresAt: uploads.nextExpiry(),
   };
-  const contentType = metadata.filetype ?? metadata.contentType ?? metadata.type ?? undefined;
-  await deps.storage.create(record.id, { length: role?.kind === 'final' ? await uploads.lengthOf(record) : size, contentType });
+  await deps.storage.create(record.id, { length: role?.kind === 'final' ? await uploads.lengthOf(record) : size, contentType: contentTypeOf(metadata) });
   await deps.records.set(record.id, record);
   deps.metrics.uploadsCreated.inc({ concat: role?.kind ?? 'none' });
   const location = locationOf(deps, req, record.id);
@@ -123,4 +122,10 @@ function locationOf(deps: TusDeps, req: TusRequest, id: string): string {
   const proto = deps.config.trustProxy ? (req.header('x-forwarded-proto')?.split(',')[0].trim() ?? req.url.protocol.slice(0, -1)) : req.url.protocol.slice(0, -1);
   const host = deps.config.trustProxy ? (req.header('x-forwarded-host')?.split(',')[0].trim() ?? req.url.host) : req.url.host;
   return `${proto}://${host}${deps.config.tusPath}/${id}`;
+}
+
+/** A plain `type/subtype` media type from the client's metadata, if it gave a well-formed one (it may become an S3 header). */
+function contentTypeOf(metadata: UploadRecord['metadata']): string | undefined {
+  const value = metadata.filetype ?? metadata.contentType ?? metadata.type;
+  return value && /^[A-Za-z0-9][\w.+-]*\/[A-Za-z0-9][\w.+-]*$/.test(value) ? value : undefined;
 }
