@@ -2,7 +2,18 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{server,processors,client-sdk}/src/**/*.test.ts'],
+    projects: [
+      { extends: true, test: { name: 'all', include: ['{server,processors,client-sdk}/src/**/*.test.ts', 'loadtests/**/*.test.ts'] } },
+      // The tus protocol suite once more, with the server on S3 storage and Redis records and locks.
+      {
+        extends: true,
+        test: {
+          name: 'spec-distributed',
+          include: ['server/src/tus/spec/*.test.ts'],
+          globalSetup: ['server/src/testing/distributed-setup.ts'],
+        },
+      },
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests start real processes and bind ports; the machine has 2 cores.

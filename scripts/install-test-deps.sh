@@ -8,6 +8,16 @@ declare -A NEED=(
   [curl]=curl
   [/usr/lib/python3/dist-packages/tusclient]=python3-tuspy
   [/usr/bin/python3]=python3
+  # Real services started by server/src/testing/services.ts (sbin tools probed by path: a non-root
+  # PATH often lacks /usr/sbin).
+  [redis-server]=redis-server
+  [/usr/sbin/nats-server]=nats-server
+  [swift-proxy-server]=swift-proxy
+  [swift-account-server]=swift-account
+  [swift-container-server]=swift-container
+  [swift-object-server]=swift-object
+  [swift-ring-builder]=swift
+  [/usr/sbin/nginx]=nginx
 )
 missing=()
 for probe in "${!NEED[@]}"; do
@@ -20,8 +30,19 @@ mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "==> apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # The tests start their own instances on random loopback ports. Keep the packages' system services
+  # (nginx on :80, redis on :6379, swift) from being started by the install on a host with an init
+  # system: a policy-rc.d that exits 101 is Debian's switch for that (Docker images ship one already).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# temporary, from scripts/install-test-deps.sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || { echo "apt-get could not install: ${missing[*]}"; exit 1; }
+  if [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
+    echo "note: a system nginx is running (pid $(cat /run/nginx.pid), usually on :80); the tests do not need it."
+  fi
 else
   echo "missing system packages: ${missing[*]}"
   echo "install them with: sudo apt-get install ${missing[*]}"

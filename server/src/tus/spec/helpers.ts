@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { startTestServer, type TestServer } from '../../testing/harness.js';
 
 export const TUS = { 'Tus-Resumable': '1.0.0' } as const;
@@ -32,12 +33,16 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /**
  * Starts one server for the calling test file (FSYNC off for speed) and stops it afterwards.
- * Returns a getter, since the server exists only once `beforeAll` ran.
+ * In the `spec-distributed` vitest project the server runs on S3 and Redis (see
+ * testing/distributed-setup.ts), with a key prefix of its own. Returns a getter, since the server
+ * exists only once `beforeAll` ran.
  */
 export function useServer(env: Record<string, string> = {}, overrides: Parameters<typeof startTestServer>[1] = {}): () => TestServer {
   let server: TestServer | undefined;
+  const distributed = inject('distributedEnv');
   beforeAll(async () => {
-    server = await startTestServer({ FSYNC: 'false', ...env }, overrides);
+    const backend = distributed ? { ...distributed, REDIS_PREFIX: `spec${randomBytes(4).toString('hex')}:` } : {};
+    server = await startTestServer({ FSYNC: 'false', ...backend, ...env }, overrides);
   });
   afterAll(async () => {
     await server?.close();
