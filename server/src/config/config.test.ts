@@ -34,9 +34,38 @@ describe('parseConfig', () => {
     [{ CORS_ORIGINS: 'not an origin' }, /CORS_ORIGINS/],
     [{ SHUTDOWN_TIMEOUT_MS: '1.5' }, /SHUTDOWN_TIMEOUT_MS/],
     [{ FSYNC: 'maybe' }, /FSYNC/],
+    [{ S3_BUCKET: 'b' }, /REDIS_URL.*SINGLE_NODE=true/],
+    [{ S3_ENDPOINT: 'http://127.0.0.1:9000' }, /S3_BUCKET/],
+    [{ S3_BUCKET: 'b', SINGLE_NODE: 'true', S3_ACCESS_KEY_ID: 'k' }, /S3_SECRET_ACCESS_KEY/],
+    [{ S3_BUCKET: 'b', SINGLE_NODE: 'true', S3_ENDPOINT: 'localhost:9000' }, /S3_ENDPOINT/],
+    [{ S3_BUCKET: 'b', SINGLE_NODE: 'true', S3_PART_SIZE: '1MiB' }, /S3_PART_SIZE/],
+    [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL/],
+    [{ REDIS_URL: 'redis://h', LOCK_TTL: '100ms' }, /LOCK_TTL/],
+    [{ SINGLE_NODE: 'perhaps' }, /SINGLE_NODE/],
   ])('refuses %j with a message naming the variable', (raw, name) => {
     expect(() => parseConfig(raw)).toThrow(ConfigError);
     expect(() => parseConfig(raw)).toThrow(name);
+  });
+
+  it('chooses the embedded default without S3 and Redis variables, and the distributed settings with them', () => {
+    const embedded = parseConfig({ DATA_DIR: '/srv/tus' });
+    expect(embedded.s3).toBeUndefined();
+    expect(embedded.redis).toBeUndefined();
+    expect(embedded.stagingDir).toBe('/srv/tus/staging');
+    const c = parseConfig({
+      S3_BUCKET: 'uploads', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's',
+      S3_PART_SIZE: '32MiB', REDIS_URL: 'redis://127.0.0.1:6379/2', LOCK_TTL: '3s', S3_STAGING_DIR: '/fast/staging',
+    });
+    expect(c.s3).toEqual({
+      bucket: 'uploads', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+      forcePathStyle: true, partSize: 32 * 1024 ** 2, partConcurrency: 8,
+    });
+    expect(c.redis).toEqual({ url: 'redis://127.0.0.1:6379/2', prefix: 'tus:', lockTtlMs: 3000 });
+    expect(c.stagingDir).toBe('/fast/staging');
+    // AWS itself: no endpoint, virtual-hosted addressing, credentials from the standard chain.
+    const aws = parseConfig({ S3_BUCKET: 'b', SINGLE_NODE: 'true' });
+    expect(aws.s3?.forcePathStyle).toBe(false);
+    expect(aws.s3?.credentials).toBeUndefined();
   });
 
   it('parses units', () => {
