@@ -5,6 +5,17 @@ import type { TusDeps } from './tus/deps.js';
 import { mountTus } from './tus/routes.js';
 import { Uploads } from './tus/uploads.js';
 
+/** A backing service that does not answer within this is reported unavailable. */
+const READY_CHECK_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 export interface App {
   hono: Hono;
   uploads: Uploads;
@@ -25,7 +36,9 @@ export function createApp(deps: TusDeps): App {
     if (!lifecycle.ready) return c.json({ status: lifecycle.draining ? 'draining' : 'starting' }, 503);
     const failed: Record<string, string> = {};
     await Promise.all(
-      Object.entries(checks).map(([name, check]) => check().catch((err: Error) => void (failed[name] = err.message || err.name))),
+      Object.entries(checks).map(([name, check]) =>
+        withTimeout(check(), READY_CHECK_TIMEOUT_MS).catch((err: Error) => void (failed[name] = err.message || err.name)),
+      ),
     );
     if (Object.keys(failed).length > 0) return c.json({ status: 'unavailable', failed }, 503);
     return c.json({ status: 'ready' });

@@ -70,4 +70,24 @@ describe('distributed: backing services restart mid-upload', () => {
     await finish(a, path, data);
     expect(sha256(await storedObject(path))).toBe(sha256(data));
   });
+
+  it('readiness turns 503 naming the storage while S3 is down, and 200 once it is back', async () => {
+    const node = stack.nodes[0].url;
+    let restarted = false;
+    const restarting = stack.s3.restart().then(() => (restarted = true));
+    const seen = new Set<string>();
+    while (!restarted) {
+      const r = await fetch(`${node}/readyz`);
+      const body = (await r.json()) as { status: string; failed?: Record<string, string> };
+      if (r.status === 503) seen.add(Object.keys(body.failed ?? {}).join(','));
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    await restarting;
+    expect(seen).toContain('storage');
+    const deadline = Date.now() + 10_000;
+    while ((await fetch(`${node}/readyz`)).status !== 200) {
+      if (Date.now() > deadline) throw new Error('not ready again within 10 s');
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  });
 });
