@@ -41,7 +41,7 @@ describe('a server whose disk is (nearly) full', () => {
     });
     expect(patched.status).toBe(503);
     expect(patched.headers.get('retry-after')).toBe('30');
-    expect((await patched.json()).error.code).toBe('STORAGE_FULL');
+    expect(((await patched.json()) as { error: { code: string } }).error.code).toBe('STORAGE_FULL');
     const head = await fetch(url, { method: 'HEAD', headers: tus });
     expect(head.headers.get('upload-offset')).toBe('0');
     const withBody = await fetch(server.tusUrl, {
