@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { readBody } from './body.js';
 import type { WriteEnd, WriteOptions, WriteResult } from './types.js';
 
 /** Smallest batch written while more data is coming: fewer, larger `pwritev` calls. */
@@ -9,18 +10,12 @@ const HIGH_WATER = 1024 * 1024;
 
 /**
  * Copies `body` into `fh` at `position` with batched `pwritev` calls and no intermediate streams.
- * Ends on body end, client disconnect, abort signal or limit; bytes received before that are written.
+ * Ends as {@link readBody} says (body end, client gone, signal, limit); bytes received before are written.
  * Rejects only when the disk write fails (the result then holds what was written before).
  */
-export function drainToFile(
-  body: Readable,
-  fh: FileHandle,
-  position: number,
-  { limit, signal, onChunk }: WriteOptions,
-): Promise<WriteResult> {
+export function drainToFile(body: Readable, fh: FileHandle, position: number, options: WriteOptions): Promise<WriteResult> {
   return new Promise((resolve, reject) => {
     let written = 0;
-    let accepted = 0;
     let batch: Buffer[] = [];
     let batchBytes = 0;
     let writing = false;
@@ -29,7 +24,6 @@ export function drainToFile(
 
     const finish = () => {
       if (writing || (batchBytes > 0 && !failure) || !end) return;
-      detach();
       if (failure) reject(Object.assign(failure, { bytesWritten: written }));
       else resolve({ bytes: written, end });
     };
@@ -52,51 +46,22 @@ export function drainToFile(
           writing = false;
           failure = err;
           stop('stopped');
+          finish();
         },
       );
     };
-    const stop = (reason: WriteEnd) => {
-      if (end) return finish();
-      end = reason;
-      body.pause();
-      detach();
-      flush();
-    };
-    const onData = (chunk: Buffer) => {
-      if (end) return;
-      if (accepted + chunk.length > limit) {
-        const room = limit - accepted;
-        if (room > 0) onData(chunk.subarray(0, room));
-        return stop('limit');
-      }
-      accepted += chunk.length;
-      onChunk?.(chunk);
-      batch.push(chunk);
-      batchBytes += chunk.length;
-      flush();
-      if (writing && batchBytes >= HIGH_WATER) body.pause();
-    };
-    const onEnd = () => stop('complete');
-    const onGone = () => stop(body.readableEnded ? 'complete' : 'client-aborted');
-    const onAbort = () => stop('stopped');
-    const detach = () => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onGone);
-      body.off('close', onGone);
-      body.off('aborted', onGone);
-      signal?.removeEventListener('abort', onAbort);
-    };
-
-    if (signal?.aborted) return resolve({ bytes: 0, end: 'stopped' });
-    if (body.readableEnded) return resolve({ bytes: 0, end: 'complete' });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    body.on('data', onData);
-    body.once('end', onEnd);
-    body.once('error', onGone);
-    body.once('close', onGone);
-    body.once('aborted', onGone);
-    if (body.destroyed) onGone();
+    const stop = readBody(body, options, {
+      data: (chunk) => {
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        flush();
+        if (writing && batchBytes >= HIGH_WATER) body.pause();
+      },
+      end: (reason) => {
+        end = reason;
+        flush();
+      },
+    });
   });
 }
 

@@ -4,6 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { createS3Client } from '../../testing/services.js';
+import type { Stack } from '../../testing/stack.js';
 
 export const TUS = { 'Tus-Resumable': '1.0.0' };
 
@@ -79,4 +81,10 @@ export function openPatch(base: string, path: string, offset: number, length: nu
     cut: () => req.destroy(),
     reply,
   };
+}
+
+/** The bytes of a finished upload, read straight from the stack's bucket (not through the server). */
+export async function readObject(stack: Stack, path: string): Promise<Buffer> {
+  const res = await createS3Client(stack.s3).getObject({ Bucket: stack.s3.bucket, Key: path.split('/').pop()! });
+  return Buffer.from(await res.Body!.transformToByteArray());
 }

@@ -6,9 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../testing/services.js';
 import { startStack, type Stack } from '../../testing/stack.js';
-import { create, offsetAt, openPatch, patch, send, sha256 } from './client.js';
+import { create, offsetAt, openPatch, patch, send, sha256, readObject } from './client.js';
 
 const MiB = 1024 * 1024;
 let stack: Stack;
@@ -20,10 +19,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function storedObject(path: string): Promise<Buffer> {
-  const res = await createS3Client(stack.s3).getObject({ Bucket: stack.s3.bucket, Key: path.split('/').pop()! });
-  return Buffer.from(await res.Body!.transformToByteArray());
-}
+const storedObject = (path: string) => readObject(stack, path);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,9 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../testing/services.js';
 import { startStack, type Stack } from '../../testing/stack.js';
-import { create, offsetAt, patch, sha256 } from './client.js';
+import { create, offsetAt, patch, sha256, readObject } from './client.js';
 
 const MiB = 1024 * 1024;
 let stack: Stack;
@@ -19,10 +18,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function storedObject(path: string): Promise<Buffer> {
-  const res = await createS3Client(stack.s3).getObject({ Bucket: stack.s3.bucket, Key: path.split('/').pop()! });
-  return Buffer.from(await res.Body!.transformToByteArray());
-}
+const storedObject = (path: string) => readObject(stack, path);
 
 /** PATCHes the rest of `data` from the offset the server reports, retrying while a service is back-filling. */
 async function finish(base: string, path: string, data: Buffer): Promise<void> {

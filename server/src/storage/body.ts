@@ -1,0 +1,61 @@
+import type { Readable } from 'node:stream';
+import type { WriteEnd, WriteOptions } from './types.js';
+
+export interface BodySink {
+  /** A chunk within the limit, already shown to `onChunk`. The sink pauses and resumes `body` itself. */
+  data(chunk: Buffer): void;
+  /** The body is over for `reason`; called once, and no `data` follows. */
+  end(reason: WriteEnd): void;
+}
+
+/**
+ * Reads a request body into `sink` up to `limit` bytes. It ends on the body's end (`complete`), a
+ * client disconnect (`client-aborted`), the abort signal (`stopped`), or one byte past the limit
+ * (`limit`, after the bytes up to the limit). Returns `stop`, for a sink that must give up itself.
+ */
+export function readBody(body: Readable, { limit, signal, onChunk }: WriteOptions, sink: BodySink): (reason: WriteEnd) => void {
+  let accepted = 0;
+  let ended = false;
+  const stop = (reason: WriteEnd) => {
+    if (ended) return;
+    ended = true;
+    detach();
+    body.pause();
+    sink.end(reason);
+  };
+  const onData = (chunk: Buffer) => {
+    if (ended) return;
+    if (accepted + chunk.length > limit) {
+      const room = limit - accepted;
+      if (room > 0) onData(chunk.subarray(0, room));
+      return stop('limit');
+    }
+    accepted += chunk.length;
+    onChunk?.(chunk);
+    sink.data(chunk);
+  };
+  const onEnd = () => stop('complete');
+  const onGone = () => stop(body.readableEnded ? 'complete' : 'client-aborted');
+  const onAbort = () => stop('stopped');
+  const detach = () => {
+    body.off('data', onData);
+    body.off('end', onEnd);
+    body.off('error', onGone);
+    body.off('close', onGone);
+    body.off('aborted', onGone);
+    signal?.removeEventListener('abort', onAbort);
+  };
+
+  if (signal?.aborted) stop('stopped');
+  else if (body.readableEnded) stop('complete');
+  else {
+    signal?.addEventListener('abort', onAbort, { once: true });
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onGone);
+    body.once('close', onGone);
+    body.once('aborted', onGone);
+    if (body.destroyed) onGone();
+  }
+  return stop;
+}
