@@ -18,3 +18,31 @@ export interface UploadCompletedEvent {
   completedAt: string;
   node: string;
 }
+
+/** Event ids are used in file names and message ids: letters, digits, `.`, `_`, `-`. */
+const EVENT_ID = /^[A-Za-z0-9._-]{1,200}$/;
+
+/**
+ * Checks that `value` is an {@link UploadCompletedEvent} v1 the runtime can process; returns it typed.
+ * Throws a plain `Error` describing the first problem (the runtime turns it into `INVALID_EVENT`).
+ */
+export function parseUploadCompletedEvent(value: unknown): UploadCompletedEvent {
+  const e = value as Partial<UploadCompletedEvent> | null;
+  const fail = (what: string): never => {
+    throw new Error(`invalid uploads.completed event: ${what}`);
+  };
+  if (typeof e !== 'object' || e === null) return fail('not an object');
+  if (e.version !== 1) fail(`unsupported version ${JSON.stringify(e.version)}`);
+  if (e.type !== 'uploads.completed') fail(`type ${JSON.stringify(e.type)}`);
+  if (typeof e.eventId !== 'string' || !EVENT_ID.test(e.eventId)) fail('eventId missing or not [A-Za-z0-9._-]');
+  if (typeof e.uploadId !== 'string' || e.uploadId === '') fail('uploadId missing');
+  if (typeof e.size !== 'number' || !Number.isSafeInteger(e.size) || e.size < 0) fail('size is not a non-negative integer');
+  if (typeof e.metadata !== 'object' || e.metadata === null) fail('metadata is not an object');
+  const loc = e.location as UploadLocation | undefined;
+  const validLocation =
+    (loc?.kind === 'file' && typeof loc.path === 'string') ||
+    (loc?.kind === 's3' && typeof loc.bucket === 'string' && typeof loc.key === 'string');
+  if (!validLocation) fail('location is neither {kind:"file",path} nor {kind:"s3",bucket,key}');
+  if (typeof e.completedAt !== 'string') fail('completedAt missing');
+  return e as UploadCompletedEvent;
+}

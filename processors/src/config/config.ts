@@ -1,0 +1,188 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { RawEnv } from './env.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export type Retention = 'limits' | 'interest' | 'workqueue';
+
+/** JetStream stream settings shared by {@link ensureStreams} callers (server and runtime). */
+export interface StreamSettings {
+  /** Retention of the `UPLOADS` and `MEDIA` streams (`NATS_STREAM_RETENTION`, default `limits`). */
+  retention: Retention;
+  /** Messages older than this are dropped (`NATS_STREAM_MAX_AGE`, default 7d). */
+  maxAgeMs: number;
+  /** Stream replicas in a cluster (`NATS_STREAM_REPLICAS`, default 1, at most 5). */
+  replicas: number;
+  /** Publishes with the same msgID inside this window are stored once (`NATS_DUPLICATE_WINDOW`, default 2m). */
+  duplicateWindowMs: number;
+  /** How long dead-letter records are kept (`NATS_DEADLETTER_MAX_AGE`, default 30d). */
+  deadLetterMaxAgeMs: number;
+}
+
+/** Where jobs come from: the embedded directory outbox, or NATS JetStream. */
+export type QueueConfig =
+  | { kind: 'directory'; dir: string }
+  | { kind: 'jetstream'; servers: string[]; streams: StreamSettings };
+
+/** Where processing status lives: files under DATA_DIR, or Redis. */
+export type StatusConfig =
+  | { kind: 'file'; dir: string }
+  | { kind: 'redis'; url: string; prefix: string; ttlMs: number };
+
+/** Validated processor-runtime configuration. Every field has a documented default. */
+export interface ProcessorsConfig {
+  /** `DATA_DIR`, default `./data` (resolved to an absolute path). */
+  dataDir: string;
+  /** Job source: `jetstream` when `NATS_URL` is set, else the directory outbox `DATA_DIR/events`. */
+  queue: QueueConfig;
+  /** Status store: `redis` when `REDIS_URL` is set, else files under `DATA_DIR/processing`. */
+  status: StatusConfig;
+  /** Interface of the health/metrics endpoint (`HOST`, default `0.0.0.0`). */
+  host: string;
+  /** Port of the health/metrics endpoint (`PROCESSORS_PORT`, default 1081; 0 picks a free one). */
+  port: number;
+  /** Jobs run at once per processor kind in this process (`PROCESSOR_CONCURRENCY`, default 4). */
+  concurrency: number;
+  /** Attempts before a job is dead-lettered (`PROCESSOR_MAX_DELIVER`, default 5). */
+  maxDeliver: number;
+  /** A job not acknowledged nor heartbeated for this long is redelivered (`PROCESSOR_ACK_WAIT`, default 30s). */
+  ackWaitMs: number;
+  /** A single attempt is aborted after this long and retried (`PROCESSOR_JOB_TIMEOUT`, default 15m). */
+  jobTimeoutMs: number;
+  /** Retry delay = min(max, base × 2^(attempt−1)) ± 20 % (`PROCESSOR_BACKOFF_BASE` 1s, `PROCESSOR_BACKOFF_MAX` 5m). */
+  backoff: { baseMs: number; maxMs: number };
+  /** Uploads up to this size go to the high lane; 0 = only `priority` metadata decides (`PROCESSOR_HIGH_PRIORITY_MAX_BYTES`, default 16MiB). */
+  highPriorityMaxBytes: number;
+  /** Grace period for running jobs on SIGTERM (`SHUTDOWN_TIMEOUT_MS`, default 10000). */
+  shutdownTimeoutMs: number;
+  /** `LOG_LEVEL`, default `info`. */
+  logLevel: LogLevel;
+  /** `NODE_NAME`, default the host name. */
+  nodeName: string;
+}
+
+/** Thrown for invalid or contradictory settings; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3,
+};
+const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `0`, `1048576`, `512MiB`, `16M` into bytes. */
+export function parseSize(name: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new ConfigError(`${name}="${value}" is not a size (examples: 0, 1048576, 16MiB)`);
+  return Math.floor(Number(m[1]) * unit);
+}
+
+/** Parses `500` (milliseconds), `500ms`, `30s`, `15m`, `2h`, `7d` into milliseconds. */
+export function parseDuration(name: string, value: string, minMs = 0): number {
+  const m = /^(\d+)\s*(ms|s|m|h|d)?$/i.exec(value.trim());
+  if (!m) throw new ConfigError(`${name}="${value}" is not a duration (examples: 500ms, 30s, 15m, 7d)`);
+  const ms = Number(m[1]) * DURATION_UNITS[(m[2] ?? '').toLowerCase()];
+  if (ms < minMs) throw new ConfigError(`${name}="${value}" must be at least ${minMs} ms`);
+  return ms;
+}
+
+function parseInteger(name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name}="${value}" must be an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+function parseUrls(name: string, value: string, schemes: string[]): string[] {
+  const urls = value.split(',').map((u) => u.trim()).filter(Boolean);
+  for (const u of urls) {
+    let scheme: string;
+    try {
+      scheme = new URL(u).protocol.replace(/:$/, '');
+    } catch {
+      throw new ConfigError(`${name} entry "${u}" is not a URL (example: ${schemes[0]}://127.0.0.1:${name === 'NATS_URL' ? 4222 : 6379})`);
+    }
+    if (!schemes.includes(scheme)) throw new ConfigError(`${name} entry "${u}" must use ${schemes.join(' or ')}://`);
+  }
+  if (urls.length === 0) throw new ConfigError(`${name} is empty`);
+  return urls;
+}
+
+const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+const RETENTIONS: Retention[] = ['limits', 'interest', 'workqueue'];
+
+function parseStreams(raw: RawEnv): StreamSettings {
+  const retention = (raw.NATS_STREAM_RETENTION ?? 'limits').toLowerCase() as Retention;
+  if (!RETENTIONS.includes(retention)) {
+    throw new ConfigError(`NATS_STREAM_RETENTION="${raw.NATS_STREAM_RETENTION}" must be one of ${RETENTIONS.join(', ')}`);
+  }
+  const maxAgeMs = raw.NATS_STREAM_MAX_AGE ? parseDuration('NATS_STREAM_MAX_AGE', raw.NATS_STREAM_MAX_AGE, 1000) : 7 * 86_400_000;
+  const duplicateWindowMs = raw.NATS_DUPLICATE_WINDOW
+    ? parseDuration('NATS_DUPLICATE_WINDOW', raw.NATS_DUPLICATE_WINDOW, 100)
+    : 120_000;
+  if (duplicateWindowMs > maxAgeMs) {
+    throw new ConfigError('NATS_DUPLICATE_WINDOW must not be longer than NATS_STREAM_MAX_AGE (JetStream refuses it)');
+  }
+  return {
+    retention,
+    maxAgeMs,
+    replicas: raw.NATS_STREAM_REPLICAS ? parseInteger('NATS_STREAM_REPLICAS', raw.NATS_STREAM_REPLICAS, 1, 5) : 1,
+    duplicateWindowMs,
+    deadLetterMaxAgeMs: raw.NATS_DEADLETTER_MAX_AGE
+      ? parseDuration('NATS_DEADLETTER_MAX_AGE', raw.NATS_DEADLETTER_MAX_AGE, 1000)
+      : 30 * 86_400_000,
+  };
+}
+
+/** Turns raw strings into a validated {@link ProcessorsConfig}, filling documented defaults. */
+export function parseConfig(raw: RawEnv): ProcessorsConfig {
+  const logLevel = (raw.LOG_LEVEL ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL="${raw.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
+  const dataDir = path.resolve(raw.DATA_DIR ?? './data');
+
+  const streamKeys = (['NATS_STREAM_RETENTION', 'NATS_STREAM_MAX_AGE', 'NATS_STREAM_REPLICAS', 'NATS_DUPLICATE_WINDOW', 'NATS_DEADLETTER_MAX_AGE'] as const)
+    .filter((k) => raw[k] && !raw.NATS_URL);
+  if (streamKeys.length > 0) throw new ConfigError(`${streamKeys.join(', ')} set but NATS_URL is not: set NATS_URL to use JetStream`);
+  if (raw.PROCESSOR_STATUS_TTL && !raw.REDIS_URL) {
+    throw new ConfigError('PROCESSOR_STATUS_TTL set but REDIS_URL is not: the TTL applies to the Redis status store only');
+  }
+
+  const queue: QueueConfig = raw.NATS_URL
+    ? { kind: 'jetstream', servers: parseUrls('NATS_URL', raw.NATS_URL, ['nats', 'tls']), streams: parseStreams(raw) }
+    : { kind: 'directory', dir: path.join(dataDir, 'events') };
+  const status: StatusConfig = raw.REDIS_URL
+    ? {
+        kind: 'redis',
+        url: parseUrls('REDIS_URL', raw.REDIS_URL, ['redis', 'rediss'])[0],
+        prefix: raw.REDIS_PREFIX ?? 'tus:',
+        ttlMs: raw.PROCESSOR_STATUS_TTL ? parseDuration('PROCESSOR_STATUS_TTL', raw.PROCESSOR_STATUS_TTL, 1000) : 30 * 86_400_000,
+      }
+    : { kind: 'file', dir: path.join(dataDir, 'processing') };
+
+  const ackWaitMs = raw.PROCESSOR_ACK_WAIT ? parseDuration('PROCESSOR_ACK_WAIT', raw.PROCESSOR_ACK_WAIT, 300) : 30_000;
+  const baseMs = raw.PROCESSOR_BACKOFF_BASE ? parseDuration('PROCESSOR_BACKOFF_BASE', raw.PROCESSOR_BACKOFF_BASE) : 1000;
+  const maxMs = raw.PROCESSOR_BACKOFF_MAX ? parseDuration('PROCESSOR_BACKOFF_MAX', raw.PROCESSOR_BACKOFF_MAX) : 300_000;
+  if (maxMs < baseMs) throw new ConfigError('PROCESSOR_BACKOFF_MAX must not be shorter than PROCESSOR_BACKOFF_BASE');
+
+  return {
+    dataDir,
+    queue,
+    status,
+    host: raw.HOST ?? '0.0.0.0',
+    port: raw.PROCESSORS_PORT ? parseInteger('PROCESSORS_PORT', raw.PROCESSORS_PORT, 0, 65535) : 1081,
+    concurrency: raw.PROCESSOR_CONCURRENCY ? parseInteger('PROCESSOR_CONCURRENCY', raw.PROCESSOR_CONCURRENCY, 1, 256) : 4,
+    maxDeliver: raw.PROCESSOR_MAX_DELIVER ? parseInteger('PROCESSOR_MAX_DELIVER', raw.PROCESSOR_MAX_DELIVER, 1, 1000) : 5,
+    ackWaitMs,
+    jobTimeoutMs: raw.PROCESSOR_JOB_TIMEOUT ? parseDuration('PROCESSOR_JOB_TIMEOUT', raw.PROCESSOR_JOB_TIMEOUT, 100) : 900_000,
+    backoff: { baseMs, maxMs },
+    highPriorityMaxBytes: raw.PROCESSOR_HIGH_PRIORITY_MAX_BYTES
+      ? parseSize('PROCESSOR_HIGH_PRIORITY_MAX_BYTES', raw.PROCESSOR_HIGH_PRIORITY_MAX_BYTES)
+      : 16 * 1024 ** 2,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS ? parseInteger('SHUTDOWN_TIMEOUT_MS', raw.SHUTDOWN_TIMEOUT_MS, 0, 3_600_000) : 10_000,
+    logLevel,
+    nodeName: raw.NODE_NAME ?? os.hostname(),
+  };
+}

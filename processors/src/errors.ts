@@ -1,0 +1,62 @@
+/**
+ * The error catalogue of the processor runtime. Each entry says whether a job that failed with it is
+ * retried (`nak` with backoff, up to `PROCESSOR_MAX_DELIVER` attempts) or failed at once (`term` and a
+ * dead-letter record). Errors that are not {@link ProcessingError}s are classified by
+ * {@link classifyError}: unknown errors are retryable, so a bug ends in the dead-letter queue after
+ * `max_deliver` attempts rather than being dropped.
+ */
+export const ERRORS = {
+  INVALID_EVENT: { retryable: false, message: 'the event is not a valid UploadCompletedEvent v1' },
+  OBJECT_NOT_FOUND: { retryable: false, message: 'the stored object does not exist' },
+  UNSUPPORTED_LOCATION: { retryable: false, message: 'no reader is configured for this storage location' },
+  SIZE_MISMATCH: { retryable: true, message: 'the stored object is shorter or longer than the upload' },
+  STORAGE_UNAVAILABLE: { retryable: true, message: 'the storage could not be read' },
+  TIMEOUT: { retryable: true, message: 'the attempt took longer than PROCESSOR_JOB_TIMEOUT' },
+  SHUTTING_DOWN: { retryable: true, message: 'the worker stopped before the job finished' },
+  MAX_DELIVERIES: { retryable: false, message: 'every delivery ended without an outcome (worker lost or timed out)' },
+  PERMANENT: { retryable: false, message: 'the job cannot succeed' },
+  INTERNAL: { retryable: true, message: 'unexpected error' },
+} as const satisfies Record<string, { retryable: boolean; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a catalogue code; `retryable` comes from the catalogue. */
+export class ProcessingError extends Error {
+  override name = 'ProcessingError';
+  readonly retryable: boolean;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERRORS[code].message,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.retryable = ERRORS[code].retryable;
+  }
+}
+
+/** Shorthand for a processor: fail this job now, without retries (bullmq's "unrecoverable" idea). */
+export function permanentError(message: string, cause?: unknown): ProcessingError {
+  return new ProcessingError('PERMANENT', message, { cause });
+}
+
+const TRANSIENT_ERRNO = new Set(['EAGAIN', 'EBUSY', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EMFILE', 'ENFILE', 'EIO']);
+
+/** Maps anything thrown by a processor to a {@link ProcessingError}. */
+export function classifyError(err: unknown): ProcessingError {
+  if (err instanceof ProcessingError) return err;
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  const name = (err as Error | undefined)?.name;
+  const message = err instanceof Error ? err.message : String(err);
+  // ENOENT from the file system; NoSuchKey / NotFound from the AWS SDK (error name).
+  if (errno === 'ENOENT' || name === 'NoSuchKey' || name === 'NotFound') {
+    return new ProcessingError('OBJECT_NOT_FOUND', message, { cause: err });
+  }
+  if (errno && TRANSIENT_ERRNO.has(errno)) return new ProcessingError('STORAGE_UNAVAILABLE', message, { cause: err });
+  return new ProcessingError('INTERNAL', message, { cause: err });
+}
+
+/** `CODE: message`, the form stored in the status and in dead-letter records. */
+export function describeError(err: ProcessingError): string {
+  return `${err.code}: ${err.message}`;
+}

@@ -1,0 +1,21 @@
+import type { UploadCompletedEvent } from '../events.js';
+import type { Lane } from './types.js';
+
+/**
+ * How a job's lane is chosen: upload metadata `priority` = `high` or `normal` wins; otherwise an
+ * upload of at most `highPriorityMaxBytes` (`PROCESSOR_HIGH_PRIORITY_MAX_BYTES`, default 16 MiB) goes
+ * to `high`, so small files (avatars, documents) are not queued behind large videos.
+ * `highPriorityMaxBytes = 0` leaves only the metadata.
+ */
+export function chooseLane(event: UploadCompletedEvent, highPriorityMaxBytes: number): Lane {
+  const requested = event.metadata.priority?.trim().toLowerCase();
+  if (requested === 'high' || requested === 'normal') return requested;
+  return highPriorityMaxBytes > 0 && event.size <= highPriorityMaxBytes ? 'high' : 'normal';
+}
+
+/** Exponential backoff with ±20 % jitter: min(max, base × 2^(attempt−1)). `attempt` starts at 1. */
+export function backoffDelay(attempt: number, policy: { baseMs: number; maxMs: number }, random: () => number = Math.random): number {
+  const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
+  const jitter = 1 + (random() * 0.4 - 0.2);
+  return Math.max(0, Math.round(Math.min(policy.maxMs, exp * jitter)));
+}

@@ -1,0 +1,178 @@
+import type { Readable } from 'node:stream';
+import type { UploadLocation } from '../events.js';
+import { classifyError, describeError, ProcessingError } from '../errors.js';
+import type { Job } from '../jobs/types.js';
+import type { Logger } from '../logger.js';
+import { outcomeOf, type OutcomePublisher } from '../outcomes.js';
+import type { Processor, SniffedType } from '../processors/types.js';
+import { TERMINAL_STATES, type JobStatusPatch, type ProcessingStatus, type StatusStore } from '../status/types.js';
+import type { RuntimeMetrics } from './metrics.js';
+
+export interface ExecuteDeps {
+  processors: ReadonlyMap<string, Processor>;
+  status: StatusStore;
+  outcomes: OutcomePublisher | null;
+  metrics: RuntimeMetrics;
+  logger: Logger;
+  openStream(location: UploadLocation, signal: AbortSignal): Promise<Readable>;
+  maxDeliver: number;
+  ackWaitMs: number;
+  jobTimeoutMs: number;
+  backoff(attempt: number): number;
+  /** Aborted when the drain grace period is over: running jobs stop and are retried. */
+  shutdown: AbortSignal;
+}
+
+export type ExecuteResult = 'done' | 'retry' | 'failed' | 'skipped' | 'duplicate';
+
+/** Progress is written to the status at most this often. */
+const PROGRESS_INTERVAL_MS = 1000;
+
+/**
+ * Runs one delivery of a job and settles it:
+ * - already `done`/`failed`/`skipped` for this event → no second effect: the outcome is republished
+ *   (deduplicated by msgID) and the job acked (or dead-lettered again if it had failed);
+ * - delivered more than `maxDeliver` times (every attempt died) → dead-letter `MAX_DELIVERIES`;
+ * - processor declines (`accepts` with the sniffed type) → `skipped`, ack;
+ * - success → status `done` with the result, `media.processed`, ack;
+ * - retryable error before the last attempt → status `queued` with the reason, nak with backoff;
+ * - permanent error or last attempt → status `failed`, `media.failed`, dead-letter record, term.
+ * Status is always written before the job is settled, so a crash in between is repaired by the guard.
+ */
+export async function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> {
+  const { event, kind } = job;
+  const log = deps.logger.child({ job: job.id, attempt: job.deliveryCount });
+  const update = (patch: JobStatusPatch) => deps.status.update({ uploadId: event.uploadId, eventId: event.eventId, kind, patch });
+  const count = (outcome: ExecuteResult) => {
+    deps.metrics.jobs.inc({ kind, outcome });
+    return outcome;
+  };
+  try {
+    if (job.deliveryCount === 1) deps.metrics.pickup.observe({ lane: job.lane }, Math.max(0, Date.now() - job.persistedAt.getTime()) / 1000);
+    const current = await deps.status.get(event.uploadId);
+    const prior = current?.eventId === event.eventId ? current.jobs[kind] : undefined;
+    if (current && prior && TERMINAL_STATES.has(prior.state)) {
+      const outcome = outcomeOf(current, kind);
+      if (outcome) await deps.outcomes?.publish(outcome);
+      if (prior.state === 'failed') await job.deadLetter({ code: prior.code ?? 'INTERNAL', reason: prior.reason ?? 'failed' });
+      else await job.ack();
+      log.debug('already settled; no second effect', { state: prior.state });
+      return count('duplicate');
+    }
+    if (job.deliveryCount > deps.maxDeliver) {
+      const err = new ProcessingError('MAX_DELIVERIES', `${deps.maxDeliver} deliveries ended without an outcome (worker lost or timed out)`);
+      return count(await fail(job, err, deps, update, log));
+    }
+    const processor = deps.processors.get(kind);
+    if (!processor) throw new Error(`no processor of kind "${kind}" in this runtime`);
+    const sniffed = sniffedOf(current);
+    if (!processor.accepts(event, sniffed)) {
+      await update({ state: 'skipped', reason: `not applicable to ${sniffed?.mime ?? 'this upload'}`, finishedAt: new Date().toISOString() });
+      await job.ack();
+      return count('skipped');
+    }
+    return count(await run(job, processor, deps, update, log));
+  } catch (err) {
+    // Bookkeeping failed (status store or queue unreachable): let the job come back later.
+    log.error('job bookkeeping failed; will retry', { err: (err as Error).message });
+    await job.retry(deps.backoff(job.deliveryCount)).catch(() => undefined);
+    return count('retry');
+  }
+}
+
+async function run(job: Job, processor: Processor, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
+  const { event, kind } = job;
+  await update({ state: 'processing', lane: job.lane, attempts: job.deliveryCount, startedAt: new Date().toISOString(), progress: 0 });
+  const controller = new AbortController();
+  const timeout = setTimeout(() => controller.abort(new ProcessingError('TIMEOUT')), deps.jobTimeoutMs);
+  const onShutdown = () => controller.abort(new ProcessingError('SHUTTING_DOWN'));
+  if (deps.shutdown.aborted) onShutdown();
+  deps.shutdown.addEventListener('abort', onShutdown);
+  const beat = () => void job.working().catch((err) => log.warn('heartbeat failed', { err: (err as Error).message }));
+  const heartbeat = setInterval(beat, Math.max(100, Math.floor(deps.ackWaitMs / 3)));
+  let lastProgress = 0;
+  const started = performance.now();
+  try {
+    const result = await abortable(
+      processor.run(event, {
+        working: beat,
+        progress: (fraction) => {
+          const now = Date.now();
+          if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
+          lastProgress = now;
+          beat();
+          void update({ progress: Math.min(1, Math.max(0, fraction)) }).catch(() => undefined);
+        },
+        logger: log,
+        signal: controller.signal,
+        openStream: (location) => deps.openStream(location, controller.signal),
+        attempt: job.deliveryCount,
+      }),
+      controller.signal,
+    );
+    const ms = performance.now() - started;
+    deps.metrics.duration.observe({ kind, outcome: 'done' }, ms / 1000);
+    const status = await update({
+      state: 'done',
+      progress: 1,
+      reason: undefined,
+      code: undefined,
+      result: result.result,
+      outputLocation: result.outputLocation ?? null,
+      outputSizeBytes: result.outputSizeBytes ?? 0,
+      processingTimeMs: Math.round(ms),
+      finishedAt: new Date().toISOString(),
+    });
+    const outcome = outcomeOf(status, kind);
+    if (outcome) await deps.outcomes?.publish(outcome);
+    await job.ack();
+    log.debug('job done', { ms: Math.round(ms) });
+    return 'done';
+  } catch (thrown) {
+    const err = controller.signal.aborted ? (controller.signal.reason as ProcessingError) : classifyError(thrown);
+    const seconds = (performance.now() - started) / 1000;
+    if (err.retryable && job.deliveryCount < deps.maxDeliver) {
+      deps.metrics.duration.observe({ kind, outcome: 'retry' }, seconds);
+      deps.metrics.failures.inc({ kind, code: err.code, final: 'false' });
+      const delay = err.code === 'SHUTTING_DOWN' ? 0 : deps.backoff(job.deliveryCount);
+      log.warn('job failed; will retry', { code: err.code, err: err.message, delayMs: delay });
+      await update({ state: 'queued', reason: describeError(err), code: err.code });
+      await job.retry(delay);
+      return 'retry';
+    }
+    deps.metrics.duration.observe({ kind, outcome: 'failed' }, seconds);
+    return fail(job, err, deps, update, log);
+  } finally {
+    clearTimeout(timeout);
+    clearInterval(heartbeat);
+    deps.shutdown.removeEventListener('abort', onShutdown);
+  }
+}
+
+/** Final failure: status `failed` first, then the outcome, then the dead-letter record and term. */
+async function fail(job: Job, err: ProcessingError, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
+  deps.metrics.failures.inc({ kind: job.kind, code: err.code, final: 'true' });
+  const reason = describeError(err);
+  log.error('job failed; dead-lettered', { code: err.code, err: err.message, attempts: job.deliveryCount });
+  const status = await update({ state: 'failed', reason, code: err.code, attempts: job.deliveryCount, finishedAt: new Date().toISOString() });
+  const outcome = outcomeOf(status, job.kind);
+  if (outcome) await deps.outcomes?.publish(outcome);
+  await job.deadLetter({ code: err.code, reason: `${reason} (after ${job.deliveryCount} attempt${job.deliveryCount === 1 ? '' : 's'})` });
+  return 'failed';
+}
+
+/** Rejects as soon as `signal` aborts, even if the processor ignores the signal. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function sniffedOf(status: ProcessingStatus | null): SniffedType | undefined {
+  const fp = status?.jobs.fingerprint;
+  if (fp?.state !== 'done' || typeof fp.result?.mime !== 'string') return undefined;
+  return { mime: fp.result.mime, ext: typeof fp.result.ext === 'string' ? fp.result.ext : null };
+}

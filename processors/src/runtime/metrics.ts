@@ -1,0 +1,45 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Every metric of the processor runtime, on its own registry (or one passed in by the server). */
+export class RuntimeMetrics {
+  readonly inFlight: Gauge<'kind'>;
+  readonly duration: Histogram<'kind' | 'outcome'>;
+  readonly jobs: Counter<'kind' | 'outcome'>;
+  readonly failures: Counter<'kind' | 'code' | 'final'>;
+  readonly pending: Gauge<'kind' | 'lane'>;
+  readonly pickup: Histogram<'lane'>;
+
+  /** `defaults`: also collect prom-client's Node metrics (not when sharing the server's registry). */
+  constructor(readonly registry: Registry = new Registry(), defaults = false) {
+    const registers = [registry];
+    this.inFlight = new Gauge({ name: 'processor_jobs_in_flight', help: 'Jobs running now', labelNames: ['kind'], registers });
+    this.duration = new Histogram({
+      name: 'processor_job_duration_seconds',
+      help: 'Duration of job attempts by outcome (done, retry, failed)',
+      labelNames: ['kind', 'outcome'],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+      registers,
+    });
+    this.jobs = new Counter({
+      name: 'processor_jobs_total',
+      help: 'Finished job attempts by outcome (done, retry, failed, skipped, duplicate)',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
+    this.failures = new Counter({
+      name: 'processor_job_failures_total',
+      help: 'Failed job attempts by error code; final="true" when the job was dead-lettered',
+      labelNames: ['kind', 'code', 'final'],
+      registers,
+    });
+    this.pending = new Gauge({ name: 'processor_jobs_pending', help: 'Jobs waiting to start', labelNames: ['kind', 'lane'], registers });
+    this.pickup = new Histogram({
+      name: 'processor_job_pickup_seconds',
+      help: 'From the upload event being persisted to its job starting (first delivery only)',
+      labelNames: ['lane'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+      registers,
+    });
+    if (defaults) collectDefaultMetrics({ register: registry });
+  }
+}

@@ -1,0 +1,229 @@
+import fs from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Registry } from 'prom-client';
+import type { ProcessorsConfig } from '../config/config.js';
+import { ProcessingError } from '../errors.js';
+import type { UploadCompletedEvent, UploadLocation } from '../events.js';
+import { backoffDelay, chooseLane } from '../jobs/policy.js';
+import type { JobSource, Lane } from '../jobs/types.js';
+import { sleep } from '../jobs/waiters.js';
+import { createLogger, type Logger } from '../logger.js';
+import { connectNats } from '../nats/connect.js';
+import { JetStreamOutcomePublisher } from '../nats/publishers.js';
+import { ensureStreams } from '../nats/streams.js';
+import type { OutcomePublisher } from '../outcomes.js';
+import { FingerprintProcessor } from '../processors/fingerprint.js';
+import type { OpenStream, Processor } from '../processors/types.js';
+import { DirectorySource } from '../sources/directory.js';
+import { JetStreamSource } from '../sources/jetstream.js';
+import { FileStatusStore } from '../status/file.js';
+import { RedisStatusStore } from '../status/redis.js';
+import type { StatusStore } from '../status/types.js';
+import { executeJob } from './execute.js';
+import { startOpsServer, type OpsServer } from './http.js';
+import { RuntimeMetrics } from './metrics.js';
+
+export interface RuntimeOptions {
+  config: ProcessorsConfig;
+  /** Default: JSON lines on stdout at `config.logLevel`. The server can pass its own logger. */
+  logger?: Logger;
+  /** Reads `s3` locations (the server builds it from its S3 client). `file` locations are read directly. */
+  openStream?: OpenStream;
+  /** Processors to run (default: the fingerprint processor). Kinds: `[a-z0-9-]+`, unique. */
+  processors?: Processor[];
+  /** Serve `/healthz`, `/readyz`, `/metrics` on `config.host:config.port` (default true). */
+  http?: boolean;
+  /** Register metrics here (the server's registry in embedded mode); default a new registry with Node metrics. */
+  registry?: Registry;
+  /** How a job's lane is chosen (default {@link chooseLane} with `config.highPriorityMaxBytes`). */
+  chooseLane?: (event: UploadCompletedEvent) => Lane;
+  /** Overrides, mostly for tests: used instead of what `config` would build (and not closed by `stop`). */
+  source?: JobSource;
+  status?: StatusStore;
+  outcomes?: OutcomePublisher | null;
+  nats?: NatsConnection;
+}
+
+/** A running processor runtime. */
+export interface Runtime {
+  /** `distributed` on JetStream, `embedded` on the directory outbox. */
+  readonly mode: 'distributed' | 'embedded';
+  /** The status store (read it with `get`, follow it with `subscribe`). */
+  readonly status: StatusStore;
+  readonly registry: Registry;
+  /** Base URL of the ops endpoint, or null when `http: false`. */
+  readonly url: string | null;
+  /** True while the source can deliver and the runtime is not draining. */
+  ready(): boolean;
+  /**
+   * Graceful drain: stop taking jobs, let running jobs finish for `config.shutdownTimeoutMs`, then
+   * abort the rest (they are retried elsewhere), close what the runtime opened. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+const KIND = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Builds the status store chosen by the configuration: Redis when `REDIS_URL` is set, else files. */
+export function createStatusStore(config: ProcessorsConfig, logger?: Logger): StatusStore {
+  return config.status.kind === 'redis'
+    ? new RedisStatusStore(config.status.url, { prefix: config.status.prefix, ttlMs: config.status.ttlMs, logger })
+    : new FileStatusStore(config.status.dir);
+}
+
+/**
+ * Starts the processor runtime: `npm run processors` (distributed, JetStream when `NATS_URL` is set)
+ * and the server's embedded mode (directory outbox under `DATA_DIR/events`) run this same function.
+ * Implementations are chosen here, once.
+ */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel, { component: 'processors', node: config.nodeName });
+  const processors = options.processors ?? [new FingerprintProcessor()];
+  const byKind = new Map<string, Processor>();
+  for (const p of processors) {
+    if (!KIND.test(p.kind) || p.kind === 'dispatch') throw new Error(`processor kind "${p.kind}" must match ${KIND} and not be "dispatch"`);
+    if (byKind.has(p.kind)) throw new Error(`two processors of kind "${p.kind}"`);
+    byKind.set(p.kind, p);
+  }
+  const owned: Array<() => Promise<unknown>> = [];
+  const closeOwned = async () => {
+    for (const close of owned.reverse()) await close().catch((err) => logger.warn('close failed', { err: (err as Error).message }));
+  };
+
+  try {
+    let source = options.source;
+    let outcomes = options.outcomes === undefined ? null : options.outcomes;
+    if (!source && config.queue.kind === 'jetstream') {
+      let nc = options.nats;
+      if (!nc) {
+        const created = await connectNats(config.queue.servers, { name: `processors-${config.nodeName}`, logger });
+        owned.push(() => created.drain());
+        nc = created;
+      }
+      await ensureStreams(await jetstreamManager(nc), config.queue.streams, logger);
+      source = new JetStreamSource(nc, { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver, logger });
+      if (options.outcomes === undefined) outcomes = new JetStreamOutcomePublisher(jetstream(nc));
+    }
+    source ??= new DirectorySource({ dir: config.queue.kind === 'directory' ? config.queue.dir : `${config.dataDir}/events`, logger, ackWaitMs: config.ackWaitMs });
+    let status = options.status;
+    if (!status) {
+      const created = createStatusStore(config, logger);
+      owned.push(() => created.close());
+      status = created;
+    }
+    const metrics = new RuntimeMetrics(options.registry, !options.registry);
+    const laneOf = options.chooseLane ?? ((e: UploadCompletedEvent) => chooseLane(e, config.highPriorityMaxBytes));
+    const backoff = (attempt: number) => backoffDelay(attempt, config.backoff);
+    const statusStore = status;
+
+    /** Dispatch: record `queued` (with the lane) or `skipped` for this kind. */
+    const route = async (event: UploadCompletedEvent, kind: string): Promise<Lane | null> => {
+      const now = new Date().toISOString();
+      const base = { uploadId: event.uploadId, eventId: event.eventId, kind };
+      if (!byKind.get(kind)!.accepts(event)) {
+        await statusStore.update({ ...base, patch: { state: 'skipped', reason: 'not applicable to this upload', finishedAt: now } });
+        return null;
+      }
+      const lane = laneOf(event);
+      await statusStore.update({ ...base, patch: { state: 'queued', lane, queuedAt: now } });
+      return lane;
+    };
+    await source.start({ kinds: [...byKind.keys()], route, backoff });
+    const jobSource = source;
+    owned.push(() => jobSource.stop());
+
+    const shutdown = new AbortController();
+    const deps = {
+      processors: byKind,
+      status,
+      outcomes,
+      metrics,
+      logger,
+      openStream: openStreamWith(options.openStream),
+      maxDeliver: config.maxDeliver,
+      ackWaitMs: config.ackWaitMs,
+      jobTimeoutMs: config.jobTimeoutMs,
+      backoff,
+      shutdown: shutdown.signal,
+    };
+    const worker = async (kind: string) => {
+      for (;;) {
+        let job;
+        try {
+          job = await jobSource.next(kind);
+        } catch (err) {
+          logger.warn('taking a job failed', { kind, err: (err as Error).message });
+          await sleep(500);
+          continue;
+        }
+        if (!job) return;
+        metrics.inFlight.inc({ kind });
+        try {
+          await executeJob(job, deps);
+        } finally {
+          metrics.inFlight.dec({ kind });
+        }
+      }
+    };
+    const workers = [...byKind.keys()].flatMap((kind) => Array.from({ length: config.concurrency }, () => worker(kind)));
+
+    const refreshPending = async () => {
+      try {
+        for (const p of await jobSource.pending()) metrics.pending.set({ kind: p.kind, lane: p.lane }, p.count);
+      } catch {
+        /* source unreachable: keep the last values */
+      }
+    };
+    const pendingTimer = setInterval(() => void refreshPending(), 5000);
+    void refreshPending();
+
+    let draining = false;
+    const ready = () => !draining && jobSource.ready();
+    let ops: OpsServer | null = null;
+    if (options.http !== false) ops = await startOpsServer(config.host, config.port, metrics.registry, ready);
+    logger.info('processor runtime started', { source: jobSource.name, kinds: [...byKind.keys()], concurrency: config.concurrency, ops: ops?.url });
+
+    let stopping: Promise<void> | null = null;
+    return {
+      mode: jobSource.name === 'jetstream' ? 'distributed' : 'embedded',
+      status,
+      registry: metrics.registry,
+      url: ops?.url ?? null,
+      ready,
+      stop: () =>
+        (stopping ??= (async () => {
+          draining = true;
+          clearInterval(pendingTimer);
+          await jobSource.stop();
+          const finished = Promise.allSettled(workers);
+          const inTime = await Promise.race([finished.then(() => true), sleep(config.shutdownTimeoutMs).then(() => false)]);
+          if (!inTime) {
+            logger.warn('drain grace period over; aborting running jobs');
+            shutdown.abort();
+            await Promise.race([finished, sleep(5000)]);
+          }
+          await ops?.close();
+          await closeOwned();
+          logger.info('processor runtime stopped');
+        })()),
+    };
+  } catch (err) {
+    await closeOwned();
+    throw err;
+  }
+}
+
+/** File locations are read from disk; S3 ones through the injected reader. */
+function openStreamWith(openS3?: OpenStream): (location: UploadLocation, signal: AbortSignal) => Promise<Readable> {
+  return async (location, signal) => {
+    if (location.kind === 'file') {
+      const fh = await fs.open(location.path, 'r');
+      return fh.createReadStream({ signal } as Parameters<typeof fh.createReadStream>[0]);
+    }
+    if (!openS3) throw new ProcessingError('UNSUPPORTED_LOCATION', `s3://${location.bucket}/${location.key}: no openStream was given to startRuntime`);
+    return openS3(location, signal);
+  };
+}

@@ -1,0 +1,79 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { DeadLetterRecord } from '../jobs/types.js';
+import { silentLogger } from '../logger.js';
+import { JetStreamEventPublisher } from '../nats/publishers.js';
+import { ensureStreams, STREAMS, SUBJECTS } from '../nats/streams.js';
+import { writeOutboxEvent } from '../testing/fixtures.js';
+import { startNats, tempDir } from '../testing/services.js';
+import { DirectorySource } from './directory.js';
+import { JetStreamSource } from './jetstream.js';
+import { jobSourceContract } from './source.contract.js';
+
+const ACK_WAIT_MS = 1000;
+
+jobSourceContract('directory', async () => {
+  const dir = await tempDir();
+  return {
+    open: async () => new DirectorySource({ dir, logger: silentLogger, ackWaitMs: ACK_WAIT_MS, pollMs: 200 }),
+    publish: (event) => writeOutboxEvent(dir, event),
+    publishRaw: async (id, payload) => {
+      await fs.mkdir(path.join(dir, 'pending'), { recursive: true });
+      await fs.writeFile(path.join(dir, 'pending', `${id}.json`), payload);
+    },
+    deadLetters: async () => {
+      const names = (await fs.readdir(path.join(dir, 'dead'))).filter((n) => n.endsWith('.json'));
+      return Promise.all(names.map(async (n) => JSON.parse(await fs.readFile(path.join(dir, 'dead', n), 'utf8')) as DeadLetterRecord));
+    },
+    ackWaitMs: ACK_WAIT_MS,
+    cleanup: () => fs.rm(dir, { recursive: true, force: true }),
+  };
+});
+
+jobSourceContract('jetstream', async () => {
+  const nats = await startNats();
+  const connections: NatsConnection[] = [];
+  const conn = async () => {
+    const nc = await connect({ servers: nats.url });
+    connections.push(nc);
+    return nc;
+  };
+  const admin = await conn();
+  await ensureStreams(await jetstreamManager(admin), { retention: 'limits', maxAgeMs: 3_600_000, replicas: 1, duplicateWindowMs: 60_000, deadLetterMaxAgeMs: 3_600_000 });
+  const js = jetstream(admin);
+  const publisher = new JetStreamEventPublisher(js);
+  return {
+    // Each source gets its own connection, closed when it stops (as the runtime does).
+    open: async () => {
+      const nc = await conn();
+      const source = new JetStreamSource(nc, { ackWaitMs: ACK_WAIT_MS, maxDeliver: 5, logger: silentLogger, fetchExpiresMs: 2000 });
+      const stop = source.stop.bind(source);
+      source.stop = async () => {
+        await stop();
+        await nc.close();
+      };
+      return source;
+    },
+    publish: (event) => publisher.publish(event),
+    publishRaw: async (id, payload) => {
+      await js.publish(SUBJECTS.uploadCompleted, payload, { msgID: id });
+    },
+    deadLetters: async () => {
+      const jsm = await jetstreamManager(admin);
+      const info = await jsm.streams.info(STREAMS.deadLetter.name);
+      const records: DeadLetterRecord[] = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+        const m = await jsm.streams.getMessage(STREAMS.deadLetter.name, { seq }).catch(() => null);
+        if (m) records.push(m.json<DeadLetterRecord>());
+      }
+      return records;
+    },
+    ackWaitMs: ACK_WAIT_MS,
+    cleanup: async () => {
+      for (const nc of connections) await nc.close();
+      await nats.stop();
+    },
+  };
+});

@@ -1,0 +1,32 @@
+import { Listeners } from './listeners.js';
+import { applyUpdate, type ProcessingStatus, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
+
+/** {@link StatusStore} in memory, for unit tests and single-process experiments. */
+export class MemoryStatusStore implements StatusStore {
+  private readonly records = new Map<string, ProcessingStatus>();
+  private readonly listeners = new Listeners();
+
+  constructor(private readonly clock: () => Date = () => new Date()) {}
+
+  async get(uploadId: string): Promise<ProcessingStatus | null> {
+    const s = this.records.get(uploadId);
+    return s ? structuredClone(s) : null;
+  }
+
+  async update(update: StatusUpdate): Promise<ProcessingStatus> {
+    const current = this.records.get(update.uploadId) ?? null;
+    const next = applyUpdate(current, update, this.clock());
+    if (!next) return structuredClone(current!);
+    this.records.set(update.uploadId, next);
+    this.listeners.emit(structuredClone(next));
+    return structuredClone(next);
+  }
+
+  async subscribe(uploadId: string, listener: StatusListener): Promise<() => Promise<void>> {
+    return this.listeners.add(uploadId, listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,114 @@
+import type { Lane } from '../jobs/types.js';
+
+/** Processing state of one job (and, aggregated, of an upload). */
+export type JobState = 'queued' | 'processing' | 'done' | 'failed' | 'skipped';
+
+/** Terminal states never change again for the same event: this is what makes each effect happen once. */
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['done', 'failed', 'skipped']);
+
+/** Status of one processor kind for one upload. */
+export interface JobStatus {
+  kind: string;
+  state: JobState;
+  lane?: Lane;
+  /** Delivery attempts started so far. */
+  attempts: number;
+  /** Why it failed or was skipped, or the last retryable error while queued for a retry. */
+  reason?: string;
+  /** Error catalogue code that goes with `reason`. */
+  code?: string;
+  /** 0..1 while processing, when the processor reports it. */
+  progress?: number;
+  /** Small inline result (for fingerprint: sha256, mime, …). */
+  result?: Record<string, unknown>;
+  /** Reference to a larger result stored elsewhere (file path or s3://bucket/key), or null. */
+  outputLocation?: string | null;
+  /** Bytes of the stored output, 0 when the result is inline only. */
+  outputSizeBytes?: number;
+  /** Duration of the successful attempt. */
+  processingTimeMs?: number;
+  queuedAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  updatedAt: string;
+}
+
+/** Processing status of one upload: one {@link JobStatus} per processor kind plus an aggregate. */
+export interface ProcessingStatus {
+  uploadId: string;
+  eventId: string;
+  /**
+   * Aggregate: `failed` if any job failed; else `processing` if any runs; else `queued` if any waits;
+   * `skipped` if every processor skipped it; else `done`.
+   */
+  state: JobState;
+  /** For `failed`: `<kind>: <reason>` of each failed job. */
+  reason?: string;
+  jobs: Record<string, JobStatus>;
+  updatedAt: string;
+}
+
+export type JobStatusPatch = Partial<Omit<JobStatus, 'kind' | 'updatedAt'>>;
+
+export interface StatusUpdate {
+  uploadId: string;
+  eventId: string;
+  kind: string;
+  patch: JobStatusPatch;
+}
+
+export type StatusListener = (status: ProcessingStatus) => void;
+
+/**
+ * Processing status per upload. Implementations: {@link RedisStatusStore} (distributed),
+ * {@link FileStatusStore} (embedded, under DATA_DIR), {@link MemoryStatusStore} (tests).
+ */
+export interface StatusStore {
+  get(uploadId: string): Promise<ProcessingStatus | null>;
+  /**
+   * Merges `patch` into the job's status atomically and notifies subscribers. A job already in a
+   * terminal state for the same event is left unchanged (the current status is returned).
+   */
+  update(update: StatusUpdate): Promise<ProcessingStatus>;
+  /** Calls `listener` with the whole status after every change of `uploadId`. Resolves once listening. */
+  subscribe(uploadId: string, listener: StatusListener): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The pure merge rule every store applies. Returns `null` when nothing changes (terminal job, or a
+ * patch equal to the current values).
+ */
+export function applyUpdate(current: ProcessingStatus | null, update: StatusUpdate, now: Date): ProcessingStatus | null {
+  const base: ProcessingStatus =
+    current && current.eventId === update.eventId
+      ? current
+      : { uploadId: update.uploadId, eventId: update.eventId, state: 'queued', jobs: {}, updatedAt: now.toISOString() };
+  const previous = base.jobs[update.kind];
+  if (previous && TERMINAL_STATES.has(previous.state)) return null;
+  const defaults: Pick<JobStatus, 'attempts' | 'state'> = { attempts: 0, state: 'queued' };
+  const merged: JobStatus = {
+    ...defaults,
+    ...previous,
+    ...update.patch,
+    kind: update.kind,
+    updatedAt: now.toISOString(),
+  };
+  if (previous && sameJob(previous, merged)) return null;
+  const jobs = { ...base.jobs, [update.kind]: merged };
+  return { ...base, jobs, ...aggregate(jobs), updatedAt: now.toISOString() };
+}
+
+function sameJob(a: JobStatus, b: JobStatus): boolean {
+  return JSON.stringify({ ...a, updatedAt: '' }) === JSON.stringify({ ...b, updatedAt: '' });
+}
+
+function aggregate(jobs: Record<string, JobStatus>): Pick<ProcessingStatus, 'state' | 'reason'> {
+  const all = Object.values(jobs);
+  const failed = all.filter((j) => j.state === 'failed');
+  if (failed.length > 0) return { state: 'failed', reason: failed.map((j) => `${j.kind}: ${j.reason ?? 'failed'}`).join('; ') };
+  if (all.some((j) => j.state === 'processing')) return { state: 'processing' };
+  if (all.some((j) => j.state === 'queued')) return { state: 'queued' };
+  if (all.every((j) => j.state === 'skipped')) return { state: 'skipped' };
+  return { state: 'done' };
+}
