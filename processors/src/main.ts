@@ -1,6 +1,7 @@
 import { ConfigError } from './config/config.js';
 import { loadConfig } from './config/env.js';
 import { startRuntime } from './runtime/runtime.js';
+import { s3OpenStream } from './storage/s3.js';
 
 /**
  * `npm run processors`: the processor runtime as its own process, configured by the same environment
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const runtime = await startRuntime({ config });
+  const runtime = await startRuntime({ config, openStream: s3OpenStream(config.s3) });
   let signalled = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {

@@ -2,10 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
+import { createStatusStore, type StatusStore, type StreamSettings } from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
 import type { Config } from './config/config.js';
 import { FileOutbox } from './events/file-outbox.js';
-import type { EventPublisher } from './events/types.js';
+import { JetStreamLink } from './events/jetstream-link.js';
+import { OutboxPublisher } from './events/outbox-publisher.js';
+import type { EventPublisher, UploadCompletedEvent } from './events/types.js';
 import { ProcessLocker } from './locking/process-locker.js';
 import { RedisLocker } from './locking/redis-locker.js';
 import { Lifecycle } from './ops/lifecycle.js';
@@ -85,7 +88,24 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
     (redis ? new RedisKvStore<string[]>(redis, `${prefix}link:`, () => 2 * expiry) : new JsonFileKvStore<string[]>(path.join(config.dataDir, 'links')));
   const locker: Locker = overrides.locker ?? new ProcessLocker(config.lockAcquireTimeoutMs);
   if (locker instanceof RedisLocker) closers.unshift(() => locker.close());
-  const events: EventPublisher = overrides.events ?? new FileOutbox(path.join(config.dataDir, 'events'));
+  let events: EventPublisher | undefined = overrides.events;
+  if (!events && config.natsServers) {
+    // Events wait in a durable outbox (Redis, or DATA_DIR) until JetStream acknowledges them.
+    const link = new JetStreamLink(config.natsServers, natsStreams(config), config.nodeName, logger);
+    const outbox = new OutboxPublisher({
+      target: link,
+      outbox: redis
+        ? new RedisKvStore<UploadCompletedEvent>(redis, `${prefix}outbox:`)
+        : new JsonFileKvStore<UploadCompletedEvent>(path.join(config.dataDir, 'events', 'outbox')),
+      logger,
+    });
+    void link.ready().then(() => outbox.start());
+    closers.unshift(() => outbox.stop(), () => link.close());
+    events = outbox;
+  }
+  events ??= new FileOutbox(path.join(config.dataDir, 'events'));
+  const status: StatusStore = overrides.status ?? createStatusStore(config.processing, logger);
+  closers.push(() => status.close());
   return {
     config,
     storage,
@@ -94,6 +114,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
     links,
     locker,
     events,
+    status,
     logger,
     metrics: overrides.metrics ?? new Metrics(),
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
@@ -101,4 +122,9 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => void (await Promise.all(closers.map((c) => c())))),
   };
+}
+
+function natsStreams(config: Config): StreamSettings {
+  if (config.processing.queue.kind !== 'jetstream') throw new Error('NATS_URL is set but the queue is not JetStream');
+  return config.processing.queue.streams;
 }

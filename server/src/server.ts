@@ -3,6 +3,7 @@ import { createServer, STATUS_CODES } from 'node:http';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { tusError } from './errors.js';
 import { errorResponse } from './tus/respond.js';
+import { startRuntime } from '@tus-edge/processors';
 import { createApp } from './app.js';
 import type { Config } from './config/config.js';
 import { buildContext, type Overrides } from './context.js';
@@ -61,6 +62,19 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   }, config.expirySweepIntervalMs);
   sweep.unref();
 
+  // Embedded mode: the processor runtime runs here, on the same outbox, status store and metrics.
+  const runtime = config.processorsInProcess
+    ? await startRuntime({
+        config: config.processing,
+        logger: deps.logger.child({ component: 'processors' }),
+        status: deps.status,
+        registry: deps.metrics.registry,
+        http: false,
+        // s3 locations: the key is the upload id in this server's bucket.
+        openStream: (location) => deps.storage.read(location.kind === 's3' ? location.key : ''),
+      })
+    : undefined;
+
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   deps.lifecycle.markReady();
@@ -72,6 +86,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
       clearInterval(sweep);
       const drained = await deps.lifecycle.drain(config.shutdownTimeoutMs);
       deps.logger.info('drained', drained);
+      await runtime?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -59,6 +59,19 @@ export interface ProcessorsConfig {
   logLevel: LogLevel;
   /** `NODE_NAME`, default the host name. */
   nodeName: string;
+  /** How to read uploads stored in S3 (the bucket comes with each event); the server's S3_* variables. */
+  s3: S3ReadConfig;
+}
+
+export interface S3ReadConfig {
+  /** `S3_ENDPOINT`; absent for AWS. */
+  endpoint?: string;
+  /** `S3_REGION`, default us-east-1. */
+  region: string;
+  /** `S3_ACCESS_KEY_ID` + `S3_SECRET_ACCESS_KEY`; absent: the AWS credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** `S3_FORCE_PATH_STYLE`, default true when `S3_ENDPOINT` is set. */
+  forcePathStyle: boolean;
 }
 
 /** Thrown for invalid or contradictory settings; the message names the variable. */
@@ -184,5 +197,14 @@ export function parseConfig(raw: RawEnv): ProcessorsConfig {
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS ? parseInteger('SHUTDOWN_TIMEOUT_MS', raw.SHUTDOWN_TIMEOUT_MS, 0, 3_600_000) : 10_000,
     logLevel,
     nodeName: raw.NODE_NAME ?? os.hostname(),
+    s3: {
+      endpoint: raw.S3_ENDPOINT,
+      region: raw.S3_REGION ?? 'us-east-1',
+      credentials:
+        raw.S3_ACCESS_KEY_ID && raw.S3_SECRET_ACCESS_KEY
+          ? { accessKeyId: raw.S3_ACCESS_KEY_ID, secretAccessKey: raw.S3_SECRET_ACCESS_KEY }
+          : undefined,
+      forcePathStyle: raw.S3_FORCE_PATH_STYLE ? !['0', 'false', 'no', 'off'].includes(raw.S3_FORCE_PATH_STYLE.trim().toLowerCase()) : !!raw.S3_ENDPOINT,
+    },
   };
 }

@@ -28,6 +28,11 @@ export const ENV_KEYS = [
   'PROCESSOR_BACKOFF_MAX',
   'PROCESSOR_HIGH_PRIORITY_MAX_BYTES',
   'PROCESSOR_STATUS_TTL',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_FORCE_PATH_STYLE',
 ] as const;
 
 export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;

@@ -1,4 +1,6 @@
 import type { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { ProcessingStatus } from '@tus-edge/processors';
 import { TusError, tusError } from '../errors.js';
 import type { TusDeps } from '../tus/deps.js';
 import { errorResponse } from '../tus/respond.js';
@@ -18,7 +20,12 @@ export interface UploadInfo {
   updatedAt: string;
   completedAt: string | null;
   expiresAt: string | null;
+  /** What the processors did with it (queued, processing, done, failed with reason, skipped), with results; null before any. */
+  processing: ProcessingStatus | null;
 }
+
+/** Heartbeat comment on idle event streams, so proxies keep them open. */
+const SSE_HEARTBEAT_MS = 15_000;
 
 /** Mounts `GET /api/uploads/:id`. Reads never take the upload's lock, so they never disturb a PATCH. */
 export function mountUploadApi(app: Hono, deps: TusDeps, uploads: Uploads): void {
@@ -42,6 +49,7 @@ export function mountUploadApi(app: Hono, deps: TusDeps, uploads: Uploads): void
           updatedAt: record.updatedAt,
           completedAt: record.completedAt ?? null,
           expiresAt: record.completedAt ? null : (record.expiresAt ?? null),
+          processing: await deps.status.get(id),
         };
       } catch (err) {
         if (!(err instanceof TusError) || err.code !== 'UPLOAD_GONE') throw err;
@@ -54,4 +62,49 @@ export function mountUploadApi(app: Hono, deps: TusDeps, uploads: Uploads): void
       return errorResponse(err, deps.metrics, deps.logger);
     }
   });
+
+  /**
+   * `GET /api/uploads/:id/events`: Server-Sent Events of the upload's processing status. The current
+   * status comes first (event `status`), then every change; the stream ends after a terminal state.
+   */
+  app.get('/api/uploads/:id/events', async (c) => {
+    const id = c.req.param('id');
+    if (!(await deps.records.get(id))) return errorResponse(tusError('UPLOAD_NOT_FOUND'), deps.metrics, deps.logger);
+    return streamSSE(c, async (stream) => {
+      let seq = 0;
+      let last = '';
+      let wake: () => void = () => undefined;
+      const pending: ProcessingStatus[] = [];
+      const unsubscribe = await deps.status.subscribe(id, (status) => {
+        pending.push(status);
+        wake();
+      });
+      try {
+        const current = await deps.status.get(id);
+        if (current) pending.unshift(current);
+        while (!stream.aborted && !stream.closed) {
+          const status = pending.shift();
+          if (!status) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, SSE_HEARTBEAT_MS).unref();
+              stream.onAbort(resolve);
+            });
+            if (pending.length === 0 && !stream.aborted) await stream.write(': heartbeat\n\n');
+            continue;
+          }
+          const data = JSON.stringify(status);
+          if (data === last) continue;
+          last = data;
+          await stream.writeSSE({ event: 'status', id: String(++seq), data });
+          if (FINAL_STATES.has(status.state)) break;
+        }
+      } finally {
+        await unsubscribe();
+      }
+    });
+  });
 }
+
+/** Aggregate states after which nothing more happens to an upload's processing. */
+const FINAL_STATES = new Set<ProcessingStatus['state']>(['done', 'failed', 'skipped']);

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { ConfigError as ProcessorsConfigError, parseConfig as parseProcessorsConfig, type ProcessorsConfig } from '@tus-edge/processors';
 import type { RawEnv } from './env.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -46,6 +47,12 @@ export interface Config {
   stagingDir: string;
   /** Refuse new writes with 503 while the staging disk has less free space (`STAGING_MIN_FREE`, default 1GiB). */
   stagingMinFreeBytes: number;
+  /** JetStream servers for completion events (`NATS_URL`, comma-separated); absent: the directory outbox. */
+  natsServers?: string[];
+  /** The processor runtime's settings (processors/README.md), read from the same environment. */
+  processing: ProcessorsConfig;
+  /** Run the processors in this process (`PROCESSORS_IN_PROCESS`, default true without `NATS_URL`). */
+  processorsInProcess: boolean;
 }
 
 export interface S3Config {
@@ -170,7 +177,22 @@ export function parseConfig(raw: RawEnv): Config {
     idleTimeoutMs: raw.IDLE_TIMEOUT ? Math.max(1000, parseDuration('IDLE_TIMEOUT', raw.IDLE_TIMEOUT)) : 60_000,
     trustProxy: raw.TRUST_PROXY ? parseBoolean('TRUST_PROXY', raw.TRUST_PROXY) : false,
     ...parseDistributed(raw),
+    ...parseProcessing(raw),
   };
+}
+
+/** The processor runtime's own validation, with its errors reported like the server's. */
+function parseProcessing(raw: RawEnv): Pick<Config, 'natsServers' | 'processing' | 'processorsInProcess'> {
+  let processing: ProcessorsConfig;
+  try {
+    processing = parseProcessorsConfig(raw);
+  } catch (err) {
+    if (err instanceof ProcessorsConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+  const processorsInProcess = raw.PROCESSORS_IN_PROCESS ? parseBoolean('PROCESSORS_IN_PROCESS', raw.PROCESSORS_IN_PROCESS) : !raw.NATS_URL;
+  const natsServers = processing.queue.kind === 'jetstream' ? processing.queue.servers : undefined;
+  return { natsServers, processing, processorsInProcess };
 }
 
 type DistributedConfig = Pick<Config, 's3' | 'redis' | 'lockAcquireTimeoutMs' | 'stagingDir' | 'stagingMinFreeBytes'>;

@@ -1,6 +1,7 @@
 /**
  * The only module that reads `process.env`. Everything else receives a typed {@link Config}.
  */
+import { ENV_KEYS as PROCESSOR_ENV_KEYS } from '@tus-edge/processors';
 import { parseConfig, type Config } from './config.js';
 
 /** The environment variables this server understands, as raw strings. */
@@ -35,14 +36,16 @@ export const ENV_KEYS = [
   'LOCK_TTL',
   'LOCK_ACQUIRE_TIMEOUT',
   'SINGLE_NODE',
+  'PROCESSORS_IN_PROCESS',
 ] as const;
 
-export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;
+/** Server variables plus those of the processor runtime (NATS_URL, PROCESSOR_*, …), validated together. */
+export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number] | (typeof PROCESSOR_ENV_KEYS)[number], string>>;
 
 /** Reads the known variables from `env` (default `process.env`) and validates them. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: RawEnv = {};
-  for (const key of ENV_KEYS) {
+  for (const key of [...ENV_KEYS, ...PROCESSOR_ENV_KEYS]) {
     const value = env[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }

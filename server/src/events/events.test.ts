@@ -25,7 +25,7 @@ describe('completion events (embedded outbox)', () => {
   });
 
   it('records one versioned event per finished upload, durably, under DATA_DIR', async () => {
-    server = await startTestServer();
+    server = await startTestServer({ PROCESSORS_IN_PROCESS: 'false' });
     const id = await upload(server, 'hello');
     const outbox = new FileOutbox(path.join(server.dataDir, 'events'));
     const events = await outbox.pending();
@@ -53,20 +53,20 @@ describe('completion events (embedded outbox)', () => {
   it('an upload still succeeds when the publisher fails, and the event is recorded on the next start', async () => {
     const dataDir = await tempDir();
     const failing: EventPublisher = { publish: async () => { throw new Error('broker down'); } };
-    server = await startTestServer({ DATA_DIR: dataDir }, { events: failing });
+    server = await startTestServer({ DATA_DIR: dataDir, PROCESSORS_IN_PROCESS: 'false' }, { events: failing });
     const id = await upload(server, 'bytes');
     const head = await fetch(`${server.tusUrl}/${id}`, { method: 'HEAD', headers: TUS });
     expect(head.headers.get('upload-offset')).toBe('5');
     await server.close();
     await expect(fs.readdir(path.join(dataDir, 'events', 'pending'))).rejects.toThrow();
 
-    server = await startTestServer({ DATA_DIR: dataDir });
+    server = await startTestServer({ DATA_DIR: dataDir, PROCESSORS_IN_PROCESS: 'false' });
     const events = await new FileOutbox(path.join(dataDir, 'events')).pending();
     expect(events.map((e) => e.uploadId)).toEqual([id]);
     await server.close();
     // A third start does not publish it again: it is marked as recorded.
     await fs.rm(path.join(dataDir, 'events'), { recursive: true });
-    server = await startTestServer({ DATA_DIR: dataDir });
+    server = await startTestServer({ DATA_DIR: dataDir, PROCESSORS_IN_PROCESS: 'false' });
     expect(await new FileOutbox(path.join(dataDir, 'events')).pending()).toEqual([]);
     await server.close();
     await fs.rm(dataDir, { recursive: true, force: true });

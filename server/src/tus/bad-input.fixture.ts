@@ -146,7 +146,8 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 /** Registers the server start/stop hooks for the calling test file. */
 export function useBadInputServer(): void {
   beforeAll(async () => {
-    server = await startTestServer({ MAX_SIZE: String(MAX_SIZE) });
+    // No in-process processors: the tests compare snapshots of the whole data dir.
+    server = await startTestServer({ MAX_SIZE: String(MAX_SIZE), PROCESSORS_IN_PROCESS: 'false' });
     victimDir = await tempDir('tus-victim-');
     await fsp.writeFile(path.join(victimDir, 'victim'), 'victim');
     await fsp.writeFile(path.join(victimDir, 'victim.json'), '{"id":"victim"}');

@@ -1,4 +1,5 @@
 import type { Locker } from '@tus/server';
+import type { StatusStore } from '@tus-edge/processors';
 import type { Config } from '../config/config.js';
 import type { EventPublisher } from '../events/types.js';
 import type { Lifecycle } from '../ops/lifecycle.js';
@@ -18,6 +19,8 @@ export interface TusDeps {
   links: FinalLinkStore;
   locker: Locker;
   events: EventPublisher;
+  /** Processing status per upload (written by the processor runtime, read by the API). */
+  status: StatusStore;
   metrics: Metrics;
   logger: Logger;
   lifecycle: Lifecycle;

@@ -1,0 +1,26 @@
+import { S3 } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { S3ReadConfig } from '../config/config.js';
+import { ProcessingError } from '../errors.js';
+import type { UploadLocation } from '../events.js';
+
+/**
+ * Opens stored uploads in S3 as streams for processors running in their own process (the server
+ * passes its own reader in embedded mode). Checksums only when required, as for the server: non-AWS
+ * stores reject the SDK's default checksum handling.
+ */
+export function s3OpenStream(config: S3ReadConfig): (location: UploadLocation, signal: AbortSignal) => Promise<Readable> {
+  const client = new S3({
+    endpoint: config.endpoint,
+    region: config.region,
+    credentials: config.credentials,
+    forcePathStyle: config.forcePathStyle,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return async (location, signal) => {
+    if (location.kind !== 's3') throw new ProcessingError('UNSUPPORTED_LOCATION', `not an S3 location: ${location.kind}`);
+    const res = await client.getObject({ Bucket: location.bucket, Key: location.key }, { abortSignal: signal });
+    return res.Body as Readable;
+  };
+}

@@ -1,0 +1,65 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats, ensureStreams, JetStreamEventPublisher, type StreamSettings } from '@tus-edge/processors';
+import type { Logger } from '../ops/logger.js';
+import type { EventPublisher, UploadCompletedEvent } from './types.js';
+
+/**
+ * The server's link to JetStream: connects in the background (retrying while NATS is down, so the
+ * server starts and takes uploads anyway), creates or updates the streams idempotently, then
+ * publishes `uploads.completed` with msgID = event id. Until connected, `publish` rejects at once and
+ * the caller's outbox keeps the event.
+ */
+export class JetStreamLink implements EventPublisher {
+  private connection: NatsConnection | undefined;
+  private publisher: JetStreamEventPublisher | undefined;
+  private closed = false;
+  private readonly connecting: Promise<void>;
+
+  constructor(
+    private readonly servers: string[],
+    private readonly streams: StreamSettings,
+    private readonly name: string,
+    private readonly logger: Logger,
+    private readonly retryMs = 1000,
+  ) {
+    this.connecting = this.connectLoop();
+  }
+
+  async publish(event: UploadCompletedEvent): Promise<void> {
+    if (!this.publisher) throw new Error('not connected to NATS yet');
+    await this.publisher.publish(event);
+  }
+
+  /** Resolves once connected and the streams exist (for tests and start-up ordering). */
+  async ready(): Promise<void> {
+    await this.connecting;
+  }
+
+  /** Rejects while NATS is unreachable (readiness reports it; uploads still succeed). */
+  async check(): Promise<void> {
+    if (!this.publisher || !this.connection || this.connection.isClosed()) throw new Error('NATS not connected');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.connection?.drain().catch(() => undefined);
+  }
+
+  private async connectLoop(): Promise<void> {
+    while (!this.closed) {
+      try {
+        const nc = await connectNats(this.servers, { name: this.name, logger: this.logger });
+        if (this.closed) return void (await nc.close());
+        await ensureStreams(await jetstreamManager(nc), this.streams, this.logger);
+        this.connection = nc;
+        this.publisher = new JetStreamEventPublisher(jetstream(nc));
+        this.logger.info('jetstream connected', { servers: this.servers });
+        return;
+      } catch (err) {
+        this.logger.warn('jetstream not reachable; retrying', { err: (err as Error).message });
+        await new Promise((r) => setTimeout(r, this.retryMs).unref());
+      }
+    }
+  }
+}
