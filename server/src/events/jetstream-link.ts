@@ -14,6 +14,8 @@ export class JetStreamLink implements EventPublisher {
   private connection: NatsConnection | undefined;
   private publisher: JetStreamEventPublisher | undefined;
   private closed = false;
+  /** False between a disconnect and the reconnect, so publishes fail at once instead of waiting. */
+  private linkUp = false;
   private readonly connecting: Promise<void>;
 
   constructor(
@@ -27,7 +29,7 @@ export class JetStreamLink implements EventPublisher {
   }
 
   async publish(event: UploadCompletedEvent): Promise<void> {
-    if (!this.publisher) throw new Error('not connected to NATS yet');
+    if (!this.publisher || !this.linkUp) throw new Error('not connected to NATS');
     await this.publisher.publish(event);
   }
 
@@ -38,12 +40,19 @@ export class JetStreamLink implements EventPublisher {
 
   /** Rejects while NATS is unreachable (readiness reports it; uploads still succeed). */
   async check(): Promise<void> {
-    if (!this.publisher || !this.connection || this.connection.isClosed()) throw new Error('NATS not connected');
+    if (!this.publisher || !this.linkUp || this.connection?.isClosed()) throw new Error('NATS not connected');
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.connection?.drain().catch(() => undefined);
+  }
+
+  private async followStatus(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') this.linkUp = false;
+      else if (s.type === 'reconnect') this.linkUp = true;
+    }
   }
 
   private async connectLoop(): Promise<void> {
@@ -54,6 +63,8 @@ export class JetStreamLink implements EventPublisher {
         await ensureStreams(await jetstreamManager(nc), this.streams, this.logger);
         this.connection = nc;
         this.publisher = new JetStreamEventPublisher(jetstream(nc));
+        this.linkUp = true;
+        void this.followStatus(nc);
         this.logger.info('jetstream connected', { servers: this.servers });
         return;
       } catch (err) {

@@ -15,6 +15,8 @@ export interface OutboxPublisherOptions {
   /** First retry delay; doubles up to `maxRetryMs` while the target keeps failing. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** Every this often the whole outbox is flushed, picking up events other nodes left (e.g. a node killed mid-publish). */
+  sweepMs?: number;
 }
 
 /**
@@ -29,6 +31,7 @@ export class OutboxPublisher implements EventPublisher {
   private readonly maxRetryMs: number;
   private retryMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private flushing: Promise<number> | undefined;
   private stopped = false;
 
@@ -67,14 +70,18 @@ export class OutboxPublisher implements EventPublisher {
     })());
   }
 
-  /** Starts delivering what an earlier run left in the outbox. */
+  /** Delivers what an earlier run left in the outbox now, and what any node leaves from then on. */
   start(): void {
+    if (this.stopped) return;
     this.schedule(0);
+    this.sweeper = setInterval(() => this.schedule(0), this.options.sweepMs ?? 10_000);
+    this.sweeper.unref();
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.sweeper);
   }
 
   private async deliver(event: UploadCompletedEvent): Promise<void> {

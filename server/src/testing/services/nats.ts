@@ -28,6 +28,9 @@ export interface NatsHandle {
   stop(): Promise<void>;
   /** Stops the process and starts it again on the same port and store dir (streams survive). */
   restart(): Promise<void>;
+  /** Stops the process only (an outage); `up()` starts it again on the same port and store dir. */
+  down(): Promise<void>;
+  up(): Promise<void>;
 }
 
 /** The JSON of the `INFO {...}` line a NATS server sends first on a new client connection. */
@@ -93,6 +96,13 @@ export async function startNats(options: ServiceOptions = {}): Promise<NatsHandl
     restart: async () => {
       if (stopped) throw new Error('nats: restart() after stop()');
       await proc.stop();
+      proc = await launch(port);
+    },
+    down: async () => {
+      await proc.stop();
+    },
+    up: async () => {
+      if (stopped) throw new Error('nats: up() after stop()');
       proc = await launch(port);
     },
   };
