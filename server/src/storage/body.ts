@@ -36,7 +36,12 @@ export function readBody(body: Readable, { limit, signal, onChunk }: WriteOption
   };
   const onEnd = () => stop('complete');
   const onGone = () => stop(body.readableEnded ? 'complete' : 'client-aborted');
-  const onAbort = () => stop('stopped');
+  // Stopped (lock handed over, shutdown): keep what already arrived and waits in the body's buffer,
+  // even if the write had not started reading yet ("store as much of the received data as possible").
+  const onAbort = () => {
+    for (let chunk: Buffer | null; !ended && (chunk = body.read() as Buffer | null) !== null; ) onData(chunk);
+    stop('stopped');
+  };
   const detach = () => {
     body.off('data', onData);
     body.off('end', onEnd);
@@ -46,7 +51,7 @@ export function readBody(body: Readable, { limit, signal, onChunk }: WriteOption
     signal?.removeEventListener('abort', onAbort);
   };
 
-  if (signal?.aborted) stop('stopped');
+  if (signal?.aborted) onAbort();
   else if (body.readableEnded) stop('complete');
   else {
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -84,6 +84,19 @@ export function storageContract(name: string, makeStorage: () => Promise<UploadS
       expect((await readAll(await s.read(id))).equals(Buffer.concat([first, rest]))).toBe(true);
     });
 
+    it('keeps bytes that had arrived when the write was stopped before it began reading', async () => {
+      const s = await makeStorage();
+      const id = newId();
+      await s.create(id);
+      const body = new PassThrough();
+      const early = randomBytes(4000);
+      body.write(early);
+      const stop = new AbortController();
+      stop.abort();
+      expect(await s.write(id, 0, body, { limit: 10_000_000, signal: stop.signal })).toEqual({ bytes: early.length, end: 'stopped' });
+      expect(await s.offset(id)).toBe(early.length);
+    });
+
     it('keeps the bytes received before the client goes away', async () => {
       const s = await makeStorage();
       const id = newId();
