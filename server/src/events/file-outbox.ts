@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { directoryOnce } from '../storage/dir.js';
 import type { EventPublisher, UploadCompletedEvent } from './types.js';
 
 /**
@@ -9,13 +10,15 @@ import type { EventPublisher, UploadCompletedEvent } from './types.js';
  */
 export class FileOutbox implements EventPublisher {
   private readonly pendingDir: string;
+  private readonly dir: ReturnType<typeof directoryOnce>;
 
   constructor(directory: string) {
     this.pendingDir = path.join(directory, 'pending');
+    this.dir = directoryOnce(this.pendingDir);
   }
 
   async publish(event: UploadCompletedEvent): Promise<void> {
-    await fs.mkdir(this.pendingDir, { recursive: true });
+    await this.dir.ensure();
     const file = path.join(this.pendingDir, `${event.eventId}.json`);
     const tmp = `${file}.tmp`;
     const fh = await fs.open(tmp, 'w');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { directoryOnce } from '../storage/dir.js';
 
 const SAFE_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 
@@ -11,12 +12,15 @@ const SAFE_KEY = /^[A-Za-z0-9_-]{1,128}$/;
  */
 export class JsonFileKvStore<T> {
   private readonly cache = new Map<string, T>();
+  private readonly dir: ReturnType<typeof directoryOnce>;
 
   /** `cacheSize` bounds the in-memory copy (least recently used entries are dropped). */
   constructor(
     private readonly directory: string,
     private readonly cacheSize = 10_000,
-  ) {}
+  ) {
+    this.dir = directoryOnce(directory);
+  }
 
   private remember(key: string, value: T): void {
     this.cache.delete(key);
@@ -49,8 +53,15 @@ export class JsonFileKvStore<T> {
   async set(key: string, value: T): Promise<void> {
     const file = this.file(key);
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await fsp.mkdir(this.directory, { recursive: true });
-    await fsp.writeFile(tmp, JSON.stringify(value));
+    await this.dir.ensure();
+    try {
+      await fsp.writeFile(tmp, JSON.stringify(value));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.dir.reset(); // the directory was removed under us: make it again once
+      await this.dir.ensure();
+      await fsp.writeFile(tmp, JSON.stringify(value));
+    }
     await fsp.rename(tmp, file);
     this.remember(key, structuredClone(value));
   }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { directoryOnce } from './dir.js';
 import { drainToFile } from './drain.js';
 import type { ByteRange, UploadLocation, UploadStorage, WriteOptions, WriteResult } from './types.js';
 
@@ -20,10 +21,12 @@ const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export class FileStorage implements UploadStorage {
   private readonly directory: string;
   private readonly fsync: boolean;
+  private readonly dir: ReturnType<typeof directoryOnce>;
 
   constructor(options: FileStorageOptions) {
     this.directory = path.resolve(options.directory);
     this.fsync = options.fsync ?? true;
+    this.dir = directoryOnce(this.directory);
   }
 
   /** Path of an upload's bytes; throws for ids that are not server-generated. */
@@ -33,8 +36,15 @@ export class FileStorage implements UploadStorage {
   }
 
   async create(id: string): Promise<void> {
-    await fsp.mkdir(this.directory, { recursive: true });
-    await (await fsp.open(this.pathOf(id), 'wx')).close();
+    const file = this.pathOf(id);
+    await this.dir.ensure();
+    const fh = await fsp.open(file, 'wx').catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      this.dir.reset(); // the directory was removed under us: make it again once
+      await this.dir.ensure();
+      return fsp.open(file, 'wx');
+    });
+    await fh.close();
   }
 
   async offset(id: string): Promise<number | undefined> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import { tusError } from '../errors.js';
+import { directoryOnce } from './dir.js';
 import { FileStorage } from './file-storage.js';
 
 /**
@@ -10,17 +11,19 @@ import { FileStorage } from './file-storage.js';
  */
 export class Staging {
   private readonly files: FileStorage;
+  private readonly dir: ReturnType<typeof directoryOnce>;
 
   constructor(
     private readonly directory: string,
     private readonly minFreeBytes: number,
   ) {
     this.files = new FileStorage({ directory, fsync: false });
+    this.dir = directoryOnce(directory);
   }
 
   /** Throws STORAGE_FULL (503, Retry-After) when less than the configured space is free. */
   async ensureRoom(): Promise<void> {
-    await fsp.mkdir(this.directory, { recursive: true });
+    await this.dir.ensure();
     const { bavail, bsize } = await fsp.statfs(this.directory);
     const free = bavail * bsize;
     if (free < this.minFreeBytes) {
