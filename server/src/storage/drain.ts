@@ -4,9 +4,9 @@ import { readBody } from './body.js';
 import type { WriteEnd, WriteOptions, WriteResult } from './types.js';
 
 /** Smallest batch written while more data is coming: fewer, larger `pwritev` calls. */
-const MIN_BATCH = 256 * 1024;
+const MIN_BATCH = 128 * 1024;
 /** Pause the body once this much is waiting for the disk, so memory stays bounded per upload. */
-const HIGH_WATER = 1024 * 1024;
+const HIGH_WATER = 256 * 1024;
 
 /**
  * Copies `body` into `fh` at `position` with batched `pwritev` calls and no intermediate streams.
