@@ -1,36 +1,6 @@
-import type { LogLevel } from '../config/config.js';
-
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
-
-export type LogFields = Record<string, unknown>;
-
-/** Structured JSON logger: one line per entry on stdout. */
-export interface Logger {
-  debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
-  child(fields: LogFields): Logger;
-}
-
-/** Creates a {@link Logger} writing JSON lines at or above `level` to `write` (default stdout). */
-export function createLogger(
-  level: LogLevel,
-  base: LogFields = {},
-  write: (line: string) => void = (line) => process.stdout.write(line),
-): Logger {
-  const threshold = ORDER[level];
-  const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
-    if (ORDER[lvl] < threshold) return;
-    const entry: LogFields = { time: new Date().toISOString(), level: lvl, msg, ...base, ...fields };
-    if (entry.err instanceof Error) entry.err = { name: entry.err.name, message: entry.err.message, stack: entry.err.stack };
-    write(`${JSON.stringify(entry)}\n`);
-  };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger(level, { ...base, ...fields }, write),
-  };
-}
+/**
+ * Structured JSON logs: one line per entry on stdout, with a request id on request logs. The server
+ * and the processor runtime it may host share one implementation (the runtime's package is the lower
+ * layer), so their lines look alike and a logger can be handed from one to the other.
+ */
+export { createLogger, type LogFields, type Logger } from '@tus-edge/processors';
