@@ -44,11 +44,19 @@ export type UploadRecordStore = KvStore<UploadRecord> & { list(): Promise<string
 export type FinalLinkStore = KvStore<string[]> & { list(): Promise<string[]> };
 
 /**
- * How long a record must be kept, in ms from now: unfinished uploads until one expiry period after
- * they expire (time for the sweep to delete their bytes and keep a tombstone), tombstones one period
- * after expiry; finished uploads have no end. Stores with TTLs (Redis) use it.
+ * How long an expired upload's tombstone is kept so clients get 410 rather than 404: one expiry
+ * period, and at least an hour (a short expiry must not make a returning client see 404 at once).
+ */
+export function tombstoneRetentionMs(expiryMs: number): number {
+  return Math.max(expiryMs, 3_600_000);
+}
+
+/**
+ * How long a record must be kept, in ms from now: unfinished uploads until the tombstone retention
+ * after they expire (time for the sweep to delete their bytes and turn them into a tombstone),
+ * tombstones for the retention after expiry; finished uploads have no end. Stores with TTLs (Redis) use it.
  */
 export function recordTtl(record: UploadRecord, expiryMs: number, now = Date.now()): number | undefined {
   const until = record.expiredAt ?? (record.completedAt ? undefined : record.expiresAt);
-  return until === undefined ? undefined : Date.parse(until) + expiryMs - now;
+  return until === undefined ? undefined : Date.parse(until) + tombstoneRetentionMs(expiryMs) - now;
 }

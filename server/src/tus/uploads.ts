@@ -1,6 +1,6 @@
 import type { Lock, RequestRelease } from '@tus/server';
 import { tusError } from '../errors.js';
-import type { UploadRecord } from '../records/types.js';
+import { tombstoneRetentionMs, type UploadRecord } from '../records/types.js';
 import type { TusDeps } from './deps.js';
 
 export interface LoadedUpload {
@@ -171,7 +171,7 @@ export class Uploads {
 
   /**
    * Removes the bytes of expired unfinished uploads, keeping a tombstone record so clients get 410;
-   * tombstones are dropped one expiry period later. Returns how many uploads were expired.
+   * tombstones are dropped after {@link tombstoneRetentionMs}. Returns how many uploads were expired.
    */
   async sweepExpired(): Promise<number> {
     const { records, storage, config, metrics, logger } = this.deps;
@@ -181,7 +181,7 @@ export class Uploads {
       const record = await records.get(id);
       if (!record) continue;
       if (record.expiredAt) {
-        if (Date.parse(record.expiredAt) + config.uploadExpiryMs <= now) await records.delete(id);
+        if (Date.parse(record.expiredAt) + tombstoneRetentionMs(config.uploadExpiryMs) <= now) await records.delete(id);
         continue;
       }
       if (!this.isExpired(record)) continue;
