@@ -76,6 +76,9 @@ export class S3Storage implements UploadStorage {
   }
 
   async complete(id: string, length: number): Promise<void> {
+    // Usually the store completed it with the last write. (Swift still lists the parts of a completed
+    // multipart upload, so ListParts cannot tell; the object itself can.)
+    if (await this.exists(id)) return;
     const meta = await this.store.metadataOf(id);
     if (meta.file.size === undefined) {
       await this.store.declareUploadLength(id, length);
@@ -143,6 +146,16 @@ export class S3Storage implements UploadStorage {
       Delete: { Objects: [{ Key: id }, { Key: this.store.infoKeyOf(id) }, { Key: this.store.incompletePartKeyOf(id) }], Quiet: true },
     });
     await this.store.forget(id);
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.headObject({ Bucket: this.bucket, Key: key });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
 
   location(id: string): UploadLocation {
