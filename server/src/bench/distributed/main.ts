@@ -1,0 +1,56 @@
+/**
+ * `npm run bench:distributed`: the speed of the distributed mode (S3 storage, Redis records and locks)
+ * side by side with the AWS SDK alone and with stock @tus/server + @tus/s3-store, in one run:
+ *
+ *   1. tus → S3: 1 GiB by the SDK's multipart Upload (two settings), by ours (one PATCH, 64 MiB and
+ *      12 MiB PATCHes) and by stock (12 MiB PATCHes, one PATCH); MiB/s and the ratio to the best SDK run
+ *   2. lock acquire + release latency (RedisLocker, ProcessLocker, stock MemoryLocker) and the
+ *      cross-node release-on-contention handover
+ *   3. upload creation rate at concurrency 1 and 32, S3 + Redis (and the embedded file storages)
+ *
+ *   npm run bench:distributed                                     # everything at the defaults
+ *   BENCH_S3_SIZE_MIB=256 BENCH_RUNS=1 npm run bench:distributed  # quick
+ *   BENCH_SECTIONS=2 npm run bench:distributed                    # locks only
+ *
+ * Settings: config.ts. Layout: run.ts (services, children, sections, watchdog, clean-up), fleet.ts
+ * (server children) and serve.ts (their side), client.ts (payload, HTTP, tus calls), one module per
+ * section (s3-throughput.ts, locks.ts, creation.ts). This module is also the entry of each server
+ * child, forked as `main.js serve <kind>`, so client and server never share an event loop.
+ * Everything listens on 127.0.0.1 only, in temp dirs under os.tmpdir().
+ */
+import { fileURLToPath } from 'node:url';
+
+// The AWS SDK warns once per process that its releases after January 2027 will need Node 22; the
+// server supports Node >= 20.19 on purpose. Keep the report readable (children inherit this).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+if (process.argv[2] === 'serve') {
+  const { serveChild } = await import('./serve.js');
+  await serveChild(process.argv[3] ?? '', process.argv[4]).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  const { distBenchConfig } = await import('./config.js');
+  const { startDistBench } = await import('./run.js');
+  let bench: ReturnType<typeof startDistBench> | undefined;
+  // `on`, not `once`: while a listener of ours stays registered, the test services' own signal hook
+  // (testing/services/process.ts) leaves the shutdown to us instead of killing the process at once.
+  let stopping = false;
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      void (bench?.abort() ?? Promise.resolve()).finally(() => process.exit(code));
+    });
+  }
+  try {
+    bench = startDistBench(distBenchConfig(), fileURLToPath(import.meta.url));
+    await bench.done;
+    process.exit(0);
+  } catch (err) {
+    console.error(err);
+    await bench?.abort();
+    process.exit(1);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Runs `bench:distributed`: starts Redis and S3 (Swift with s3api, or TEST_S3_ENDPOINT), the server
+ * children, then the selected sections in order, and prints the machine, a note on the set-up and
+ * one table per section. A watchdog bounds the whole run: it prints what was measured and exits 2.
+ * Every process and temp dir started here is stopped or removed on every path out.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createS3Client, startRedis, startS3, type RedisHandle, type S3Handle } from '../../testing/services.js';
+import { f0, f2, MiB } from '../stats.js';
+import { HttpClient, Payload } from './client.js';
+import type { DistBenchConfig } from './config.js';
+import { directS3Target, renderCreate, runCreateSection, tusTarget, type CreateResults, type CreateTarget } from './creation.js';
+import { Fleet, type ChildServer } from './fleet.js';
+import { renderLocks, runLockSection, type LockResults } from './locks.js';
+import { renderS3, runS3Section, S3_ROWS, type S3Results } from './s3-throughput.js';
+import { type S3CallStats, traceS3 } from './s3-trace.js';
+
+export interface DistBench {
+  done: Promise<void>;
+  /** Last-resort clean-up (Ctrl-C); bounded. */
+  abort(): Promise<void>;
+}
+
+/** The environment of an S3 + Redis server child (ours reads all of it; stock reads the S3 part). */
+function distributedEnv(s3: S3Handle, redis: RedisHandle, partSize: string): Record<string, string> {
+  return {
+    S3_BUCKET: s3.bucket,
+    S3_ENDPOINT: s3.endpoint,
+    S3_REGION: s3.region,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_PART_SIZE: partSize,
+    REDIS_URL: redis.url,
+  };
+}
+
+/**
+ * Every server child's base environment. PROCESSORS_IN_PROCESS=false: this measures the upload path;
+ * processors running in the server would read every finished object back during the next runs
+ * (and find it deleted, since each run's objects are removed once checked).
+ */
+const BASE_ENV = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '2000', NODE_NAME: 'bench', PROCESSORS_IN_PROCESS: 'false' };
+
+export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
+  for (const id of cfg.s3Rows) if (!S3_ROWS.some((r) => r.id === id)) throw new Error(`BENCH_S3_ROWS: unknown row "${id}" (${S3_ROWS.map((r) => r.id).join(', ')})`);
+  const s3Rows = cfg.s3Rows.length ? S3_ROWS.filter((r) => cfg.s3Rows.includes(r.id)) : S3_ROWS;
+  const t0 = performance.now();
+  const load0 = os.loadavg();
+  const elapsed = () => `${f0((performance.now() - t0) / 1000)}s`;
+  const log = (msg: string) => process.stderr.write(`[bench:distributed ${elapsed()}] ${msg}\n`);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tus-bench-dist-'));
+  const fleet = new Fleet(entry, root, cfg.cpuProfDir);
+  const onExit = () => fleet.killAllSync();
+  process.once('exit', onExit);
+
+  const s3Results: S3Results = { sizeMiB: cfg.sizeMiB, partSize: cfg.partSize, samples: new Map(), errors: new Map(), calls: new Map() };
+  const lockResults: LockResults = { n: cfg.lockN, handovers: cfg.handovers, rows: [], errors: [] };
+  const createResults: CreateResults = { seconds: cfg.createSeconds, samples: new Map(), labels: new Map() };
+  let s3: S3Handle | undefined;
+  let redis: RedisHandle | undefined;
+  const children: ChildServer[] = [];
+  const clients: Array<{ close(): void }> = [];
+
+  const printAll = () => {
+    const cpu = os.cpus();
+    const s3Note = !s3 ? 'S3 not started.'
+      : s3.kind === 'swift'
+        ? `The S3 server is OpenStack Swift with s3api (4 Python processes, workers = 0) on this same ${cpu.length}-core machine, ` +
+          'so Swift, the server under test and this client compete for CPU: read the S3 numbers as relative, not absolute.'
+        : `The S3 server is the external endpoint ${s3.endpoint} (TEST_S3_ENDPOINT).`;
+    console.log(
+      `\ntus-edge bench:distributed: node ${process.version}, ${os.type()} ${os.release()}, ${cpu.length} × ${cpu[0]?.model ?? '?'}, ` +
+        `${f0(os.totalmem() / 1024 ** 3)} GiB RAM; load avg (1/5/15 min) before ${load0.map(f2).join(' ')}, ` +
+        `after ${os.loadavg().map(f2).join(' ')}; wall ${elapsed()}.`,
+    );
+    console.log(
+      `${s3Note} Loopback 127.0.0.1; every server in its own child process; the client sends from one in-memory ` +
+        'random pattern. Spread = median (min–max) over the measured runs.',
+    );
+    if (cfg.sections.includes('1')) console.log(`\n${renderS3(s3Results, s3Rows)}`);
+    if (cfg.sections.includes('2')) console.log(`\n${renderLocks(lockResults)}`);
+    if (cfg.sections.includes('3')) console.log(`\n${renderCreate(createResults)}`);
+  };
+
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const c of clients) c.close();
+      const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
+      await bounded(Promise.all(children.map((c) => c.stop())));
+      await fleet.killAll();
+      await bounded(Promise.all([s3?.stop(), redis?.stop()]));
+      await fsp.rm(root, { recursive: true, force: true });
+      process.off('exit', onExit);
+    })());
+
+  const watchdog = setTimeout(() => {
+    console.log(`\nBENCH TIMEOUT after ${cfg.timeoutS}s (BENCH_TIMEOUT_S): partial results below.`);
+    printAll();
+    void cleanup().finally(() => process.exit(2));
+  }, cfg.timeoutS * 1000);
+  watchdog.unref();
+
+  const run = async () => {
+    log(`sections ${cfg.sections.join(',')}; S3 ${cfg.sizeMiB} MiB × ${cfg.runs} runs (+ warm-up), rows ${s3Rows.map((r) => r.id).join(',')}; ` +
+      `part size ${cfg.partSize}; locks N=${cfg.lockN}, handovers ${cfg.handovers}; creation ${cfg.createSeconds} s per cell; ` +
+      `watchdog ${cfg.timeoutS}s; temp ${root}`);
+    try {
+      const needsS3 = cfg.sections.includes('1') || cfg.sections.includes('3');
+      [redis, s3] = await Promise.all([startRedis(), needsS3 ? startS3() : Promise.resolve(undefined)]);
+      log(`redis ${redis.url}${s3 ? `, S3 (${s3.kind}) ${s3.endpoint} bucket ${s3.bucket}` : ''}`);
+      const payload = new Payload(randomBytes(16 * MiB));
+      const http = new HttpClient(payload);
+      clients.push(http);
+      const start = async (kind: ChildServer['kind'], env: Record<string, string>) => {
+        const child = await fleet.start(kind, { ...BASE_ENV, ...env }, cfg.s3Trace);
+        children.push(child);
+        return child;
+      };
+      let ours: ChildServer | undefined;
+      let stock: ChildServer | undefined;
+      if (s3) {
+        const env = distributedEnv(s3, redis, cfg.partSize);
+        [ours, stock] = await Promise.all([start('ours-s3', env), start('stock-s3', env)]);
+        log(`ours-s3 ${ours.url} (pid ${ours.pid}), stock-s3 ${stock.url} (pid ${stock.pid})`);
+      }
+      if (cfg.sections.includes('1') && s3 && ours && stock) {
+        const client = createS3Client(s3);
+        clients.push({ close: () => client.destroy() });
+        const trace: S3CallStats | undefined = cfg.s3Trace ? {} : undefined;
+        if (trace) traceS3(client, trace);
+        await runS3Section({ s3, client, http, payload, ours, stock, trace }, s3Results, s3Rows, cfg.runs, log);
+      }
+      if (cfg.sections.includes('2')) await runLockSection(redis.url, lockResults, log);
+      if (cfg.sections.includes('3') && s3 && ours && stock) {
+        const client = createS3Client(s3);
+        clients.push({ close: () => client.destroy() });
+        const targets: CreateTarget[] = [
+          directS3Target(client, s3.bucket),
+          tusTarget(http, ours.url, { id: 'ours-s3', label: 'ours, S3 + Redis', storage: 's3', role: 'ours' }),
+          tusTarget(http, stock.url, { id: 'stock-s3', label: 'stock @tus/server + @tus/s3-store', storage: 's3', role: 'stock' }),
+        ];
+        if (cfg.createFile) {
+          const [oursFile, stockFile] = await Promise.all([start('ours-file', {}), start('stock-file', {})]);
+          targets.push(
+            tusTarget(http, oursFile.url, { id: 'ours-file', label: 'ours embedded (file storage, FSYNC=true default)', storage: 'file', role: 'ours' }),
+            tusTarget(http, stockFile.url, { id: 'stock-file', label: 'stock @tus/server + @tus/file-store', storage: 'file', role: 'stock' }),
+          );
+        }
+        await runCreateSection(targets, createResults, log);
+      }
+      clearTimeout(watchdog);
+      printAll();
+    } finally {
+      clearTimeout(watchdog);
+      await cleanup();
+    }
+  };
+
+  return { done: run(), abort: cleanup };
+}

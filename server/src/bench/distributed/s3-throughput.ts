@@ -1,0 +1,237 @@
+/**
+ * Section 1, tus → S3: the same bytes into the same bucket, timed from the first request to the last
+ * answer, by the AWS SDK's own multipart `Upload` (the limit), by our server, and by stock
+ * @tus/server + @tus/s3-store. Each run's object is checked with HeadObject (size) and, once for our
+ * server, by downloading it and comparing sha256; then its objects are deleted.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import type { S3 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Handle } from '../../testing/services.js';
+import { f0, f1, median, MiB, ratio, spread, table } from '../stats.js';
+import { type HttpClient, type Payload, tusCreate, tusUpload, uploadIdOf } from './client.js';
+import type { ChildServer } from './fleet.js';
+import { addStats, diffStats, formatStats, type S3CallStats } from './s3-trace.js';
+
+export interface S3RunContext {
+  s3: S3Handle;
+  client: S3;
+  http: HttpClient;
+  payload: Payload;
+  ours: ChildServer;
+  stock: ChildServer;
+  /** With BENCH_S3_TRACE=1: the S3 calls of `client` (the SDK rows), updated in place. */
+  trace?: S3CallStats;
+}
+
+type Role = 'direct' | 'ours' | 'stock';
+
+interface S3Row {
+  id: string;
+  label: string;
+  role: Role;
+  /** What the row is read against, for the goal column. */
+  goal: string;
+  /** Uploads `size` bytes; resolves with the object key. */
+  run(ctx: S3RunContext, size: number): Promise<string>;
+}
+
+export interface S3Sample {
+  mibps: number;
+  /** CPU seconds during the run: the server child (ours/stock), the Swift processes, this client. */
+  serverCpuS?: number;
+  swiftCpuS?: number;
+  clientCpuS: number;
+}
+
+export interface S3Results {
+  sizeMiB: number;
+  partSize: string;
+  samples: Map<string, S3Sample[]>;
+  errors: Map<string, string>;
+  /** Outcome of the sha256 check (row id and verdict), once it ran. */
+  sha?: string;
+  /** With BENCH_S3_TRACE=1: S3 calls during the measured runs of each row, summed. */
+  calls: Map<string, S3CallStats>;
+}
+
+let keys = 0;
+const directKey = () => `direct-${process.pid}-${++keys}`;
+
+function sdkRow(id: string, partMiB: number, queueSize: number, label: string, goal = 'the limit'): S3Row {
+  return {
+    id, label, role: 'direct', goal,
+    async run({ s3, client, payload }, size) {
+      const key = directKey();
+      const upload = new Upload({ client, params: { Bucket: s3.bucket, Key: key, Body: payload.stream(size) }, partSize: partMiB * MiB, queueSize });
+      await upload.done();
+      return key;
+    },
+  };
+}
+
+function tusRow(id: string, role: 'ours' | 'stock', chunkMiB: number | 'one', label: string, goal: string): S3Row {
+  return {
+    id, label, role, goal,
+    async run(ctx, size) {
+      const server = role === 'ours' ? ctx.ours : ctx.stock;
+      const { url } = await tusCreate(ctx.http, server.url, size);
+      await tusUpload(ctx.http, url, size, chunkMiB === 'one' ? size : chunkMiB * MiB);
+      return uploadIdOf(url);
+    },
+  };
+}
+
+/** Every row, in table order. */
+export const S3_ROWS: readonly S3Row[] = [
+  sdkRow('sdk-5x4', 5, 4, 'direct SDK Upload, part 5 MiB × queue 4 (SDK defaults)'),
+  sdkRow('sdk-16x8', 16, 8, 'direct SDK Upload, part 16 MiB × queue 8'),
+  // Sequential 12 MiB PATCHes acknowledged only once in S3 keep one 12 MiB part in flight at a time,
+  // as this row does (lib-storage signs each buffered part with its SHA-256, so not a strict bound).
+  sdkRow('sdk-12x1', 12, 1, 'direct SDK Upload, part 12 MiB × queue 1 (one part in flight)', 'reference: like 12 MiB PATCHes'),
+  tusRow('ours-1', 'ours', 'one', 'ours (S3 + Redis), one PATCH', '≥ 0.90× direct'),
+  tusRow('ours-64', 'ours', 64, 'ours (S3 + Redis), 64 MiB PATCHes', '≥ 0.90× direct'),
+  tusRow('ours-12', 'ours', 12, 'ours (S3 + Redis), 12 MiB PATCHes', '≥ 0.90× direct'),
+  tusRow('stock-12', 'stock', 12, 'stock @tus/server + @tus/s3-store, 12 MiB PATCHes', 'issue: ≈ 0.4×'),
+  tusRow('stock-1', 'stock', 'one', 'stock @tus/server + @tus/s3-store, one PATCH', 'reference'),
+];
+
+/** User+system CPU seconds of the given PIDs so far (Linux /proc; undefined elsewhere or when none). */
+export function pidsCpuS(pids: readonly number[]): number | undefined {
+  if (pids.length === 0) return undefined;
+  let ticks = 0;
+  try {
+    for (const pid of pids) {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    return undefined;
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+async function removeObjects(ctx: S3RunContext, key: string): Promise<void> {
+  await ctx.client.deleteObjects({
+    Bucket: ctx.s3.bucket,
+    Delete: { Objects: [{ Key: key }, { Key: `${key}.info` }, { Key: `${key}.part` }], Quiet: true },
+  });
+}
+
+async function objectSha256(ctx: S3RunContext, key: string): Promise<string> {
+  const res = await ctx.client.getObject({ Bucket: ctx.s3.bucket, Key: key });
+  const hash = createHash('sha256');
+  for await (const chunk of res.Body as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
+}
+
+/** One timed run of `row`, its checks and clean-up. */
+async function measure(
+  row: S3Row, ctx: S3RunContext, size: number, checkSha: boolean,
+): Promise<{ sample: S3Sample; sha?: string; calls?: S3CallStats }> {
+  const server = row.role === 'ours' ? ctx.ours : row.role === 'stock' ? ctx.stock : undefined;
+  const calls = async () => (server ? await server.trace() : ctx.trace && structuredClone(ctx.trace));
+  const calls0 = await calls();
+  const cpu0 = { server: await server?.cpuMs(), swift: pidsCpuS(ctx.s3.pids), client: process.cpuUsage() };
+  const t0 = performance.now();
+  const key = await row.run(ctx, size);
+  const ms = performance.now() - t0;
+  const client = process.cpuUsage(cpu0.client);
+  const calls1 = await calls();
+  const serverCpu = server ? await server.cpuMs() : undefined;
+  const swiftCpu = pidsCpuS(ctx.s3.pids);
+  const sample: S3Sample = {
+    mibps: size / MiB / (ms / 1000),
+    serverCpuS: serverCpu !== undefined && cpu0.server !== undefined ? (serverCpu - cpu0.server) / 1000 : undefined,
+    swiftCpuS: swiftCpu !== undefined && cpu0.swift !== undefined ? swiftCpu - cpu0.swift : undefined,
+    clientCpuS: (client.user + client.system) / 1e6,
+  };
+  try {
+    const head = await ctx.client.headObject({ Bucket: ctx.s3.bucket, Key: key });
+    if (head.ContentLength !== size) throw new Error(`${row.id}: object ${key} has ${head.ContentLength} bytes, expected ${size}`);
+    let sha: string | undefined;
+    if (checkSha) {
+      const [got, want] = [await objectSha256(ctx, key), ctx.payload.sha256(size)];
+      if (got !== want) throw new Error(`${row.id}: sha256 of object ${key} is ${got}, expected ${want}`);
+      sha = `${row.id}: sha256 of the ${f0(size / MiB)} MiB object matches the bytes sent (${got.slice(0, 16)}…)`;
+    }
+    return { sample, sha, calls: calls0 && calls1 ? diffStats(calls1, calls0) : undefined };
+  } finally {
+    await removeObjects(ctx, key).catch(() => undefined);
+  }
+}
+
+/**
+ * Runs section 1: a warm-up round (every row once at min(size, 128 MiB), untimed), then `runs` rounds,
+ * each running every row in turn so background load spreads over all of them.
+ */
+export async function runS3Section(
+  ctx: S3RunContext, results: S3Results, rows: readonly S3Row[], runs: number, log: (msg: string) => void,
+): Promise<void> {
+  const size = results.sizeMiB * MiB;
+  const warm = Math.min(size, 128 * MiB);
+  for (let round = 0; round <= runs; round++) {
+    for (const row of rows) {
+      if (results.errors.has(row.id)) continue;
+      const checkSha = round === 1 && row.role === 'ours' && results.sha === undefined;
+      try {
+        const { sample, sha, calls } = await measure(row, ctx, round === 0 ? warm : size, checkSha);
+        if (sha) results.sha = sha;
+        if (round > 0) results.samples.set(row.id, [...(results.samples.get(row.id) ?? []), sample]);
+        if (round > 0 && calls) {
+          if (!results.calls.has(row.id)) results.calls.set(row.id, {});
+          addStats(results.calls.get(row.id)!, calls);
+        }
+        log(`${round === 0 ? `warm-up (${f0(warm / MiB)} MiB)` : `run ${round}/${runs}`} ${row.id}: ${f0(sample.mibps)} MiB/s` +
+          `${sample.serverCpuS !== undefined ? `, server CPU ${f1(sample.serverCpuS)}s` : ''}` +
+          `${sample.swiftCpuS !== undefined ? `, Swift CPU ${f1(sample.swiftCpuS)}s` : ''}, client CPU ${f1(sample.clientCpuS)}s`);
+      } catch (err) {
+        results.errors.set(row.id, (err as Error).message);
+        if (checkSha) results.sha = `FAILED: ${(err as Error).message}`;
+        log(`${row.id} FAILED: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+/** The section-1 table. */
+export function renderS3(results: S3Results, rows: readonly S3Row[]): string {
+  const med = (id: string) => median((results.samples.get(id) ?? []).map((s) => s.mibps));
+  const direct = rows.filter((r) => r.role === 'direct').map((r) => med(r.id)).filter(Number.isFinite);
+  const best = direct.length ? Math.max(...direct) : NaN;
+  const cpu = (xs: Array<number | undefined>) => {
+    const v = xs.filter((x): x is number => x !== undefined);
+    return v.length ? f1(median(v)) : 'n/a';
+  };
+  const header = ['row', 'MiB/s median (min–max)', 'vs best direct', 'goal', 'verdict', 'CPU s server / Swift / client'];
+  const lines = rows.map((r) => {
+    const samples = results.samples.get(r.id) ?? [];
+    const err = results.errors.get(r.id);
+    const m = med(r.id);
+    const verdict = err ? 'FAILED' : r.role === 'ours' && Number.isFinite(m / best) ? (m / best >= 0.9 ? 'met' : 'MISSED') : '';
+    return [
+      r.label,
+      err && samples.length === 0 ? `FAILED: ${err.slice(0, 60)}` : spread(samples.map((s) => s.mibps)),
+      ratio(m, best),
+      r.goal,
+      verdict,
+      samples.length
+        ? `${cpu(samples.map((s) => s.serverCpuS))} / ${cpu(samples.map((s) => s.swiftCpuS))} / ${cpu(samples.map((s) => s.clientCpuS))}`
+        : '',
+    ];
+  });
+  const runs = Math.max(0, ...rows.map((r) => results.samples.get(r.id)?.length ?? 0));
+  return [
+    `1. tus → S3, ${results.sizeMiB} MiB per upload (${runs} measured run(s) per row after a warm-up round; ` +
+      `our S3_PART_SIZE=${results.partSize}, S3_PART_CONCURRENCY=8; stock @tus/s3-store at its defaults: 8 MiB parts, 60 concurrent)`,
+    table([header, ...lines]),
+    `Every object checked with HeadObject (size). ${results.sha ?? 'sha256 check: not run.'}`,
+    ...(results.calls.size
+      ? ['S3 calls per upload (BENCH_S3_TRACE=1; count, mean wall time incl. the body for UploadPart/PutObject):',
+        ...rows.filter((r) => results.calls.has(r.id)).map((r) => `  ${r.id}: ${formatStats(results.calls.get(r.id)!, results.samples.get(r.id)?.length ?? 1)}`)]
+      : []),
+    ...[...results.errors].map(([id, e]) => `ERROR ${id}: ${e}`),
+  ].join('\n');
+}
