@@ -18,6 +18,9 @@ declare -A NEED=(
   [swift-object-server]=swift-object
   [swift-ring-builder]=swift
   [/usr/sbin/nginx]=nginx
+  # The video processor's tests run the real ffmpeg/ffprobe (fluent-ffmpeg drives them).
+  [ffmpeg]=ffmpeg
+  [ffprobe]=ffmpeg
 )
 missing=()
 for probe in "${!NEED[@]}"; do

@@ -15,6 +15,14 @@ export const ERRORS = {
   SHUTTING_DOWN: { retryable: true, message: 'the worker stopped before the job finished' },
   MAX_DELIVERIES: { retryable: false, message: 'every delivery ended without an outcome (worker lost or timed out)' },
   PERMANENT: { retryable: false, message: 'the job cannot succeed' },
+  NOT_APPLICABLE: { retryable: false, message: 'the processor does not apply to this upload (recorded as skipped)' },
+  CORRUPT_FILE: { retryable: false, message: 'the file is corrupt or truncated' },
+  MISLABELLED: { retryable: false, message: 'the declared type does not match the content' },
+  TOO_LARGE: { retryable: false, message: 'the file is larger than this processor allows' },
+  OPENAI_UNAVAILABLE: { retryable: true, message: 'the OpenAI API did not answer successfully (429, 5xx or network)' },
+  OPENAI_REJECTED: { retryable: false, message: 'the OpenAI API refused the request (4xx)' },
+  INVALID_GENERATED_CONTENT: { retryable: false, message: 'the generated content did not match its JSON schema' },
+  RESULTS_UNAVAILABLE: { retryable: true, message: 'the result store could not be read or written' },
   INTERNAL: { retryable: true, message: 'unexpected error' },
 } as const satisfies Record<string, { retryable: boolean; message: string }>;
 
@@ -54,6 +62,14 @@ export function classifyError(err: unknown): ProcessingError {
   }
   if (errno && TRANSIENT_ERRNO.has(errno)) return new ProcessingError('STORAGE_UNAVAILABLE', message, { cause: err });
   return new ProcessingError('INTERNAL', message, { cause: err });
+}
+
+/**
+ * Shorthand for a processor: this upload is not for me after all (found out during the run, e.g. no
+ * text to work on, no API key). The runtime records the job `skipped` with `reason`, not `failed`.
+ */
+export function notApplicable(reason: string): ProcessingError {
+  return new ProcessingError('NOT_APPLICABLE', reason);
 }
 
 /** `CODE: message`, the form stored in the status and in dead-letter records. */

@@ -1,15 +1,18 @@
 /**
- * Public surface of the processor runtime (issue #4). The server imports from here:
+ * Public surface of the processor runtime (issues #4, #5). The server imports from here:
  * - embedded mode: `startRuntime({ config: parseConfig(env), openStream, http: false, registry, logger })`;
  * - distributed mode: `createStatusStore(config)` to read/subscribe status, `ensureStreams(jsm, settings)`
- *   and `JetStreamEventPublisher` to publish `uploads.completed`.
+ *   and `JetStreamEventPublisher` to publish `uploads.completed`;
+ * - the results API: `createResultStore(config, s3?)` to read what the processors stored.
+ * Test helpers (fake OpenAI server, test documents and videos, the ResultStore contract) are in
+ * `@tus-edge/processors/testing`.
  */
 export type { UploadCompletedEvent, UploadLocation } from './events.js';
 export { parseUploadCompletedEvent } from './events.js';
-export { ConfigError, parseConfig, parseDuration, parseSize } from './config/config.js';
-export type { LogLevel, ProcessorsConfig, QueueConfig, StatusConfig, StreamSettings, Retention } from './config/config.js';
+export { ConfigError, parseConfig, parseDuration, parseSize, PROCESSOR_KIND_NAMES } from './config/config.js';
+export type { DocumentsConfig, LogLevel, OpenAIConfig, ProcessorKindName, ProcessorsConfig, QueueConfig, StatusConfig, StreamSettings, Retention, VideoConfig } from './config/config.js';
 export { ENV_KEYS, loadConfig, readEnv, type RawEnv } from './config/env.js';
-export { ERRORS, ProcessingError, classifyError, permanentError, type ErrorCode } from './errors.js';
+export { ERRORS, ProcessingError, classifyError, notApplicable, permanentError, type ErrorCode } from './errors.js';
 export { createLogger, type Logger, type LogFields } from './logger.js';
 export { LANES, type DeadLetterRecord, type Job, type JobSource, type Lane, type RouteFn } from './jobs/types.js';
 export { backoffDelay, chooseLane } from './jobs/policy.js';
@@ -26,5 +29,16 @@ export { TERMINAL_STATES, type JobState, type JobStatus, type ProcessingStatus, 
 export { FingerprintProcessor, type FingerprintResult } from './processors/fingerprint.js';
 export { sniff } from './processors/sniff.js';
 export type { OpenStream, Processor, ProcessorContext, ProcessorResult, SniffedType } from './processors/types.js';
+export { defaultProcessors, type DefaultProcessorDeps } from './processors/defaults.js';
+export { VideoProcessor, type VideoProcessorOptions } from './processors/video/video.js';
+export { DocumentsProcessor, type DocumentsResult } from './processors/documents/documents.js';
+export { GenerateProcessor, type GeneratedContent } from './processors/generate/generate.js';
+export type { ExtractedText, TextSegment } from './processors/text.js';
+export { FileResultStore } from './results/file.js';
+export { S3ResultStore, type ResultsS3API } from './results/s3.js';
+export { createResultStore, createResultStores, resultsDir } from './results/choose.js';
+export { contentTypeOf, isResultName, RESULT_NAME, type ByteRange, type ResultBody, type ResultFile, type ResultStore } from './results/types.js';
+export { createUploadAccess, type RandomAccess, type UploadAccess } from './storage/access.js';
+export { createS3Client as createProcessorsS3Client } from './storage/s3.js';
 export { RuntimeMetrics } from './runtime/metrics.js';
 export { createStatusStore, startRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';

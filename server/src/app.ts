@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
 import { cors, refuseWhileDraining, requestLog } from './ops/middleware.js';
 import type { TusDeps } from './tus/deps.js';
@@ -49,6 +50,7 @@ export function createApp(deps: TusDeps): App {
 
   const uploads = mountTus(hono, deps, new Uploads(deps));
   mountUploadApi(hono, deps, uploads);
+  mountResultsApi(hono, deps);
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));
   return { hono, uploads };
 }

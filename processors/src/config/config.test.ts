@@ -34,6 +34,35 @@ describe('parseConfig', () => {
     expect(() => parseConfig(raw)).toThrow(message);
   });
 
+  it('media processors: defaults and parsed values', () => {
+    const d = parseConfig({});
+    expect(d.kinds).toEqual(['fingerprint', 'video', 'documents', 'generate']);
+    expect(d.video).toEqual({ renditions: [720], previewFrames: 4, ffmpegThreads: 2, concurrency: 1, transcribeChunkSeconds: 600 });
+    expect(d.documents).toEqual({ maxBytes: 64 * 1024 ** 2, maxTextBytes: 8 * 1024 ** 2 });
+    expect(d.openai).toEqual({ apiKey: undefined, baseURL: undefined, model: 'gpt-4o-mini', transcribeModel: 'whisper-1', maxInputTokens: 12_000, timeoutMs: 120_000, maxRetries: 4 });
+    const c = parseConfig({
+      PROCESSOR_KINDS: 'generate, fingerprint', VIDEO_RENDITIONS: '480p,1080p,480', FFMPEG_THREADS: '0', TRANSCRIBE_CHUNK_DURATION: '5m',
+      MAX_DOCUMENT_TEXT_BYTES: '1MiB', OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1/', OPENAI_MODEL: 'm', OPENAI_TIMEOUT: '30s',
+    });
+    expect(c.kinds).toEqual(['fingerprint', 'generate']);
+    expect(c.video).toMatchObject({ renditions: [1080, 480], ffmpegThreads: 0, transcribeChunkSeconds: 300 });
+    expect(c.documents.maxTextBytes).toBe(1024 ** 2);
+    expect(c.openai).toMatchObject({ apiKey: 'sk-x', baseURL: 'http://127.0.0.1:9/v1', model: 'm', timeoutMs: 30_000 });
+    expect(parseConfig({ VIDEO_RENDITIONS: 'none' }).video.renditions).toEqual([]);
+  });
+
+  it.each([
+    [{ PROCESSOR_KINDS: 'fingerprint,thumbnails' }, /PROCESSOR_KINDS="fingerprint,thumbnails" must list some of fingerprint, video, documents, generate/],
+    [{ VIDEO_RENDITIONS: '721p' }, /VIDEO_RENDITIONS entry "721p" must be an even height/],
+    [{ VIDEO_RENDITIONS: '4320p' }, /VIDEO_RENDITIONS entry "4320p"/],
+    [{ OPENAI_BASE_URL: 'api.openai.com' }, /OPENAI_BASE_URL="api.openai.com" must be an http\(s\) URL/],
+    [{ TRANSCRIBE_CHUNK_DURATION: '2h' }, /TRANSCRIBE_CHUNK_DURATION must be at most 60m/],
+    [{ VIDEO_PREVIEW_FRAMES: '50' }, /VIDEO_PREVIEW_FRAMES="50" must be an integer from 0 to 20/],
+    [{ MAX_DOCUMENT_BYTES: 'lots' }, /MAX_DOCUMENT_BYTES="lots" is not a size/],
+  ])('refuses media settings %o', (raw, message) => {
+    expect(() => parseConfig(raw)).toThrow(message);
+  });
+
   it('readEnv keeps only known, non-empty variables', () => {
     expect(readEnv({ NATS_URL: 'nats://x', REDIS_URL: '  ', OTHER: '1' })).toEqual({ NATS_URL: 'nats://x' });
   });

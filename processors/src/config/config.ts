@@ -61,6 +61,52 @@ export interface ProcessorsConfig {
   nodeName: string;
   /** How to read uploads stored in S3 (the bucket comes with each event); the server's S3_* variables. */
   s3: S3ReadConfig;
+  /** Processor kinds this process runs (`PROCESSOR_KINDS`, comma-separated; default all of {@link PROCESSOR_KIND_NAMES}). */
+  kinds: ProcessorKindName[];
+  video: VideoConfig;
+  documents: DocumentsConfig;
+  openai: OpenAIConfig;
+}
+
+/** The processor kinds the runtime knows, in dispatch order. */
+export const PROCESSOR_KIND_NAMES = ['fingerprint', 'video', 'documents', 'generate'] as const;
+export type ProcessorKindName = (typeof PROCESSOR_KIND_NAMES)[number];
+
+export interface VideoConfig {
+  /** Heights of the H.264/AAC MP4 ladder (`VIDEO_RENDITIONS`, e.g. `720p,480p`, or `none`; default `720p`; at most 2160). */
+  renditions: number[];
+  /** Preview frames besides the poster (`VIDEO_PREVIEW_FRAMES`, 0–20, default 4). */
+  previewFrames: number;
+  /** `-threads` of every ffmpeg command (`FFMPEG_THREADS`, 0 = ffmpeg decides, default 2). */
+  ffmpegThreads: number;
+  /** Video jobs at once per process (`VIDEO_CONCURRENCY`, default 1, capped by `PROCESSOR_CONCURRENCY`). */
+  concurrency: number;
+  /** Audio is sent to transcription in pieces of at most this long (`TRANSCRIBE_CHUNK_DURATION`, default 10m, 10s–60m). */
+  transcribeChunkSeconds: number;
+}
+
+export interface DocumentsConfig {
+  /** PDF is read in ranges whatever its size; DOCX/PPTX are read whole and refused beyond this (`MAX_DOCUMENT_BYTES`, default 64MiB). */
+  maxBytes: number;
+  /** Extracted text beyond this is cut (marked `truncated`) (`MAX_DOCUMENT_TEXT_BYTES`, default 8MiB). */
+  maxTextBytes: number;
+}
+
+export interface OpenAIConfig {
+  /** `OPENAI_API_KEY`; absent: transcription and generated content are recorded as skipped. */
+  apiKey?: string;
+  /** `OPENAI_BASE_URL` (an http(s) URL ending before `/chat/completions`, e.g. `http://127.0.0.1:8080/v1`); default the SDK's. */
+  baseURL?: string;
+  /** Chat model for generated content (`OPENAI_MODEL`, default `gpt-4o-mini`). */
+  model: string;
+  /** Speech-to-text model (`OPENAI_TRANSCRIBE_MODEL`, default `whisper-1`, which returns timed segments). */
+  transcribeModel: string;
+  /** Token budget of the text in one request; longer texts are chunked (`OPENAI_MAX_INPUT_TOKENS`, default 12000). */
+  maxInputTokens: number;
+  /** Timeout of one request (`OPENAI_TIMEOUT`, default 2m). */
+  timeoutMs: number;
+  /** Retries of one request on 429, 5xx and network errors, honouring `Retry-After` (`OPENAI_MAX_RETRIES`, default 4). */
+  maxRetries: number;
 }
 
 export interface S3ReadConfig {
@@ -150,6 +196,60 @@ function parseStreams(raw: RawEnv): StreamSettings {
   };
 }
 
+function parseKinds(raw: RawEnv): ProcessorKindName[] {
+  if (!raw.PROCESSOR_KINDS) return [...PROCESSOR_KIND_NAMES];
+  const kinds = raw.PROCESSOR_KINDS.split(',').map((k) => k.trim().toLowerCase()).filter(Boolean);
+  const unknown = kinds.filter((k) => !(PROCESSOR_KIND_NAMES as readonly string[]).includes(k));
+  if (kinds.length === 0 || unknown.length > 0) {
+    throw new ConfigError(`PROCESSOR_KINDS="${raw.PROCESSOR_KINDS}" must list some of ${PROCESSOR_KIND_NAMES.join(', ')}`);
+  }
+  return PROCESSOR_KIND_NAMES.filter((k) => kinds.includes(k));
+}
+
+function parseRenditions(value: string | undefined): number[] {
+  if (value === undefined) return [720];
+  if (value.trim().toLowerCase() === 'none') return [];
+  const heights = value.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean).map((v) => {
+    const m = /^(\d{2,4})p?$/.exec(v);
+    const h = m ? Number(m[1]) : NaN;
+    if (!(h >= 72 && h <= 2160) || h % 2 !== 0) throw new ConfigError(`VIDEO_RENDITIONS entry "${v}" must be an even height from 72p to 2160p (example: 720p,480p), or "none"`);
+    return h;
+  });
+  if (heights.length === 0) throw new ConfigError('VIDEO_RENDITIONS is empty (use "none" for no rendition)');
+  return [...new Set(heights)].sort((a, b) => b - a);
+}
+
+function parseProcessing(raw: RawEnv): Pick<ProcessorsConfig, 'kinds' | 'video' | 'documents' | 'openai'> {
+  if (raw.OPENAI_BASE_URL && !/^https?:\/\/[^\s]+$/.test(raw.OPENAI_BASE_URL)) {
+    throw new ConfigError(`OPENAI_BASE_URL="${raw.OPENAI_BASE_URL}" must be an http(s) URL (example: https://api.openai.com/v1)`);
+  }
+  const chunk = raw.TRANSCRIBE_CHUNK_DURATION ? parseDuration('TRANSCRIBE_CHUNK_DURATION', raw.TRANSCRIBE_CHUNK_DURATION, 1000) : 600_000;
+  if (chunk > 3_600_000) throw new ConfigError('TRANSCRIBE_CHUNK_DURATION must be at most 60m (the audio API takes files up to 25 MB)');
+  return {
+    kinds: parseKinds(raw),
+    video: {
+      renditions: parseRenditions(raw.VIDEO_RENDITIONS),
+      previewFrames: raw.VIDEO_PREVIEW_FRAMES ? parseInteger('VIDEO_PREVIEW_FRAMES', raw.VIDEO_PREVIEW_FRAMES, 0, 20) : 4,
+      ffmpegThreads: raw.FFMPEG_THREADS ? parseInteger('FFMPEG_THREADS', raw.FFMPEG_THREADS, 0, 64) : 2,
+      concurrency: raw.VIDEO_CONCURRENCY ? parseInteger('VIDEO_CONCURRENCY', raw.VIDEO_CONCURRENCY, 1, 64) : 1,
+      transcribeChunkSeconds: Math.round(chunk / 1000),
+    },
+    documents: {
+      maxBytes: raw.MAX_DOCUMENT_BYTES ? parseSize('MAX_DOCUMENT_BYTES', raw.MAX_DOCUMENT_BYTES) : 64 * 1024 ** 2,
+      maxTextBytes: raw.MAX_DOCUMENT_TEXT_BYTES ? parseSize('MAX_DOCUMENT_TEXT_BYTES', raw.MAX_DOCUMENT_TEXT_BYTES) : 8 * 1024 ** 2,
+    },
+    openai: {
+      apiKey: raw.OPENAI_API_KEY?.trim(),
+      baseURL: raw.OPENAI_BASE_URL?.replace(/\/+$/, ''),
+      model: raw.OPENAI_MODEL?.trim() ?? 'gpt-4o-mini',
+      transcribeModel: raw.OPENAI_TRANSCRIBE_MODEL?.trim() ?? 'whisper-1',
+      maxInputTokens: raw.OPENAI_MAX_INPUT_TOKENS ? parseInteger('OPENAI_MAX_INPUT_TOKENS', raw.OPENAI_MAX_INPUT_TOKENS, 200, 1_000_000) : 12_000,
+      timeoutMs: raw.OPENAI_TIMEOUT ? parseDuration('OPENAI_TIMEOUT', raw.OPENAI_TIMEOUT, 100) : 120_000,
+      maxRetries: raw.OPENAI_MAX_RETRIES ? parseInteger('OPENAI_MAX_RETRIES', raw.OPENAI_MAX_RETRIES, 0, 20) : 4,
+    },
+  };
+}
+
 /** Turns raw strings into a validated {@link ProcessorsConfig}, filling documented defaults. */
 export function parseConfig(raw: RawEnv): ProcessorsConfig {
   const logLevel = (raw.LOG_LEVEL ?? 'info').toLowerCase() as LogLevel;
@@ -181,6 +281,7 @@ export function parseConfig(raw: RawEnv): ProcessorsConfig {
   if (maxMs < baseMs) throw new ConfigError('PROCESSOR_BACKOFF_MAX must not be shorter than PROCESSOR_BACKOFF_BASE');
 
   return {
+    ...parseProcessing(raw),
     dataDir,
     queue,
     status,

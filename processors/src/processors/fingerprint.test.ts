@@ -8,6 +8,8 @@ import type { UploadLocation } from '../events.js';
 import { silentLogger } from '../logger.js';
 import { makeEvent } from '../testing/fixtures.js';
 import { tempDir } from '../testing/services.js';
+import { FileResultStore } from '../results/file.js';
+import { uploadResults } from '../results/types.js';
 import { FingerprintProcessor } from './fingerprint.js';
 import type { ProcessorContext } from './types.js';
 
@@ -27,6 +29,8 @@ function ctx(open: (l: UploadLocation) => Promise<Readable>, progress: number[] 
     signal: new AbortController().signal,
     openStream: open,
     attempt: 1,
+    results: uploadResults(new FileResultStore(path.join(dir, 'results')), 'fingerprint-test'),
+    waitFor: async () => ({}),
   };
 }
 const openFile = async (l: UploadLocation) => {

@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { UploadCompletedEvent, UploadLocation } from '../events.js';
 import type { Logger } from '../logger.js';
+import type { UploadResults } from '../results/types.js';
+import type { JobStatus } from '../status/types.js';
 
 /** The real type of a file, found from its first bytes. */
 export interface SniffedType {
@@ -29,6 +31,19 @@ export interface ProcessorContext {
   openStream(location: UploadLocation): Promise<Readable>;
   /** 1 on the first attempt. */
   attempt: number;
+  /** Where this upload's results go (`DATA_DIR/results/<uploadId>/` or `s3://<bucket>/results/<uploadId>/`). */
+  results: UploadResults;
+  /**
+   * The upload's real type: from the fingerprint job's status when it is done, else (for processors
+   * with `wantsType`) sniffed by the runtime from the first 64 KiB; undefined when unknown.
+   */
+  sniffed?: SniffedType;
+  /**
+   * Resolves once the jobs of these kinds for the same event are all terminal (`done`, `failed`,
+   * `skipped`), with their status; rejects when the job is aborted. Event-driven (status subscription).
+   * A job keeps its lease while it waits; the job timeout still applies.
+   */
+  waitFor(kinds: readonly string[]): Promise<Record<string, JobStatus>>;
 }
 
 /** What a successful run produces; recorded in the status and in the `media.processed` outcome. */
@@ -44,10 +59,17 @@ export interface ProcessorResult {
  * A kind of processing. `accepts` is asked when an event is dispatched (without `sniffed`) and again
  * before a run, with the sniffed type when the fingerprint job has already recorded one; returning
  * false marks the job `skipped`. `run` throws to fail: a {@link ProcessingError} from the catalogue
- * says whether to retry; anything else is retried.
+ * says whether to retry; anything else is retried. Throwing `notApplicable(reason)` records `skipped`.
  */
 export interface Processor {
   readonly kind: string;
+  /**
+   * Optional capability: the runtime sniffs the first 64 KiB itself before a run when the fingerprint
+   * job has not recorded the type yet, so `accepts` and `ctx.sniffed` always see the real type.
+   */
+  readonly wantsType?: boolean;
+  /** Optional capability: at most this many jobs of this kind at once per process (below `PROCESSOR_CONCURRENCY`). */
+  readonly concurrency?: number;
   accepts(event: UploadCompletedEvent, sniffed?: SniffedType): boolean;
   run(event: UploadCompletedEvent, ctx: ProcessorContext): Promise<ProcessorResult>;
 }

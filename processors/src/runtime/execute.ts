@@ -4,8 +4,10 @@ import { classifyError, describeError, ProcessingError } from '../errors.js';
 import type { Job } from '../jobs/types.js';
 import type { Logger } from '../logger.js';
 import { outcomeOf, type OutcomePublisher } from '../outcomes.js';
+import { SNIFF_BYTES, sniff } from '../processors/sniff.js';
 import type { Processor, SniffedType } from '../processors/types.js';
-import { TERMINAL_STATES, type JobStatusPatch, type ProcessingStatus, type StatusStore } from '../status/types.js';
+import { uploadResults, type ResultStore } from '../results/types.js';
+import { TERMINAL_STATES, type JobStatus, type JobStatusPatch, type ProcessingStatus, type StatusStore } from '../status/types.js';
 import type { RuntimeMetrics } from './metrics.js';
 
 export interface ExecuteDeps {
@@ -21,6 +23,8 @@ export interface ExecuteDeps {
   backoff(attempt: number): number;
   /** Aborted when the drain grace period is over: running jobs stop and are retried. */
   shutdown: AbortSignal;
+  /** The result store for an upload at this location (chosen once at start). */
+  resultsFor(location: UploadLocation): ResultStore;
 }
 
 export type ExecuteResult = 'done' | 'retry' | 'failed' | 'skipped' | 'duplicate';
@@ -65,13 +69,13 @@ export async function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteRe
     }
     const processor = deps.processors.get(kind);
     if (!processor) throw new Error(`no processor of kind "${kind}" in this runtime`);
-    const sniffed = sniffedOf(current);
+    const sniffed = sniffedOf(current) ?? (processor.wantsType ? await sniffHead(event.location, deps) : undefined);
     if (!processor.accepts(event, sniffed)) {
       await update({ state: 'skipped', reason: `not applicable to ${sniffed?.mime ?? 'this upload'}`, finishedAt: new Date().toISOString() });
       await job.ack();
       return count('skipped');
     }
-    return count(await run(job, processor, deps, update, log));
+    return count(await run(job, processor, sniffed, deps, update, log));
   } catch (err) {
     // Bookkeeping failed (status store or queue unreachable): let the job come back later.
     log.error('job bookkeeping failed; will retry', { err: (err as Error).message });
@@ -80,7 +84,7 @@ export async function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteRe
   }
 }
 
-async function run(job: Job, processor: Processor, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
+async function run(job: Job, processor: Processor, sniffed: SniffedType | undefined, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
   const { event, kind } = job;
   await update({ state: 'processing', lane: job.lane, attempts: job.deliveryCount, startedAt: new Date().toISOString(), progress: 0 });
   const controller = new AbortController();
@@ -107,6 +111,9 @@ async function run(job: Job, processor: Processor, deps: ExecuteDeps, update: (p
         signal: controller.signal,
         openStream: (location) => deps.openStream(location, controller.signal),
         attempt: job.deliveryCount,
+        results: uploadResults(deps.resultsFor(event.location), event.uploadId, controller.signal),
+        sniffed,
+        waitFor: (kinds) => waitForJobs(deps.status, event.uploadId, event.eventId, kinds, controller.signal),
       }),
       controller.signal,
     );
@@ -131,6 +138,13 @@ async function run(job: Job, processor: Processor, deps: ExecuteDeps, update: (p
   } catch (thrown) {
     const err = controller.signal.aborted ? (controller.signal.reason as ProcessingError) : classifyError(thrown);
     const seconds = (performance.now() - started) / 1000;
+    if (err.code === 'NOT_APPLICABLE') {
+      deps.metrics.duration.observe({ kind, outcome: 'skipped' }, seconds);
+      log.debug('not applicable; skipped', { reason: err.message });
+      await update({ state: 'skipped', reason: err.message, code: undefined, progress: undefined, finishedAt: new Date().toISOString() });
+      await job.ack();
+      return 'skipped';
+    }
     if (err.retryable && job.deliveryCount < deps.maxDeliver) {
       deps.metrics.duration.observe({ kind, outcome: 'retry' }, seconds);
       deps.metrics.failures.inc({ kind, code: err.code, final: 'false' });
@@ -169,6 +183,59 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** The type from the first bytes, read by the runtime; undefined when the object cannot be read (the run will say why). */
+async function sniffHead(location: UploadLocation, deps: ExecuteDeps): Promise<SniffedType | undefined> {
+  try {
+    const stream = await deps.openStream(location, deps.shutdown);
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= SNIFF_BYTES) break;
+    }
+    stream.destroy();
+    return sniff(Buffer.concat(chunks).subarray(0, SNIFF_BYTES));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves when every kind is terminal for this event (see `ProcessorContext.waitFor`). */
+export async function waitForJobs(status: StatusStore, uploadId: string, eventId: string, kinds: readonly string[], signal: AbortSignal): Promise<Record<string, JobStatus>> {
+  const settled = (s: ProcessingStatus | null) => {
+    if (!s || s.eventId !== eventId) return null;
+    const jobs = kinds.map((k) => s.jobs[k]);
+    return jobs.every((j) => j && TERMINAL_STATES.has(j.state)) ? Object.fromEntries(kinds.map((k) => [k, s.jobs[k]])) : null;
+  };
+  signal.throwIfAborted();
+  let wake: () => void = () => undefined;
+  let latest: ProcessingStatus | null = null;
+  const unsubscribe = await status.subscribe(uploadId, (s) => {
+    latest = s;
+    wake();
+  });
+  const onAbort = () => wake();
+  signal.addEventListener('abort', onAbort);
+  try {
+    latest = await status.get(uploadId);
+    for (;;) {
+      signal.throwIfAborted();
+      const done = settled(latest);
+      if (done) return done;
+      // Re-read now and then too: a notification lost on a reconnect must not leave the job waiting.
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 5000).unref();
+      });
+      if (!signal.aborted) latest = (await status.get(uploadId)) ?? latest;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await unsubscribe();
+  }
 }
 
 function sniffedOf(status: ProcessingStatus | null): SniffedType | undefined {

@@ -77,7 +77,7 @@ const quick = (ms = 0) => async (_e: unknown, ctx: { signal: AbortSignal }) => {
 describe('processor runtime, embedded (directory outbox + file status)', () => {
   it('fingerprints an upload from the outbox; status and subscription in-process', async () => {
     const t = await setup();
-    const runtime = await t.start();
+    const runtime = await t.start(undefined, { PROCESSOR_KINDS: 'fingerprint' });
     expect(runtime.mode).toBe('embedded');
     const data = Buffer.from('just some words\n'.repeat(1000));
     const file = path.join(t.dataDir, 'notes');
@@ -161,7 +161,12 @@ describe('processor runtime, embedded (directory outbox + file status)', () => {
     const s = await t.waitStatus(event.uploadId, (x) => x.state === 'failed');
     expect(s.jobs.work.code).toBe('MAX_DELIVERIES');
     expect(p.runs).toHaveLength(0);
-    expect((await t.deadLetters())[0]).toMatchObject({ code: 'MAX_DELIVERIES', attempts: 4 });
+    // The status is written before the dead-letter record: wait for the record.
+    const [dead] = await waitFor(async () => {
+      const d = await t.deadLetters();
+      return d.length > 0 && d;
+    });
+    expect(dead).toMatchObject({ code: 'MAX_DELIVERIES', attempts: 4 });
   });
 
   it('an event published again after its job finished makes no second effect', async () => {

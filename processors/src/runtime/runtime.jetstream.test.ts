@@ -127,7 +127,7 @@ describe('processor runtime on JetStream + Redis', () => {
     const event = makeEvent({ size: data.length, filePath: file, metadata: { filetype: 'image/png' } });
     const states: string[] = [];
     await t.status.subscribe(event.uploadId, (s) => states.push(s.jobs.fingerprint?.state));
-    const runtime = await t.start(undefined, {}, true);
+    const runtime = await t.start(undefined, { PROCESSOR_KINDS: 'fingerprint' }, true);
     expect(runtime.mode).toBe('distributed');
     await t.publish(event);
     const s = await t.waitStatus(event.uploadId, (x) => x.state === 'done');

@@ -14,8 +14,12 @@ import { connectNats } from '../nats/connect.js';
 import { JetStreamOutcomePublisher } from '../nats/publishers.js';
 import { ensureStreams } from '../nats/streams.js';
 import type { OutcomePublisher } from '../outcomes.js';
-import { FingerprintProcessor } from '../processors/fingerprint.js';
+import { defaultProcessors } from '../processors/defaults.js';
 import type { OpenStream, Processor } from '../processors/types.js';
+import { createResultStores } from '../results/choose.js';
+import type { ResultStore } from '../results/types.js';
+import { createUploadAccess, type UploadAccess } from '../storage/access.js';
+import { createS3Client } from '../storage/s3.js';
 import { DirectorySource } from '../sources/directory.js';
 import { JetStreamSource } from '../sources/jetstream.js';
 import { FileStatusStore } from '../status/file.js';
@@ -31,8 +35,15 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Reads `s3` locations (the server builds it from its S3 client). `file` locations are read directly. */
   openStream?: OpenStream;
-  /** Processors to run (default: the fingerprint processor). Kinds: `[a-z0-9-]+`, unique. */
+  /**
+   * Processors to run (default: those of `config.kinds` — fingerprint, video, documents, generate —
+   * built by {@link defaultProcessors}). Kinds: `[a-z0-9-]+`, unique.
+   */
   processors?: Processor[];
+  /** Where results go, per upload location (default: files under `DATA_DIR/results`, or the upload's S3 bucket). */
+  results?: (location: UploadLocation) => ResultStore;
+  /** How media processors reach uploads (default: paths, and presigned URLs / ranged GETs from `config.s3`). */
+  access?: UploadAccess;
   /** Serve `/healthz`, `/readyz`, `/metrics` on `config.host:config.port` (default true). */
   http?: boolean;
   /** Register metrics here (the server's registry in embedded mode); default a new registry with Node metrics. */
@@ -81,7 +92,12 @@ export function createStatusStore(config: ProcessorsConfig, logger?: Logger): St
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel, { component: 'processors', node: config.nodeName });
-  const processors = options.processors ?? [new FingerprintProcessor()];
+  // S3 for results and media access, from the S3_* variables; the client is built on first use.
+  let s3: ReturnType<typeof createS3Client> | undefined;
+  const s3Client = () => (s3 ??= createS3Client(config.s3));
+  const resultsFor = options.results ?? createResultStores(config, s3Client);
+  const access = options.access ?? lazyAccess(() => createUploadAccess(s3Client(), Math.ceil(Math.max(config.jobTimeoutMs, 3_600_000) / 1000)));
+  const processors = options.processors ?? defaultProcessors(config, { access });
   const byKind = new Map<string, Processor>();
   for (const p of processors) {
     if (!KIND.test(p.kind) || p.kind === 'dispatch') throw new Error(`processor kind "${p.kind}" must match ${KIND} and not be "dispatch"`);
@@ -148,6 +164,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       jobTimeoutMs: config.jobTimeoutMs,
       backoff,
       shutdown: shutdown.signal,
+      resultsFor,
     };
     const worker = async (kind: string) => {
       for (;;) {
@@ -168,7 +185,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         }
       }
     };
-    const workers = [...byKind.keys()].flatMap((kind) => Array.from({ length: config.concurrency }, () => worker(kind)));
+    const workers = [...byKind.values()].flatMap((p) =>
+      Array.from({ length: Math.max(1, Math.min(config.concurrency, p.concurrency ?? config.concurrency)) }, () => worker(p.kind)),
+    );
 
     const refreshPending = async () => {
       try {
@@ -214,6 +233,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await closeOwned();
     throw err;
   }
+}
+
+/** Defers building the S3-backed access until an upload needs it (file-only set-ups never build a client). */
+function lazyAccess(build: () => UploadAccess): UploadAccess {
+  const files = createUploadAccess(undefined);
+  let s3: UploadAccess | undefined;
+  const pick = (location: UploadLocation) => (location.kind === 'file' ? files : (s3 ??= build()));
+  return {
+    mediaUrl: (location) => pick(location).mediaUrl(location),
+    openRandomAccess: (location, signal) => pick(location).openRandomAccess(location, signal),
+  };
 }
 
 /** File locations are read from disk; S3 ones through the injected reader. */

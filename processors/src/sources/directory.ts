@@ -148,11 +148,16 @@ export class DirectorySource implements JobSource {
         continue;
       }
       try {
+        // Route every kind first (each records queued / skipped), then enqueue: no job can finish, and
+        // make the aggregate status look final, before every kind of the event has a status.
+        const routed: Array<{ kind: string; lane: Lane; job: string }> = [];
         for (const kind of this.kinds) {
           const job = jobName(event.eventId, kind);
           if (await this.known(job)) continue;
           const lane = await this.startOptions.route(event, kind);
-          if (!lane) continue;
+          if (lane) routed.push({ kind, lane, job });
+        }
+        for (const { kind, lane, job } of routed) {
           const content: JobFile = { version: 1, kind, lane, event, persistedAt: persistedAt.toISOString(), attempts: 0, notBefore: 0 };
           await writeFileAtomic(this.path('queue', lane, job), JSON.stringify(content), true);
           this.enqueue(kind, lane, job, 0);

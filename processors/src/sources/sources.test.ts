@@ -21,7 +21,9 @@ jobSourceContract('directory', async () => {
     publish: (event) => writeOutboxEvent(dir, event),
     publishRaw: async (id, payload) => {
       await fs.mkdir(path.join(dir, 'pending'), { recursive: true });
-      await fs.writeFile(path.join(dir, 'pending', `${id}.json`), payload);
+      // Atomically, as the server's outbox writes: the dispatcher must never see half a file.
+      await fs.writeFile(path.join(dir, 'pending', `${id}.json.tmp`), payload);
+      await fs.rename(path.join(dir, 'pending', `${id}.json.tmp`), path.join(dir, 'pending', `${id}.json`));
     },
     deadLetters: async () => {
       const names = (await fs.readdir(path.join(dir, 'dead'))).filter((n) => n.endsWith('.json'));

@@ -5,12 +5,11 @@ import { ProcessingError } from '../errors.js';
 import type { UploadLocation } from '../events.js';
 
 /**
- * Opens stored uploads in S3 as streams for processors running in their own process (the server
- * passes its own reader in embedded mode). Checksums only when required, as for the server: non-AWS
- * stores reject the SDK's default checksum handling.
+ * The runtime's S3 client, from the server's `S3_*` variables. Checksums only when required, as for
+ * the server: non-AWS stores reject the SDK's default checksum handling.
  */
-export function s3OpenStream(config: S3ReadConfig): (location: UploadLocation, signal: AbortSignal) => Promise<Readable> {
-  const client = new S3({
+export function createS3Client(config: S3ReadConfig): S3 {
+  return new S3({
     endpoint: config.endpoint,
     region: config.region,
     credentials: config.credentials,
@@ -18,6 +17,13 @@ export function s3OpenStream(config: S3ReadConfig): (location: UploadLocation, s
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+/**
+ * Opens stored uploads in S3 as streams for processors running in their own process (the server
+ * passes its own reader in embedded mode).
+ */
+export function s3OpenStream(config: S3ReadConfig, client: S3 = createS3Client(config)): (location: UploadLocation, signal: AbortSignal) => Promise<Readable> {
   return async (location, signal) => {
     if (location.kind !== 's3') throw new ProcessingError('UNSUPPORTED_LOCATION', `not an S3 location: ${location.kind}`);
     const res = await client.getObject({ Bucket: location.bucket, Key: location.key }, { abortSignal: signal });

@@ -1,5 +1,6 @@
 /**
- * Embedded mode processes uploads by itself: the server alone fingerprints a finished upload, the
+ * Embedded mode processes uploads by itself (here with the fingerprint processor only; the media
+ * processors have their own end-to-end test, media.test.ts): the server alone fingerprints a finished upload, the
  * status is in GET /api/uploads/:id and streamed as Server-Sent Events, and a job recorded while no
  * processor ran is processed after a restart.
  */
@@ -46,7 +47,7 @@ describe('embedded processing (npm start alone)', () => {
   });
 
   it('fingerprints a finished upload: sha256 and the real type, visible in the upload API', async () => {
-    server = await startTestServer();
+    server = await startTestServer({ PROCESSOR_KINDS: 'fingerprint' });
     const id = await upload(server, PDF, 'image/png');
     const info = await waitForProcessing(server, id);
     expect(info.state).toBe('finished');
@@ -61,7 +62,7 @@ describe('embedded processing (npm start alone)', () => {
   });
 
   it('streams status changes as Server-Sent Events until processing is over', async () => {
-    server = await startTestServer();
+    server = await startTestServer({ PROCESSOR_KINDS: 'fingerprint' });
     const res = await fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(PDF.length) } });
     const url = new URL(res.headers.get('location')!, server.url).href;
     const id = url.split('/').pop()!;
@@ -79,7 +80,7 @@ describe('embedded processing (npm start alone)', () => {
   });
 
   it('answers 404 for the events of an unknown upload', async () => {
-    server = await startTestServer();
+    server = await startTestServer({ PROCESSOR_KINDS: 'fingerprint' });
     expect((await fetch(`${server.url}/api/uploads/nope/events`)).status).toBe(404);
   });
 
@@ -89,7 +90,7 @@ describe('embedded processing (npm start alone)', () => {
     const id = await upload(server, PDF, 'application/pdf');
     expect(((await (await fetch(`${server.url}/api/uploads/${id}`)).json()) as Info).processing).toBeNull();
     await server.close();
-    server = await startTestServer({ DATA_DIR: dataDir });
+    server = await startTestServer({ DATA_DIR: dataDir, PROCESSOR_KINDS: 'fingerprint' });
     const info = await waitForProcessing(server, id);
     expect(info.processing!.jobs.fingerprint.result).toMatchObject({ mime: 'application/pdf', declaredTypeMatches: true });
   });

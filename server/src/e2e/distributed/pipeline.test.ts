@@ -21,7 +21,7 @@ beforeAll(async () => {
   stack = await startStack({ nodes: 2, env: { LOCK_TTL: '2s', S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB' } });
   const port = await freePort();
   worker = spawn(process.execPath, [path.join(REPO_ROOT, 'processors/dist/main.js')], {
-    env: { PATH: process.env.PATH, ...stack.env, DATA_DIR: await tempDir(), HOST: '127.0.0.1', PROCESSORS_PORT: String(port), LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH, ...stack.env, DATA_DIR: await tempDir(), HOST: '127.0.0.1', PROCESSORS_PORT: String(port), LOG_LEVEL: 'warn', PROCESSOR_KINDS: 'fingerprint' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const deadline = Date.now() + 30_000;

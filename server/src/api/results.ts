@@ -1,0 +1,81 @@
+import type { Hono } from 'hono';
+import { createResultStore, isResultName, type ResultStore } from '@tus-edge/processors';
+import { createS3Client } from '../storage/s3/client.js';
+import { parseRange } from '../tus/handlers/get.js';
+import type { TusDeps } from '../tus/deps.js';
+import { errorResponse } from '../tus/respond.js';
+
+/** Upload ids as the result stores accept them. */
+const UPLOAD_ID = /^[A-Za-z0-9._-]{1,200}$/;
+/** Results a browser may show inline; others download as attachments. */
+const INLINE = /^(image\/(jpeg|png|webp)|video\/mp4|audio\/(mp4|mpeg)|application\/json|text\/plain)/;
+
+function problem(deps: TusDeps, status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+  deps.metrics.errors.inc({ code });
+  return new Response(JSON.stringify({ error: { code, message } }), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+}
+
+/**
+ * The processors' results, beside the uploads (`DATA_DIR/results/<id>/`, or `results/<id>/` in the S3
+ * bucket; the same store the runtime writes, built from the same configuration):
+ * - `GET /api/uploads/:id/results`: `{ files: [{ name, contentType, size }] }`;
+ * - `GET /api/uploads/:id/results/:name`: the file, streamed, with its Content-Type, a fixed-form
+ *   Content-Disposition and single-range support (a rendition can be played while it downloads).
+ * Names must match the result-name rule (`[a-z0-9][a-z0-9._-]*`, no `..`): anything else is 400, an
+ * unknown upload or a missing result 404.
+ */
+export function mountResultsApi(app: Hono, deps: TusDeps, store: ResultStore = defaultStore(deps)): void {
+  const known = async (id: string) => UPLOAD_ID.test(id) && id !== '.' && id !== '..' && !!(await deps.records.get(id));
+
+  app.get('/api/uploads/:id/results', async (c) => {
+    try {
+      const id = c.req.param('id');
+      if (!(await known(id))) return problem(deps, 404, 'UPLOAD_NOT_FOUND', 'upload not found');
+      return c.json({ files: await store.list(id) });
+    } catch (err) {
+      return errorResponse(err, deps.metrics, deps.logger);
+    }
+  });
+
+  app.get('/api/uploads/:id/results/:name', async (c) => {
+    try {
+      const id = c.req.param('id');
+      const name = c.req.param('name');
+      if (!isResultName(name)) return problem(deps, 400, 'INVALID_RESULT_NAME', 'result names are lower-case letters, digits, ".", "_" and "-"');
+      if (!(await known(id))) return problem(deps, 404, 'UPLOAD_NOT_FOUND', 'upload not found');
+      const file = await store.head(id, name);
+      if (!file) return problem(deps, 404, 'RESULT_NOT_FOUND', `no result "${name}" for this upload`);
+      const headers: Record<string, string> = {
+        'Content-Type': file.contentType,
+        'Content-Disposition': `${INLINE.test(file.contentType) ? 'inline' : 'attachment'}; filename="${name}"`,
+        'Accept-Ranges': 'bytes',
+        'X-Content-Type-Options': 'nosniff',
+        'Cache-Control': 'private, max-age=0, must-revalidate',
+      };
+      const header = c.req.header('range');
+      const range = header ? parseRange(header, file.size) : undefined;
+      if (range === 'unsatisfiable') {
+        return problem(deps, 416, 'RANGE_NOT_SATISFIABLE', 'requested range not satisfiable', { 'Content-Range': `bytes */${file.size}` });
+      }
+      if (file.size === 0) return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': '0' } });
+      const got = await store.get(id, name, range, c.req.raw.signal);
+      if (!got) return problem(deps, 404, 'RESULT_NOT_FOUND', `no result "${name}" for this upload`);
+      const body = (ReadableStream as unknown as { from(it: AsyncIterable<Uint8Array>): ReadableStream }).from(got.stream as AsyncIterable<Uint8Array>);
+      if (range) {
+        headers['Content-Range'] = `bytes ${range.start}-${range.end}/${file.size}`;
+        headers['Content-Length'] = String(range.end - range.start + 1);
+        return new Response(body, { status: 206, headers });
+      }
+      headers['Content-Length'] = String(file.size);
+      return new Response(body, { status: 200, headers });
+    } catch (err) {
+      return errorResponse(err, deps.metrics, deps.logger);
+    }
+  });
+}
+
+/** The store the processors write for this server's uploads: its S3 bucket, or files under DATA_DIR. */
+function defaultStore(deps: TusDeps): ResultStore {
+  const { s3, processing } = deps.config;
+  return createResultStore(processing, s3 ? { client: createS3Client(s3), bucket: s3.bucket } : undefined);
+}
