@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
-import { createStatusStore, type StatusStore, type StreamSettings } from '@tus-edge/processors';
+import { createResultStore, createStatusStore, type ResultStore, type StatusStore, type StreamSettings } from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
 import type { Config } from './config/config.js';
 import { FileOutbox } from './events/file-outbox.js';
@@ -60,13 +60,14 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
   const prefix = config.redis?.prefix ?? '';
   const expiry = config.uploadExpiryMs;
 
+  const s3Client = config.s3 ? createS3Client(config.s3) : undefined;
   let storage: UploadStorage | undefined = overrides.storage;
-  if (!storage && config.s3) {
+  if (!storage && config.s3 && s3Client) {
     // @tus/s3-store stages parts in os.tmpdir(), which follows TMPDIR: keep them on the staging disk.
     process.env.TMPDIR = path.join(config.stagingDir, 'parts');
     fs.mkdirSync(process.env.TMPDIR, { recursive: true });
     storage = new S3Storage({
-      client: createS3Client(config.s3),
+      client: s3Client,
       bucket: config.s3.bucket,
       partSize: config.s3.partSize,
       partConcurrency: config.s3.partConcurrency,
@@ -105,6 +106,9 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
   }
   events ??= new FileOutbox(path.join(config.dataDir, 'events'));
   const status: StatusStore = overrides.status ?? createStatusStore(config.processing, logger);
+  // What processors produce lives beside the uploads: the bucket's results/<id>/, or DATA_DIR/results.
+  const results: ResultStore =
+    overrides.results ?? createResultStore(config.processing, config.s3 && s3Client ? { client: s3Client, bucket: config.s3.bucket } : undefined);
   closers.push(() => status.close());
   return {
     config,
@@ -115,6 +119,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
     locker,
     events,
     status,
+    results,
     logger,
     metrics: overrides.metrics ?? new Metrics(),
     lifecycle: overrides.lifecycle ?? new Lifecycle(),

@@ -1,6 +1,5 @@
 import type { Hono } from 'hono';
-import { createResultStore, isResultName, type ResultStore } from '@tus-edge/processors';
-import { createS3Client } from '../storage/s3/client.js';
+import { isResultName, type ResultStore } from '@tus-edge/processors';
 import { parseRange } from '../tus/handlers/get.js';
 import type { TusDeps } from '../tus/deps.js';
 import { errorResponse } from '../tus/respond.js';
@@ -24,7 +23,7 @@ function problem(deps: TusDeps, status: number, code: string, message: string, h
  * Names must match the result-name rule (`[a-z0-9][a-z0-9._-]*`, no `..`): anything else is 400, an
  * unknown upload or a missing result 404.
  */
-export function mountResultsApi(app: Hono, deps: TusDeps, store: ResultStore = defaultStore(deps)): void {
+export function mountResultsApi(app: Hono, deps: TusDeps, store: ResultStore = deps.results): void {
   const known = async (id: string) => UPLOAD_ID.test(id) && id !== '.' && id !== '..' && !!(await deps.records.get(id));
 
   app.get('/api/uploads/:id/results', async (c) => {
@@ -74,8 +73,3 @@ export function mountResultsApi(app: Hono, deps: TusDeps, store: ResultStore = d
   });
 }
 
-/** The store the processors write for this server's uploads: its S3 bucket, or files under DATA_DIR. */
-function defaultStore(deps: TusDeps): ResultStore {
-  const { s3, processing } = deps.config;
-  return createResultStore(processing, s3 ? { client: createS3Client(s3), bucket: s3.bucket } : undefined);
-}

@@ -1,5 +1,5 @@
 import type { Locker } from '@tus/server';
-import type { StatusStore } from '@tus-edge/processors';
+import type { ResultStore, StatusStore } from '@tus-edge/processors';
 import type { Config } from '../config/config.js';
 import type { EventPublisher } from '../events/types.js';
 import type { Lifecycle } from '../ops/lifecycle.js';
@@ -21,6 +21,8 @@ export interface TusDeps {
   events: EventPublisher;
   /** Processing status per upload (written by the processor runtime, read by the API). */
   status: StatusStore;
+  /** What the processors produced for each upload; removed with the upload. */
+  results: ResultStore;
   metrics: Metrics;
   logger: Logger;
   lifecycle: Lifecycle;

@@ -163,9 +163,10 @@ export class Uploads {
     });
   }
 
-  /** Deletes an upload's bytes and record (termination). */
+  /** Deletes an upload's bytes, its processing results and its record (termination). */
   async remove(id: string): Promise<void> {
     await this.deps.storage.remove(id);
+    await this.deps.results.remove(id);
     await this.deps.records.delete(id);
   }
 
@@ -187,6 +188,7 @@ export class Uploads {
       if (!this.isExpired(record)) continue;
       await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
         await storage.remove(id);
+        await this.deps.results.remove(id);
         record.expiredAt = new Date(now).toISOString();
         await records.set(id, record);
       });
