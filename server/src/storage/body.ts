@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { HeldBody } from './held-body.js';
 import type { WriteEnd, WriteOptions } from './types.js';
 
 export interface BodySink {
@@ -34,7 +35,7 @@ export function readBody(body: Readable, { limit, signal, onChunk }: WriteOption
     onChunk?.(chunk);
     sink.data(chunk);
   };
-  const onEnd = () => stop('complete');
+  const onEnd = () => stop(body instanceof HeldBody && body.clientGone ? 'client-aborted' : 'complete');
   const onGone = () => stop(body.readableEnded ? 'complete' : 'client-aborted');
   // Stopped (lock handed over, shutdown): keep what already arrived and waits in the body's buffer,
   // even if the write had not started reading yet ("store as much of the received data as possible").

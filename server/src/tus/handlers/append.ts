@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import { tusError } from '../../errors.js';
+import { HeldBody } from '../../storage/held-body.js';
 import type { StopReason, UploadStop } from '../../ops/lifecycle.js';
 import type { UploadRecord } from '../../records/types.js';
 import { type ExpectedChecksum, parseChecksum } from '../checksum.js';
@@ -10,6 +12,8 @@ import type { Uploads } from '../uploads.js';
 
 /** Body-related headers of a PATCH (or a creation-with-upload POST), validated before any I/O. */
 export interface BodyHeaders {
+  /** The body, taken in early where the storage is slow to start reading (see {@link takeBody}). */
+  stream?: Readable;
   checksum?: ExpectedChecksum;
   trailerChecksum: boolean;
   contentLength?: number;
@@ -29,6 +33,16 @@ export function readBodyHeaders(req: TusRequest): BodyHeaders {
     trailerChecksum: checksumHeader === undefined && /(^|,)\s*upload-checksum\s*(,|$)/i.test(req.header('trailer') ?? ''),
     contentLength: lengthHeader !== undefined ? parseUploadLength(lengthHeader) : undefined,
   };
+}
+
+/**
+ * The request body for a write. Storages that cannot undo a write (S3) spend S3 round trips before
+ * their write starts reading, so their body is taken in from the first byte ({@link HeldBody}) and a
+ * client that disconnects meanwhile still has what it sent stored; file storage reads the socket
+ * stream directly, with nothing in between.
+ */
+export function takeBody(deps: TusDeps, req: TusRequest): Readable {
+  return deps.storage.truncate ? req.body() : new HeldBody(req.body());
 }
 
 export interface AppendResult {
@@ -66,7 +80,7 @@ export async function appendBody(
     offset,
     limit: Math.min(length - offset, headers.contentLength ?? Number.MAX_SAFE_INTEGER),
     lengthKnown: headers.contentLength !== undefined,
-    body: req.body(),
+    body: headers.stream ?? req.body(),
     checksum: headers.checksum,
     trailerChecksum: headers.trailerChecksum ? () => req.trailer('upload-checksum') : undefined,
     signal: stop.signal,

@@ -5,7 +5,7 @@ import { parseUploadLength, parseUploadOffset } from '../protocol.js';
 import { tusResponse } from '../respond.js';
 import type { TusRequest } from '../request.js';
 import type { Uploads } from '../uploads.js';
-import { appendBody, appendHeaders, readBodyHeaders, stoppedError } from './append.js';
+import { appendBody, appendHeaders, readBodyHeaders, stoppedError, takeBody } from './append.js';
 
 /**
  * PATCH: append bytes at Upload-Offset. Headers are validated before the lock is taken, so bad input
@@ -13,7 +13,7 @@ import { appendBody, appendHeaders, readBodyHeaders, stoppedError } from './appe
  * contained in the message at the given offset specified by the Upload-Offset header."
  */
 export async function handlePatch(deps: TusDeps, uploads: Uploads, req: TusRequest, id: string): Promise<Response> {
-  const body = readBodyHeaders(req);
+  const body = { ...readBodyHeaders(req), stream: takeBody(deps, req) };
   const offset = parseUploadOffset(req.header('upload-offset'));
   const lengthHeader = req.header('upload-length');
   const declaredLength = lengthHeader !== undefined ? parseUploadLength(lengthHeader) : undefined;

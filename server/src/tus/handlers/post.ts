@@ -6,7 +6,7 @@ import { idFromUploadUrl, parseConcat, parseMetadata, parseUploadLength } from '
 import { tusResponse } from '../respond.js';
 import type { TusRequest } from '../request.js';
 import type { Uploads } from '../uploads.js';
-import { appendBody, appendHeaders, type BodyHeaders, readBodyHeaders, stoppedError } from './append.js';
+import { appendBody, appendHeaders, type BodyHeaders, readBodyHeaders, stoppedError, takeBody } from './append.js';
 import { describe } from './head.js';
 
 /**
@@ -35,7 +35,7 @@ export async function handlePost(deps: TusDeps, uploads: Uploads, req: TusReques
   const metadataHeader = req.header('upload-metadata');
   const metadata = parseMetadata(metadataHeader, config.maxMetadataBytes);
   const hasBody = Number(req.header('content-length') ?? 0) > 0 || req.header('transfer-encoding') !== undefined;
-  const body: BodyHeaders | undefined = hasBody ? readBodyHeaders(req) : undefined;
+  const body: BodyHeaders | undefined = hasBody ? { ...readBodyHeaders(req), stream: takeBody(deps, req) } : undefined;
 
   let role: ConcatRole | undefined;
   let unfinishedParts: string[] = [];
