@@ -13,7 +13,7 @@ import {
 } from '@tus-edge/processors';
 import { makePdf, makeVideo, resultStoreContract, testContext } from '@tus-edge/processors/testing';
 import { startTestServer, type TestServer } from '../testing/harness.js';
-import { startS3, type S3Handle } from '../testing/services.js';
+import { s3Env, startS3, type S3Handle } from '../testing/services.js';
 
 const TUS = { 'Tus-Resumable': '1.0.0' };
 // Taken before any server starts: a server on S3 points TMPDIR at its own staging folder.
@@ -108,7 +108,7 @@ apiSuite('files under DATA_DIR/results', async () => {
 
 apiSuite('the upload bucket in S3', async () => {
   const server = await startTestServer({
-    S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint, S3_REGION: s3.region, S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    ...s3Env(s3),
     SINGLE_NODE: 'true', PROCESSORS_IN_PROCESS: 'false',
   });
   return { server, store: new S3ResultStore(runtimeClient(), s3.bucket) };

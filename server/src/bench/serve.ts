@@ -12,10 +12,10 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
+import { listenLoopback } from './http.js';
 
 /**
  * What a child process can serve. An S3-backed stock server would be one more kind here.
@@ -27,18 +27,6 @@ const SERVE_KINDS: readonly ServeKind[] = ['sink', 'discard', 'stock', 'ours-nof
 interface ServeHandle {
   url: string;
   stop(): Promise<void>;
-}
-
-async function listen(server: http.Server): Promise<string> {
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  // Targets sit idle while the others are measured; keep their sockets open meanwhile.
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 function closeServer(server: http.Server): Promise<void> {
@@ -72,7 +60,7 @@ async function serveSink(dir: string, discard: boolean): Promise<ServeHandle> {
       fsp.unlink(file).then(() => reply(204), (err) => reply(500, String(err)));
     } else reply(405);
   });
-  const url = await listen(server);
+  const url = await listenLoopback(server);
   return { url: `${url}/sink`, stop: () => closeServer(server) };
 }
 
@@ -82,7 +70,7 @@ async function serveStock(dir: string): Promise<ServeHandle> {
   const { FileStore } = await import('@tus/file-store');
   const tus = new Server({ path: '/files', datastore: new FileStore({ directory: dir }) });
   const server = http.createServer((req, res) => tus.handle(req, res));
-  const url = await listen(server);
+  const url = await listenLoopback(server);
   return { url: `${url}/files`, stop: () => closeServer(server) };
 }
 

@@ -4,7 +4,7 @@
  * variables. Each test server then uses its own Redis key prefix in the shared bucket.
  */
 import type { TestProject } from 'vitest/node';
-import { startRedis, startS3 } from './services.js';
+import { s3Env, startRedis, startS3 } from './services.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,12 +17,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const [redis, s3] = await Promise.all([startRedis(), startS3()]);
   project.provide('distributedEnv', {
     REDIS_URL: redis.url,
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...s3Env(s3),
     S3_PART_SIZE: '5MiB',
     STAGING_MIN_FREE: '64MiB',
   });

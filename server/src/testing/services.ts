@@ -13,6 +13,6 @@ export { START_TIMEOUT_MS, STOP_TIMEOUT_MS, killAllSync, type ServiceOptions } f
 export { startRedis, type RedisHandle } from './services/redis.js';
 export { startNats, readNatsInfo, type NatsHandle } from './services/nats.js';
 export { startS3, externalS3FromEnv, type S3Options } from './services/s3.js';
-export { createS3Client, deleteBucketAndContents, type S3Connection, type S3Handle } from './services/s3-client.js';
+export { createS3Client, deleteBucketAndContents, s3Env, type S3Connection, type S3Handle } from './services/s3-client.js';
 export { SWIFT_ACCESS_KEY_ID, SWIFT_SECRET_ACCESS_KEY } from './services/swift.js';
 export { startNginx, nginxConfig, type NginxHandle } from './services/nginx.js';

@@ -19,7 +19,7 @@ import {
 import { startNats, type NatsHandle } from './services/nats.js';
 import { startNginx, type NginxHandle } from './services/nginx.js';
 import { startRedis, type RedisHandle } from './services/redis.js';
-import type { S3Handle } from './services/s3-client.js';
+import { s3Env, type S3Handle } from './services/s3-client.js';
 import { startS3 } from './services/s3.js';
 
 /** How long a node gets after SIGTERM (its graceful shutdown) before SIGKILL. */
@@ -75,12 +75,7 @@ export interface Stack {
 /** Variables a process needs to share the stack's Redis, NATS and S3. */
 export function sharedEnv(redis: RedisHandle, nats: NatsHandle, s3: S3Handle): Record<string, string> {
   return {
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...s3Env(s3),
     REDIS_URL: redis.url,
     NATS_URL: nats.url,
   };

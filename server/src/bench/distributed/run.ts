@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createS3Client, startRedis, startS3, type RedisHandle, type S3Handle } from '../../testing/services.js';
+import { createS3Client, s3Env, startRedis, startS3, type RedisHandle, type S3Handle } from '../../testing/services.js';
 import { f0, f2, MiB } from '../stats.js';
 import { HttpClient, Payload } from './client.js';
 import type { DistBenchConfig } from './config.js';
@@ -28,12 +28,7 @@ export interface DistBench {
 /** The environment of an S3 + Redis server child (ours reads all of it; stock reads the S3 part). */
 function distributedEnv(s3: S3Handle, redis: RedisHandle, partSize: string): Record<string, string> {
   return {
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...s3Env(s3),
     S3_PART_SIZE: partSize,
     REDIS_URL: redis.url,
   };

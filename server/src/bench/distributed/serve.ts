@@ -12,10 +12,10 @@
  * the server's own `loadConfig()` (config/env.ts), also for the stock servers' S3 connection.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../../config/env.js';
 import { type S3CallStats, traceS3 } from './s3-trace.js';
+import { listenLoopback } from '../http.js';
 
 /** What a child can serve. */
 export type DistServeKind = 'ours-s3' | 'stock-s3' | 'ours-file' | 'stock-file';
@@ -24,17 +24,6 @@ export const DIST_SERVE_KINDS: readonly DistServeKind[] = ['ours-s3', 'stock-s3'
 interface Served {
   url: string;
   stop(): Promise<void>;
-}
-
-async function listen(server: http.Server): Promise<string> {
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /**
@@ -109,7 +98,7 @@ async function serveStock(kind: 'stock-s3' | 'stock-file', trace: S3CallStats | 
   }
   const tus = new Server({ path: '/files', datastore });
   const server = http.createServer((req, res) => void tus.handle(req, res));
-  const url = await listen(server);
+  const url = await listenLoopback(server);
   return {
     url: `${url}/files`,
     stop: () =>

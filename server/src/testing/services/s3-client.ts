@@ -54,6 +54,18 @@ export function createS3Client(conn: S3Connection): S3 {
   );
 }
 
+/** The server's environment variables for this S3 service and bucket. */
+export function s3Env(conn: S3Connection): Record<string, string> {
+  return {
+    S3_BUCKET: conn.bucket,
+    S3_ENDPOINT: conn.endpoint,
+    S3_REGION: conn.region,
+    S3_ACCESS_KEY_ID: conn.accessKeyId,
+    S3_SECRET_ACCESS_KEY: conn.secretAccessKey,
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}
+
 /** Aborts every multipart upload in `bucket`, deletes every object, then the bucket. */
 export async function deleteBucketAndContents(client: S3Client, bucket: string): Promise<void> {
   let keyMarker: string | undefined;
