@@ -73,7 +73,8 @@ describe('bench report', () => {
 describe('npm run bench, end to end at tiny sizes', () => {
   const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../dist/bench/patch-bench.js');
 
-  it.skipIf(!fs.existsSync(entry))('prints one table per scenario, exits 0 and leaves nothing in TMPDIR', async () => {
+  it('prints one table per scenario, exits 0 and leaves nothing in TMPDIR', async () => {
+    expect(fs.existsSync(entry), `${entry} is missing: build first (npm test runs tsc -b before the tests)`).toBe(true);
     const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-e2e-'));
     try {
       const env = {
