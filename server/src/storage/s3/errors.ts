@@ -10,3 +10,9 @@ export function isNotFound(err: unknown): boolean {
   if (e?.name === 'NoSuchBucket' || e?.Code === 'NoSuchBucket') return false;
   return MISSING.has(e?.name ?? '') || MISSING.has(e?.Code ?? '') || e?.$metadata?.httpStatusCode === 404;
 }
+
+/** The multipart upload is gone (completed or aborted); a bare 404 does not say that much. */
+export function isMissingUpload(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string };
+  return ['NoSuchUpload', 'NoSuchKey'].includes(e?.name ?? '') || ['NoSuchUpload', 'NoSuchKey'].includes(e?.Code ?? '');
+}

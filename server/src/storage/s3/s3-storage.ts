@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { feedFrom } from '../feed.js';
 import type { ByteRange, CreateOptions, UploadLocation, UploadStorage, WriteOptions, WriteResult } from '../types.js';
 import { concatenateObjects } from './concat.js';
-import { isNotFound } from './errors.js';
+import { isMissingUpload, isNotFound } from './errors.js';
 import { TusS3Store } from './tus-s3-store.js';
 
 export interface S3StorageOptions {
@@ -56,16 +56,26 @@ export class S3Storage implements UploadStorage {
     await this.store.create(new Upload({ id, size: options.length, offset: 0, metadata }));
   }
 
+  /**
+   * Completed parts plus the short tail, asked for at once (stock getUpload asks one after the other,
+   * and turns every failure into "not found": a missing bucket or an unreachable store must stay an
+   * error, not a 404 for a live upload). A multipart upload that no longer exists was completed.
+   */
   async offset(id: string): Promise<number | undefined> {
-    // Stock getUpload turns every failure into "not found"; reading the (cached) info first keeps a
-    // missing bucket or an unreachable store an error instead of a 404 for a live upload.
+    let meta;
     try {
-      await this.store.metadataOf(id);
+      meta = await this.store.metadataOf(id);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-    return (await this.store.getUpload(id)).offset;
+    try {
+      const [parts, tail] = await Promise.all([this.store.completedParts(id), this.store.incompletePartSize(id)]);
+      return parts.reduce((sum, part) => sum + (part.Size ?? 0), 0) + (tail ?? 0);
+    } catch (err) {
+      if (isMissingUpload(err)) return meta.file.size;
+      throw err;
+    }
   }
 
   async write(id: string, offset: number, body: Readable, options: WriteOptions): Promise<WriteResult> {
