@@ -8,6 +8,9 @@
  *   BENCH_RUNS            measured runs per row in section 1, after one warm-up round (default 3)
  *   BENCH_S3_ROWS         comma list of section-1 rows (default all; see S3_ROWS in s3-throughput.ts)
  *   BENCH_PART_SIZE       S3_PART_SIZE of our server (default 16MiB, the server's own default)
+ *   BENCH_STACK           1 (default): section 1 also runs our server on the local stack (testing/stack.ts:
+ *                         3 nodes behind nginx round-robin, NATS, the same Swift as every other row);
+ *                         0 skips those rows and the stack (a quick run stays quick)
  *   BENCH_LOCK_N          acquire+release pairs per locker and case in section 2 (default 2000)
  *   BENCH_HANDOVERS       release-on-contention handovers per locker in section 2 (default 200)
  *   BENCH_CREATE_SECONDS  length of each creation-rate run in section 3 (default 5)
@@ -16,7 +19,7 @@
  *   BENCH_S3_TRACE        1: time every S3 call (server children and the SDK rows) and print S3 calls per
  *                         upload under section 1; our server's S3 storage is then built here (as
  *                         context.ts builds it) on a timed client. Diagnostics; default 0
- *   BENCH_TIMEOUT_S       global watchdog (default 720 = 12 min): prints partial results, exits 2
+ *   BENCH_TIMEOUT_S       global watchdog (default 900 = 15 min): prints partial results, exits 2
  */
 
 export const SECTION_IDS = ['1', '2', '3'] as const;
@@ -31,6 +34,8 @@ export interface DistBenchConfig {
   s3Rows: string[];
   /** Our server's S3_PART_SIZE, as given (e.g. `16MiB`). */
   partSize: string;
+  /** Section 1 also measures our server on the local multi-node stack (BENCH_STACK). */
+  stack: boolean;
   lockN: number;
   handovers: number;
   createSeconds: number;
@@ -74,12 +79,13 @@ export function distBenchConfig(env: Env = process.env): DistBenchConfig {
     runs: int(env, 'BENCH_RUNS', 3, 1, 50),
     s3Rows: list(env, 'BENCH_S3_ROWS'),
     partSize,
+    stack: flag('BENCH_STACK', '1'),
     lockN: int(env, 'BENCH_LOCK_N', 2000, 10, 1_000_000),
     handovers: int(env, 'BENCH_HANDOVERS', 200, 1, 100_000),
     createSeconds: int(env, 'BENCH_CREATE_SECONDS', 5, 1, 600),
     createFile: flag('BENCH_CREATE_FILE', '1'),
     cpuProfDir: env.BENCH_CPU_PROF || undefined,
     s3Trace: flag('BENCH_S3_TRACE', '0'),
-    timeoutS: int(env, 'BENCH_TIMEOUT_S', 720, 10, 86_400),
+    timeoutS: int(env, 'BENCH_TIMEOUT_S', 900, 10, 86_400),
   };
 }

@@ -1,6 +1,8 @@
 /**
  * Runs `bench:distributed`: starts Redis and S3 (Swift with s3api, or TEST_S3_ENDPOINT), the server
- * children, then the selected sections in order, and prints the machine, a note on the set-up and
+ * children and, with BENCH_STACK=1 and section 1, the local stack (testing/stack.ts: its own Redis and
+ * NATS, 3 nodes, nginx; its S3 is then the one every row uses, so all rows share one Swift), then the
+ * selected sections in order, and prints the machine, a note on the set-up and
  * one table per section. A watchdog bounds the whole run: it prints what was measured and exits 2.
  * Every process and temp dir started here is stopped or removed on every path out.
  */
@@ -10,13 +12,14 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createS3Client, s3Env, startRedis, startS3, type RedisHandle, type S3Handle } from '../../testing/services.js';
+import { startStack, type Stack } from '../../testing/stack.js';
 import { f0, f2, MiB } from '../stats.js';
 import { HttpClient, Payload } from './client.js';
 import type { DistBenchConfig } from './config.js';
 import { directS3Target, renderCreate, runCreateSection, tusTarget, type CreateResults, type CreateTarget } from './creation.js';
 import { Fleet, type ChildServer } from './fleet.js';
 import { renderLocks, runLockSection, type LockResults } from './locks.js';
-import { renderS3, runS3Section, S3_ROWS, type S3Results } from './s3-throughput.js';
+import { pidsCpuS, renderS3, runS3Section, S3_ROWS, STACK_NODES, type S3Results, type TusServer } from './s3-throughput.js';
 import { type S3CallStats, traceS3 } from './s3-trace.js';
 
 export interface DistBench {
@@ -41,9 +44,29 @@ function distributedEnv(s3: S3Handle, redis: RedisHandle, partSize: string): Rec
  */
 const BASE_ENV = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '2000', NODE_NAME: 'bench', PROCESSORS_IN_PROCESS: 'false' };
 
+/**
+ * Our server on the local stack as a section-1 target: nginx's URL; CPU = the node processes summed
+ * (nginx's worker processes are not children we can read, so not counted); no S3 trace.
+ */
+function stackTarget(stack: Stack): TusServer {
+  return {
+    url: `${stack.url}/files`,
+    cpuMs: async () => {
+      const s = pidsCpuS(stack.nodes.map((n) => n.pid));
+      return s === undefined ? undefined : s * 1000;
+    },
+    trace: async () => undefined,
+  };
+}
+
 export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
   for (const id of cfg.s3Rows) if (!S3_ROWS.some((r) => r.id === id)) throw new Error(`BENCH_S3_ROWS: unknown row "${id}" (${S3_ROWS.map((r) => r.id).join(', ')})`);
-  const s3Rows = cfg.s3Rows.length ? S3_ROWS.filter((r) => cfg.s3Rows.includes(r.id)) : S3_ROWS;
+  const stackRowIds = S3_ROWS.filter((r) => r.needsStack).map((r) => r.id);
+  if (!cfg.stack) {
+    const asked = cfg.s3Rows.filter((id) => stackRowIds.includes(id));
+    if (asked.length) throw new Error(`BENCH_S3_ROWS asks for ${asked.join(', ')}, which need BENCH_STACK=1`);
+  }
+  const s3Rows = (cfg.s3Rows.length ? S3_ROWS.filter((r) => cfg.s3Rows.includes(r.id)) : S3_ROWS).filter((r) => cfg.stack || !r.needsStack);
   const t0 = performance.now();
   const load0 = os.loadavg();
   const elapsed = () => `${f0((performance.now() - t0) / 1000)}s`;
@@ -58,6 +81,7 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
   const createResults: CreateResults = { seconds: cfg.createSeconds, samples: new Map(), labels: new Map() };
   let s3: S3Handle | undefined;
   let redis: RedisHandle | undefined;
+  let stack: Stack | undefined;
   const children: ChildServer[] = [];
   const clients: Array<{ close(): void }> = [];
 
@@ -68,13 +92,16 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
         ? `The S3 server is OpenStack Swift with s3api (4 Python processes, workers = 0) on this same ${cpu.length}-core machine, ` +
           'so Swift, the server under test and this client compete for CPU: read the S3 numbers as relative, not absolute.'
         : `The S3 server is the external endpoint ${s3.endpoint} (TEST_S3_ENDPOINT).`;
+    const stackNote = stack
+      ? ` The local stack (${STACK_NODES} server nodes + nginx + NATS + its Redis) ran beside the other servers throughout and uses the same S3.`
+      : '';
     console.log(
       `\ntus-edge bench:distributed: node ${process.version}, ${os.type()} ${os.release()}, ${cpu.length} × ${cpu[0]?.model ?? '?'}, ` +
         `${f0(os.totalmem() / 1024 ** 3)} GiB RAM; load avg (1/5/15 min) before ${load0.map(f2).join(' ')}, ` +
         `after ${os.loadavg().map(f2).join(' ')}; wall ${elapsed()}.`,
     );
     console.log(
-      `${s3Note} Loopback 127.0.0.1; every server in its own child process; the client sends from one in-memory ` +
+      `${s3Note}${stackNote} Loopback 127.0.0.1; every server in its own child process; the client sends from one in-memory ` +
         'random pattern. Spread = median (min–max) over the measured runs.',
     );
     if (cfg.sections.includes('1')) console.log(`\n${renderS3(s3Results, s3Rows)}`);
@@ -89,7 +116,13 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
       const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
       await bounded(Promise.all(children.map((c) => c.stop())));
       await fleet.killAll();
-      await bounded(Promise.all([s3?.stop(), redis?.stop()]));
+      // The stack's stop() stops its nginx and nodes (SIGTERM, SIGKILL after 15 s), then its Redis, NATS
+      // and S3, which is `s3` here; whatever outlives the bound is killed by the services' exit hook.
+      const stackStop = stack?.stop();
+      await Promise.all([
+        stackStop ? Promise.race([stackStop.catch(() => undefined), new Promise((r) => setTimeout(r, 30_000))]) : bounded(Promise.resolve(s3?.stop())),
+        bounded(Promise.resolve(redis?.stop())),
+      ]);
       await fsp.rm(root, { recursive: true, force: true });
       process.off('exit', onExit);
     })());
@@ -104,11 +137,21 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
   const run = async () => {
     log(`sections ${cfg.sections.join(',')}; S3 ${cfg.sizeMiB} MiB × ${cfg.runs} runs (+ warm-up), rows ${s3Rows.map((r) => r.id).join(',')}; ` +
       `part size ${cfg.partSize}; locks N=${cfg.lockN}, handovers ${cfg.handovers}; creation ${cfg.createSeconds} s per cell; ` +
-      `watchdog ${cfg.timeoutS}s; temp ${root}`);
+      `stack ${cfg.stack ? `on (${STACK_NODES} nodes)` : 'off'}; watchdog ${cfg.timeoutS}s; temp ${root}`);
     try {
       const needsS3 = cfg.sections.includes('1') || cfg.sections.includes('3');
-      [redis, s3] = await Promise.all([startRedis(), needsS3 ? startS3() : Promise.resolve(undefined)]);
-      log(`redis ${redis.url}${s3 ? `, S3 (${s3.kind}) ${s3.endpoint} bucket ${s3.bucket}` : ''}`);
+      const needsStack = cfg.sections.includes('1') && s3Rows.some((r) => r.needsStack);
+      // With the stack, its S3 is every row's S3 (one Swift on the machine, not two).
+      const startStackS3 = async () => {
+        stack = await startStack({
+          nodes: STACK_NODES,
+          env: { S3_PART_SIZE: cfg.partSize, PROCESSORS_IN_PROCESS: 'false', LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '2000' },
+        });
+        return stack.s3;
+      };
+      [redis, s3] = await Promise.all([startRedis(), needsStack ? startStackS3() : needsS3 ? startS3() : Promise.resolve(undefined)]);
+      log(`redis ${redis.url}${s3 ? `, S3 (${s3.kind}) ${s3.endpoint} bucket ${s3.bucket}` : ''}` +
+        `${stack ? `; stack ${stack.url} → ${stack.nodes.map((n) => `${n.name} ${n.url} (pid ${n.pid})`).join(', ')}` : ''}`);
       const payload = new Payload(randomBytes(16 * MiB));
       const http = new HttpClient(payload);
       clients.push(http);
@@ -129,7 +172,8 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
         clients.push({ close: () => client.destroy() });
         const trace: S3CallStats | undefined = cfg.s3Trace ? {} : undefined;
         if (trace) traceS3(client, trace);
-        await runS3Section({ s3, client, http, payload, ours, stock, trace }, s3Results, s3Rows, cfg.runs, log);
+        const stackServer = stack ? stackTarget(stack) : undefined;
+        await runS3Section({ s3, client, http, payload, ours, stock, trace, stack: stackServer }, s3Results, s3Rows, cfg.runs, log);
       }
       if (cfg.sections.includes('2')) await runLockSection(redis.url, lockResults, log);
       if (cfg.sections.includes('3') && s3 && ours && stock) {

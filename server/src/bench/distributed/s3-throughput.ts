@@ -1,6 +1,7 @@
 /**
  * Section 1, tus → S3: the same bytes into the same bucket, timed from the first request to the last
- * answer, by the AWS SDK's own multipart `Upload` (the limit), by our server, and by stock
+ * answer, by the AWS SDK's own multipart `Upload` (the limit), by our server (one node; and, with
+ * BENCH_STACK=1, 3 nodes of the local stack behind nginx round-robin), and by stock
  * @tus/server + @tus/s3-store. Each run's object is checked with HeadObject (size) and, once for our
  * server, by downloading it and comparing sha256; then its objects are deleted.
  */
@@ -14,6 +15,19 @@ import { type HttpClient, type Payload, tusCreate, tusUpload, uploadIdOf } from 
 import type { ChildServer } from './fleet.js';
 import { addStats, diffStats, formatStats, type S3CallStats } from './s3-trace.js';
 
+/** A tus server a row uploads to: its endpoint, the CPU it used so far and (diagnostics) its S3 calls. */
+export interface TusServer {
+  /** The tus endpoint, e.g. http://127.0.0.1:PORT/files */
+  url: string;
+  /** User+system CPU so far, ms; undefined when it cannot be read. */
+  cpuMs(): Promise<number | undefined>;
+  /** S3 calls so far; undefined unless traced. */
+  trace(): Promise<S3CallStats | undefined>;
+}
+
+/** Nodes of the local stack (testing/stack.ts) behind its nginx, for the `stack-*` rows. */
+export const STACK_NODES = 3;
+
 export interface S3RunContext {
   s3: S3Handle;
   client: S3;
@@ -21,6 +35,8 @@ export interface S3RunContext {
   payload: Payload;
   ours: ChildServer;
   stock: ChildServer;
+  /** Our server on the local stack, through nginx; only with BENCH_STACK=1 (else the `stack-*` rows are not run). */
+  stack?: TusServer;
   /** With BENCH_S3_TRACE=1: the S3 calls of `client` (the SDK rows), updated in place. */
   trace?: S3CallStats;
 }
@@ -33,6 +49,12 @@ interface S3Row {
   role: Role;
   /** What the row is read against, for the goal column. */
   goal: string;
+  /** The tus server it uploads to (none for the SDK rows). */
+  server?(ctx: S3RunContext): TusServer | undefined;
+  /** Runs only on the local stack (BENCH_STACK=1). */
+  needsStack?: boolean;
+  /** Id of the single-node row this row is also compared with, under the table. */
+  vs?: string;
   /** Uploads `size` bytes; resolves with the object key. */
   run(ctx: S3RunContext, size: number): Promise<string>;
 }
@@ -71,12 +93,16 @@ function sdkRow(id: string, partMiB: number, queueSize: number, label: string, g
   };
 }
 
-function tusRow(id: string, role: 'ours' | 'stock', chunkMiB: number | 'one', label: string, goal: string): S3Row {
+type Target = 'ours' | 'stock' | 'stack';
+
+function tusRow(id: string, target: Target, chunkMiB: number | 'one', label: string, goal: string, vs?: string): S3Row {
+  const server = (ctx: S3RunContext): TusServer | undefined => (target === 'ours' ? ctx.ours : target === 'stock' ? ctx.stock : ctx.stack);
   return {
-    id, label, role, goal,
+    id, label, role: target === 'stock' ? 'stock' : 'ours', goal, server, needsStack: target === 'stack', vs,
     async run(ctx, size) {
-      const server = role === 'ours' ? ctx.ours : ctx.stock;
-      const { url } = await tusCreate(ctx.http, server.url, size);
+      const s = server(ctx);
+      if (!s) throw new Error(`${id}: the local stack is not running (BENCH_STACK=0)`);
+      const { url } = await tusCreate(ctx.http, s.url, size);
       await tusUpload(ctx.http, url, size, chunkMiB === 'one' ? size : chunkMiB * MiB);
       return uploadIdOf(url);
     },
@@ -93,6 +119,10 @@ export const S3_ROWS: readonly S3Row[] = [
   tusRow('ours-1', 'ours', 'one', 'ours (S3 + Redis), one PATCH', '≥ 0.90× direct'),
   tusRow('ours-64', 'ours', 64, 'ours (S3 + Redis), 64 MiB PATCHes', '≥ 0.90× direct'),
   tusRow('ours-12', 'ours', 12, 'ours (S3 + Redis), 12 MiB PATCHes', '≥ 0.90× direct'),
+  // Issue #6: the same server distributed. Every request goes through nginx (no request buffering), so
+  // with 12 MiB PATCHes consecutive PATCHes of one upload land on different nodes in turn.
+  tusRow('stack-1', 'stack', 'one', `ours on the local stack (${STACK_NODES} nodes, nginx round-robin), one PATCH`, '≥ 0.90× direct', 'ours-1'),
+  tusRow('stack-12', 'stack', 12, `ours on the local stack (${STACK_NODES} nodes, nginx round-robin), 12 MiB PATCHes`, '≥ 0.90× direct', 'ours-12'),
   tusRow('stock-12', 'stock', 12, 'stock @tus/server + @tus/s3-store, 12 MiB PATCHes', 'issue: ≈ 0.4×'),
   tusRow('stock-1', 'stock', 'one', 'stock @tus/server + @tus/s3-store, one PATCH', 'reference'),
 ];
@@ -131,7 +161,7 @@ async function objectSha256(ctx: S3RunContext, key: string): Promise<string> {
 async function measure(
   row: S3Row, ctx: S3RunContext, size: number, checkSha: boolean,
 ): Promise<{ sample: S3Sample; sha?: string; calls?: S3CallStats }> {
-  const server = row.role === 'ours' ? ctx.ours : row.role === 'stock' ? ctx.stock : undefined;
+  const server = row.server?.(ctx);
   const calls = async () => (server ? await server.trace() : ctx.trace && structuredClone(ctx.trace));
   const calls0 = await calls();
   const cpu0 = { server: await server?.cpuMs(), swift: pidsCpuS(ctx.s3.pids), client: process.cpuUsage() };
@@ -196,6 +226,19 @@ export async function runS3Section(
   }
 }
 
+/** Under the table, for the `stack-*` rows that ran: the ratio to the same upload on one node, and what the CPU column counts. */
+function stackNotes(rows: readonly S3Row[], med: (id: string) => number): string[] {
+  const pairs = rows
+    .filter((r) => r.vs && Number.isFinite(med(r.id)) && Number.isFinite(med(r.vs)))
+    .map((r) => `${r.id} ${ratio(med(r.id), med(r.vs!))} of ${r.vs}`);
+  if (!pairs.length) return [];
+  return [
+    `Local stack vs one node (medians): ${pairs.join(', ')}. Stack rows: POST and PATCHes through nginx (round-robin, ` +
+      `no request buffering), nodes with NATS_URL (events to JetStream) and the stack's Redis (append-only file); ` +
+      `their server CPU is the ${STACK_NODES} node processes summed (nginx not counted).`,
+  ];
+}
+
 /** The section-1 table. */
 export function renderS3(results: S3Results, rows: readonly S3Row[]): string {
   const med = (id: string) => median((results.samples.get(id) ?? []).map((s) => s.mibps));
@@ -228,6 +271,7 @@ export function renderS3(results: S3Results, rows: readonly S3Row[]): string {
       `our S3_PART_SIZE=${results.partSize}, S3_PART_CONCURRENCY=8; stock @tus/s3-store at its defaults: 8 MiB parts, 60 concurrent)`,
     table([header, ...lines]),
     `Every object checked with HeadObject (size). ${results.sha ?? 'sha256 check: not run.'}`,
+    ...stackNotes(rows, med),
     ...(results.calls.size
       ? ['S3 calls per upload (BENCH_S3_TRACE=1; count, mean wall time incl. the body for UploadPart/PutObject):',
         ...rows.filter((r) => results.calls.has(r.id)).map((r) => `  ${r.id}: ${formatStats(results.calls.get(r.id)!, results.samples.get(r.id)?.length ?? 1)}`)]
