@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
-import { createResultStore, createStatusStore, type ResultStore, type StatusStore, type StreamSettings } from '@tus-edge/processors';
+import { createResultStore, createStatusStore, type ResultStore, type StatusStore } from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
 import type { Config } from './config/config.js';
 import { FileOutbox } from './events/file-outbox.js';
@@ -60,15 +60,16 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
   const prefix = config.redis?.prefix ?? '';
   const expiry = config.uploadExpiryMs;
 
-  const s3Client = config.s3 ? createS3Client(config.s3) : undefined;
+  // One S3 client for the upload storage and the processors' result store.
+  const s3 = config.s3 && { bucket: config.s3.bucket, client: createS3Client(config.s3) };
   let storage: UploadStorage | undefined = overrides.storage;
-  if (!storage && config.s3 && s3Client) {
+  if (!storage && config.s3 && s3) {
     // @tus/s3-store stages parts in os.tmpdir(), which follows TMPDIR: keep them on the staging disk.
     process.env.TMPDIR = path.join(config.stagingDir, 'parts');
     fs.mkdirSync(process.env.TMPDIR, { recursive: true });
     storage = new S3Storage({
-      client: s3Client,
-      bucket: config.s3.bucket,
+      client: s3.client,
+      bucket: s3.bucket,
       partSize: config.s3.partSize,
       partConcurrency: config.s3.partConcurrency,
       maxUploadSize: config.maxSize,
@@ -90,9 +91,10 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
   const locker: Locker = overrides.locker ?? new ProcessLocker(config.lockAcquireTimeoutMs);
   if (locker instanceof RedisLocker) closers.unshift(() => locker.close());
   let events: EventPublisher | undefined = overrides.events;
-  if (!events && config.natsServers) {
+  const queue = config.processing.queue;
+  if (!events && queue.kind === 'jetstream') {
     // Events wait in a durable outbox (Redis, or DATA_DIR) until JetStream acknowledges them.
-    const link = new JetStreamLink(config.natsServers, natsStreams(config), config.nodeName, logger);
+    const link = new JetStreamLink(queue.servers, queue.streams, config.nodeName, logger);
     const outbox = new OutboxPublisher({
       target: link,
       outbox: redis
@@ -108,7 +110,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
   const status: StatusStore = overrides.status ?? createStatusStore(config.processing, logger);
   // What processors produce lives beside the uploads: the bucket's results/<id>/, or DATA_DIR/results.
   const results: ResultStore =
-    overrides.results ?? createResultStore(config.processing, config.s3 && s3Client ? { client: s3Client, bucket: config.s3.bucket } : undefined);
+    overrides.results ?? createResultStore(config.processing, s3);
   closers.push(() => status.close());
   return {
     config,
@@ -127,9 +129,4 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => void (await Promise.all(closers.map((c) => c())))),
   };
-}
-
-function natsStreams(config: Config): StreamSettings {
-  if (config.processing.queue.kind !== 'jetstream') throw new Error('NATS_URL is set but the queue is not JetStream');
-  return config.processing.queue.streams;
 }

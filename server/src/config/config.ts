@@ -47,9 +47,10 @@ export interface Config {
   stagingDir: string;
   /** Refuse new writes with 503 while the staging disk has less free space (`STAGING_MIN_FREE`, default 1GiB). */
   stagingMinFreeBytes: number;
-  /** JetStream servers for completion events (`NATS_URL`, comma-separated); absent: the directory outbox. */
-  natsServers?: string[];
-  /** The processor runtime's settings (processors/README.md), read from the same environment. */
+  /**
+   * The processor runtime's settings (processors/README.md), read from the same environment. Its
+   * `queue` says where completion events go: JetStream (`NATS_URL`) or the directory outbox.
+   */
   processing: ProcessorsConfig;
   /** Run the processors in this process (`PROCESSORS_IN_PROCESS`, default true without `NATS_URL`). */
   processorsInProcess: boolean;
@@ -182,7 +183,7 @@ export function parseConfig(raw: RawEnv): Config {
 }
 
 /** The processor runtime's own validation, with its errors reported like the server's. */
-function parseProcessing(raw: RawEnv): Pick<Config, 'natsServers' | 'processing' | 'processorsInProcess'> {
+function parseProcessing(raw: RawEnv): Pick<Config, 'processing' | 'processorsInProcess'> {
   let processing: ProcessorsConfig;
   try {
     processing = parseProcessorsConfig(raw);
@@ -191,8 +192,7 @@ function parseProcessing(raw: RawEnv): Pick<Config, 'natsServers' | 'processing'
     throw err;
   }
   const processorsInProcess = raw.PROCESSORS_IN_PROCESS ? parseBoolean('PROCESSORS_IN_PROCESS', raw.PROCESSORS_IN_PROCESS) : !raw.NATS_URL;
-  const natsServers = processing.queue.kind === 'jetstream' ? processing.queue.servers : undefined;
-  return { natsServers, processing, processorsInProcess };
+  return { processing, processorsInProcess };
 }
 
 type DistributedConfig = Pick<Config, 's3' | 'redis' | 'lockAcquireTimeoutMs' | 'stagingDir' | 'stagingMinFreeBytes'>;
