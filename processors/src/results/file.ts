@@ -83,7 +83,8 @@ export class FileResultStore implements ResultStore {
   }
 
   async remove(uploadId: string): Promise<void> {
-    await fsp.rm(this.folder(uploadId), { recursive: true, force: true });
+    // A job still writing a result can add a file while the folder is emptied (ENOTEMPTY): retry.
+    await fsp.rm(this.folder(uploadId), { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
   }
 
   locationOf(uploadId: string): string {

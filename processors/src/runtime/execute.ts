@@ -38,7 +38,8 @@ const PROGRESS_INTERVAL_MS = 1000;
  *   (deduplicated by msgID) and the job acked (or dead-lettered again if it had failed);
  * - delivered more than `maxDeliver` times (every attempt died) → dead-letter `MAX_DELIVERIES`;
  * - processor declines (`accepts` with the sniffed type) → `skipped`, ack;
- * - success → status `done` with the result, `media.processed`, ack;
+ * - success → status `done` with the result, `media.processed`, ack; but when the job stored results and
+ *   the upload was removed while it ran, the results are removed again and the job is `skipped`;
  * - retryable error before the last attempt → status `queued` with the reason, nak with backoff;
  * - permanent error or last attempt → status `failed`, `media.failed`, dead-letter record, term.
  * Status is always written before the job is settled, so a crash in between is repaired by the guard.
@@ -96,6 +97,12 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
   const heartbeat = setInterval(beat, Math.max(100, Math.floor(deps.ackWaitMs / 3)));
   let lastProgress = 0;
   const started = performance.now();
+  const results = uploadResults(deps.resultsFor(event.location), event.uploadId, controller.signal);
+  let stored = false;
+  const put: typeof results.put = (name, body) => {
+    stored = true;
+    return results.put(name, body);
+  };
   try {
     const result = await abortable(
       processor.run(event, {
@@ -111,12 +118,20 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
         signal: controller.signal,
         openStream: (location) => deps.openStream(location, controller.signal),
         attempt: job.deliveryCount,
-        results: uploadResults(deps.resultsFor(event.location), event.uploadId, controller.signal),
+        results: { ...results, put },
         sniffed,
         waitFor: (kinds) => waitForJobs(deps.status, event.uploadId, event.eventId, kinds, controller.signal),
       }),
       controller.signal,
     );
+    if (stored && !(await sourceExists(event.location, deps, controller.signal))) {
+      // Terminated or expired while the job ran: whatever it stored now belongs to nothing.
+      await deps.resultsFor(event.location).remove(event.uploadId);
+      await update({ state: 'skipped', reason: 'the upload was removed while it was processed', progress: undefined, finishedAt: new Date().toISOString() });
+      await job.ack();
+      log.info('upload removed during the job; its results were dropped');
+      return 'skipped';
+    }
     const ms = performance.now() - started;
     deps.metrics.duration.observe({ kind, outcome: 'done' }, ms / 1000);
     const status = await update({
@@ -200,6 +215,17 @@ async function sniffHead(location: UploadLocation, deps: ExecuteDeps): Promise<S
     return sniff(Buffer.concat(chunks).subarray(0, SNIFF_BYTES));
   } catch {
     return undefined;
+  }
+}
+
+/** Whether the uploaded object is still there (opened and closed at once). */
+async function sourceExists(location: UploadLocation, deps: ExecuteDeps, signal: AbortSignal): Promise<boolean> {
+  try {
+    (await deps.openStream(location, signal)).destroy();
+    return true;
+  } catch (err) {
+    if (classifyError(err).code === 'OBJECT_NOT_FOUND') return false;
+    throw err;
   }
 }
 

@@ -183,6 +183,23 @@ describe('processor runtime, embedded (directory outbox + file status)', () => {
     expect(p.effects).toHaveLength(1);
   });
 
+  it('an upload removed while its job runs: the results the job stored are removed, the job is skipped', async () => {
+    const t = await setup();
+    const file = path.join(t.dataDir, 'doomed');
+    await fs.writeFile(file, 'hello');
+    const p = new ScriptedProcessor('work', async (_e, ctx) => {
+      await ctx.results.put('text.txt', Buffer.from('extracted'));
+      await fs.rm(file); // the upload is terminated meanwhile
+      return { result: {} };
+    });
+    await t.start(p);
+    const event = makeEvent({ filePath: file });
+    await t.publish(event);
+    const s = await t.waitStatus(event.uploadId, (x) => x.state === 'skipped');
+    expect(s.jobs.work.reason).toMatch(/removed while it was processed/);
+    await expect(fs.readdir(path.join(t.dataDir, 'results', event.uploadId))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('SIGTERM drains: the running job finishes, the process exits 0', async () => {
     const t = await setup();
     const log = path.join(t.dataDir, 'child.log');
