@@ -14,6 +14,8 @@ export interface ByteRange {
 export interface WriteOptions {
   /** Most bytes this write may store; one more byte ends the write with reason `limit`. */
   limit: number;
+  /** The body carries exactly this many bytes unless it ends early (a known Content-Length). */
+  expected?: number;
   /** Aborting stops reading the body; bytes already received are written and kept. */
   signal?: AbortSignal;
   /** Sees every chunk before it is written (used for checksums and metrics). */

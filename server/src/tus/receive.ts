@@ -109,7 +109,7 @@ async function receiveStaged(deps: TusDeps, record: UploadRecord, input: Receive
       if (staged.end !== 'complete') return { bytes: 0, end: staged.end };
       await verify(input, hash?.digest(), (algorithm) => hashStored(scratch, scratchId, 0, staged.bytes, algorithm));
     }
-    const stored = await write(deps.storage, record.id, { ...input, limit: staged.bytes }, await scratch.read(scratchId));
+    const stored = await write(deps.storage, record.id, { ...input, limit: staged.bytes, lengthKnown: true }, await scratch.read(scratchId));
     if (stored.bytes !== staged.bytes) throw tusError('WRITE_FAILED', `stored ${stored.bytes} of ${staged.bytes} verified bytes`);
     return { bytes: stored.bytes, end: staged.end };
   });
@@ -119,7 +119,8 @@ async function write(
   storage: UploadStorage, id: string, input: ReceiveInput, body: Readable, onChunk?: (chunk: Buffer) => void,
 ): Promise<WriteResult> {
   try {
-    return await storage.write(id, input.offset, body, { limit: input.limit, signal: input.signal, onChunk });
+    const expected = input.lengthKnown ? input.limit : undefined;
+    return await storage.write(id, input.offset, body, { limit: input.limit, expected, signal: input.signal, onChunk });
   } catch (err) {
     throw tusError('WRITE_FAILED', (err as Error).message);
   }

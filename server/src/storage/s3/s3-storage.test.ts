@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3, type S3Handle } from '../../testing/services.js';
@@ -41,6 +41,37 @@ describe('S3Storage', () => {
     await s.remove(id);
     expect(await keysOf(id)).toEqual([]);
     expect(await s.offset(id)).toBeUndefined();
+  });
+
+  it('cuts writes of known length into whole parts: no tail is left for the next write to re-upload', async () => {
+    const s = makeStorage(); // preferred part size 5 MiB
+    const id = `sized${randomBytes(6).toString('hex')}`;
+    const MiB = 1024 * 1024;
+    const data = randomBytes(30 * MiB);
+    const write = (from: number, bytes: number, expected: number) =>
+      s.write(id, from, Readable.from([data.subarray(from, from + bytes)]), { limit: expected, expected });
+    const partSizes = async () => (await (s as unknown as { store: { completedParts(id: string): Promise<Array<{ Size?: number }>> } }).store.completedParts(id)).map((p) => p.Size! / MiB);
+    await s.create(id, { length: data.length });
+    await write(0, 6 * MiB, 6 * MiB); // stock: a 5 MiB part and a 1 MiB tail
+    expect(await keysOf(id)).toEqual([id + '.info']);
+    expect(await partSizes()).toEqual([6]);
+    await write(6 * MiB, 12 * MiB, 12 * MiB); // two equal parts ≥ 5 MiB
+    expect(await partSizes()).toEqual([6, 6, 6]);
+    // The client goes away after 2 of 6 MiB: those bytes stay as a tail, as with stock.
+    await write(18 * MiB, 2 * MiB, 6 * MiB);
+    expect(await keysOf(id)).toEqual([id + '.info', id + '.part']);
+    expect(await s.offset(id)).toBe(20 * MiB);
+    // The next write takes the tail in: 2 + 4 MiB make one 6 MiB part, and the last write ends the upload.
+    await write(20 * MiB, 4 * MiB, 4 * MiB);
+    expect(await keysOf(id)).toEqual([id + '.info']);
+    expect(await partSizes()).toEqual([6, 6, 6, 6]);
+    await write(24 * MiB, 6 * MiB, 6 * MiB);
+    await s.complete(id, data.length);
+    const stored = await s.read(id);
+    const hash = createHash('sha256');
+    for await (const chunk of stored) hash.update(chunk as Buffer);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    await s.remove(id);
   });
 
   it('removes a finished upload', async () => {

@@ -7,7 +7,10 @@ import { feedFrom } from '../feed.js';
 import type { ByteRange, CreateOptions, UploadLocation, UploadStorage, WriteOptions, WriteResult } from '../types.js';
 import { concatenateObjects } from './concat.js';
 import { isMissingUpload, isNotFound } from './errors.js';
-import { TusS3Store } from './tus-s3-store.js';
+import { type PartLayout, TusS3Store } from './tus-s3-store.js';
+
+/** How long a layout read by `offset` may be used by the `write` that follows it. */
+const LAYOUT_REUSE_MS = 2000;
 
 export interface S3StorageOptions {
   client: S3;
@@ -25,7 +28,8 @@ export interface S3StorageOptions {
 /**
  * {@link UploadStorage} on S3 multipart uploads through @tus/s3-store. Object `<id>` holds the bytes
  * once finished, `<id>.info` the store's info, `<id>.part` a tail shorter than S3's minimum part size.
- * Writes stream straight into the store's part splitter (no staging of the whole body); S3 parts
+ * Writes stream straight into the store's part splitter (no staging of the whole body) in parts that
+ * leave no tail when the write's length is known, reusing the part list `offset` just read; S3 parts
  * cannot be cut back, so this storage has no `truncate` and writes that may need undoing are verified
  * before they reach it (see tus/receive.ts).
  */
@@ -33,6 +37,13 @@ export class S3Storage implements UploadStorage {
   private readonly store: TusS3Store;
   private readonly client: S3;
   private readonly bucket: string;
+  /**
+   * The part layout each upload's last `offset` read, for the `write` that follows it in the same
+   * PATCH (the caller holds the upload's lock from one to the other); taken by that write, so it is
+   * never used twice, and ignored when older than {@link LAYOUT_REUSE_MS} or when it does not add up
+   * to the offset written at.
+   */
+  private readonly layouts = new Map<string, PartLayout & { sum: number; at: number }>();
 
   constructor(options: S3StorageOptions) {
     this.client = options.client;
@@ -71,16 +82,29 @@ export class S3Storage implements UploadStorage {
     }
     try {
       const [parts, tail] = await Promise.all([this.store.completedParts(id), this.store.incompletePartSize(id)]);
-      return parts.reduce((sum, part) => sum + (part.Size ?? 0), 0) + (tail ?? 0);
+      const sum = parts.reduce((total, part) => total + (part.Size ?? 0), 0) + (tail ?? 0);
+      this.rememberLayout(id, { parts, tail, sum, at: Date.now() });
+      return sum;
     } catch (err) {
       if (isMissingUpload(err)) return meta.file.size;
       throw err;
     }
   }
 
+  private rememberLayout(id: string, layout: PartLayout & { sum: number; at: number }): void {
+    // Offsets read by HEAD requests are never taken by a write: drop the stale ones now and then.
+    if (this.layouts.size >= 1024) {
+      for (const [key, old] of this.layouts) if (layout.at - old.at >= LAYOUT_REUSE_MS) this.layouts.delete(key);
+    }
+    this.layouts.set(id, layout);
+  }
+
   async write(id: string, offset: number, body: Readable, options: WriteOptions): Promise<WriteResult> {
     const feed = feedFrom(body, options);
-    const newOffset = await this.store.write(feed.stream, id, offset);
+    const layout = this.layouts.get(id);
+    this.layouts.delete(id);
+    const fresh = layout && layout.sum === offset && Date.now() - layout.at < LAYOUT_REUSE_MS ? layout : undefined;
+    const newOffset = await this.store.append(feed.stream, id, offset, options.expected, fresh);
     const { end } = await feed.ended;
     return { bytes: newOffset - offset, end };
   }
