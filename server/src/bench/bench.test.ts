@@ -9,6 +9,8 @@ import { benchConfig } from './config.js';
 import { report, type Results } from './report.js';
 import type { Sample } from './scenarios.js';
 import { median, percentile, spread, table } from './stats.js';
+import { renderSummary, type SummaryRow } from './summary.js';
+import { fileSummaryRows } from './summary-rows.js';
 import { TARGETS } from './targets.js';
 
 const sample = (rate: number, extra: Partial<Sample> = {}): Sample => ({
@@ -67,13 +69,56 @@ describe('bench report', () => {
     expect(v('e', /stock/)).toMatchObject({ met: true, measured: '2.20×' });
     expect(text).toMatch(/MISSED \(0\.75×, 17 % short\)/); // ours FSYNC=false in (a): 600/800 against 0.90
     expect(text).toMatch(/RSS MISSED \(250 MiB, 25 % over\)/);
+
+    const rows = fileSummaryRows(cfg, [...TARGETS], results, verdicts);
+    expect(rows.map((r) => `${r.scenario[1]} ${r.target}`)).toEqual([
+      'a raw node:http sink → file', 'a ours FSYNC=false', 'a ours FSYNC=true (default)',
+      'd raw node:http sink → file', 'd ours FSYNC=true (default)',
+      'e stock @tus/server + file-store', 'e ours FSYNC=true (default)', // no rows for the sinks, which create nothing
+    ]);
+    const oursD = rows.find((r) => r.scenario.startsWith('(d)') && r.target.includes('FSYNC=true'));
+    expect(oursD).toMatchObject({ unit: 'MiB/s', vsLimit: { ratio: 0.8, limit: 'file sink' }, peakRssMiB: 250 });
+    expect(oursD?.verdict).toBe('met ≥ 0.70× file sink; MISSED peak RSS ≤ 200 MiB');
+    expect(rows.find((r) => r.scenario.startsWith('(e)') && r.target.includes('FSYNC=true'))).toMatchObject({ unit: 'POST/s', vsStock: 2.2, vsLimit: undefined });
   });
 });
 
-describe('npm run bench, end to end at tiny sizes', () => {
+describe('bench summary table', () => {
+  const rows: SummaryRow[] = [
+    {
+      scenario: '(b) 256 MiB in 8 MiB PATCHes', target: 'ours FSYNC=true', rates: [400, 380, 420], unit: 'MiB/s',
+      vsLimit: { ratio: 0.95, limit: 'file sink' }, vsStock: 1.5, latencyMs: { p50: 20, p99: 31.25 }, peakRssMiB: 120.4,
+      cpuSPerGiB: 1.234, verdict: 'met ≥ 0.80× file sink',
+    },
+    { scenario: '(S3) 256 MiB tus → S3', target: 'direct SDK Upload', rates: [90], unit: 'MiB/s' },
+    { scenario: '(locks) acquire+release, N=200', target: 'stock MemoryLocker', latencyMs: { p50: 0.012, p99: 0.05 }, note: 'floor' },
+  ];
+
+  it('has one line per row under the uniform header, and blank cells where a column does not apply', () => {
+    const lines = renderSummary(rows).split('\n');
+    const header = lines.findIndex((l) => l.startsWith('scenario'));
+    expect(lines[header].split(' | ').map((c) => c.trim())).toEqual([
+      'scenario', 'target', 'MiB/s or POST/s median (min–max)', 'vs limit', 'vs stock', 'p50/p99 ms', 'peak RSS MiB',
+      'server CPU s/GiB', 'goal verdict', 'note',
+    ]);
+    expect(lines[header + 1]).toMatch(/^-+(-\+-+)+$/);
+    const body = lines.slice(header + 2, header + 2 + rows.length + 1);
+    expect(body[rows.length]).toBe(''); // the table ends after the last row
+    // A line ends at its last non-empty cell: pad the cells back to the header's ten.
+    const cells = body.slice(0, rows.length).map((l) => Object.assign(Array<string>(10).fill(''), l.split(' | ').map((c) => c.trim())));
+    expect(cells[0]).toEqual([
+      '(b) 256 MiB in 8 MiB PATCHes', 'ours FSYNC=true', '400 (380–420) MiB/s', '0.95× file sink', '1.50×', '20.0 / 31.3', '120',
+      '1.23', 'met ≥ 0.80× file sink', '',
+    ]);
+    expect(cells[1]).toEqual(['(S3) 256 MiB tus → S3', 'direct SDK Upload', '90 MiB/s', '', '', '', '', '', '', '']);
+    expect(cells[2]).toEqual(['(locks) acquire+release, N=200', 'stock MemoryLocker', '', '', '', '0.012 / 0.050', '', '', '', 'floor']);
+  });
+});
+
+describe('npm run bench:file, end to end at tiny sizes', () => {
   const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../dist/bench/patch-bench.js');
 
-  it('prints one table per scenario, exits 0 and leaves nothing in TMPDIR', async () => {
+  it('prints one table per scenario, then the summary table, exits 0 and leaves nothing in TMPDIR', async () => {
     expect(fs.existsSync(entry), `${entry} is missing: build first (npm test runs tsc -b before the tests)`).toBe(true);
     const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'bench-e2e-'));
     try {
@@ -91,6 +136,7 @@ describe('npm run bench, end to end at tiny sizes', () => {
         expect(stdout).toContain(title);
       }
       expect(stdout).toContain('Goals (reported, never asserted)');
+      expect(stdout.indexOf('SUMMARY:')).toBeGreaterThan(stdout.indexOf('(e) upload creation'));
       expect(await fsp.readdir(tmp)).toEqual([]);
     } finally {
       await fsp.rm(tmp, { recursive: true, force: true });

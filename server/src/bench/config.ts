@@ -18,7 +18,8 @@
  *   BENCH_NODE_ARGS        extra node flags for the server processes, e.g. "--trace-gc"
  *   BENCH_PREWARM          1 (default): before each timed upload the client writes and unlinks a scratch
  *                          file of the same size; 0: no scratch file (see prewarm() in client.ts)
- *   BENCH_TIMEOUT_S        watchdog (default 840): prints what was measured and exits 2
+ *   BENCH_TIMEOUT_S        watchdog (default 840): prints what was measured and stops; the command then
+ *                          exits 2 (`npm run bench` first runs the distributed part, with its own watchdog)
  */
 import { TARGET_IDS } from './targets.js';
 

@@ -2,7 +2,9 @@
  * Runs the benchmark described by a {@link BenchConfig}: starts the targets, measures the round-robin
  * scenarios (a), (b), (d), (e) – one warm-up round, then `runs` measured rounds, each round running
  * every scenario on every target in turn so background load spreads over all of them – then (c) on a
- * fresh instance per target, and prints one table per scenario. A watchdog bounds the whole run.
+ * fresh instance per target, prints one table per scenario and resolves with the rows of the summary
+ * table (summary.ts). A watchdog bounds the whole run: it prints what was measured, stops every
+ * target and resolves with the partial rows, marked timed out.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +15,8 @@ import type { BenchConfig, ScenarioId } from './config.js';
 import { report, type Results } from './report.js';
 import { runConcurrent, runCreation, runUpload, type RunContext, type Sample } from './scenarios.js';
 import { f0, f1, f2, MiB } from './stats.js';
+import type { HarnessOutcome } from './summary.js';
+import { fileSummaryRows } from './summary-rows.js';
 import { Fleet, TARGETS, targetSpec, type Target } from './targets.js';
 
 type RoundScenario = { id: ScenarioId; unit: string; run(t: Target, ctx: RunContext): Promise<Sample | undefined> };
@@ -24,9 +28,9 @@ const ROUND_SCENARIOS: RoundScenario[] = [
   { id: 'e', unit: 'POST/s', run: runCreation },
 ];
 
-/** The running benchmark; `abort()` is the last-resort clean-up (watchdog, Ctrl-C, error). */
+/** The running benchmark; `abort()` is the last-resort clean-up (Ctrl-C, error). */
 export interface BenchRun {
-  done: Promise<void>;
+  done: Promise<HarnessOutcome>;
   abort(): Promise<void>;
 }
 
@@ -46,7 +50,9 @@ export function startBench(cfg: BenchConfig): BenchRun {
   };
   const specs = TARGETS.filter((t) => cfg.targets.includes(t.id) || (cfg.scenarios.includes('c') && cfg.repeatTargets.includes(t.id)));
 
-  const printAll = () => {
+  let timedOut = false;
+  /** Prints the header and every table; returns the summary rows of what was measured. */
+  const printAll = (): HarnessOutcome => {
     const c = process.cpuUsage(clientCpu0);
     const load = os.loadavg().map(f2).join(' ');
     const cpu = os.cpus();
@@ -61,7 +67,9 @@ export function startBench(cfg: BenchConfig): BenchRun {
         'are those of the server process during the timed section. ' +
         (prewarmDir ? 'Each timed upload follows an untimed write+unlink of a same-size scratch file (BENCH_PREWARM=0 to skip).' : 'No page-cache prewarm (BENCH_PREWARM=0).'),
     );
-    console.log(report(cfg, specs, results).text);
+    const { text, verdicts } = report(cfg, specs, results);
+    console.log(text);
+    return { summary: fileSummaryRows(cfg, specs, results, verdicts), timedOut };
   };
 
   const abort = async () => {
@@ -69,14 +77,18 @@ export function startBench(cfg: BenchConfig): BenchRun {
     if (prewarmDir) fs.rmSync(prewarmDir, { recursive: true, force: true });
   };
 
-  const watchdog = setTimeout(() => {
-    console.log(`\nBENCH TIMEOUT after ${cfg.timeoutS}s: partial results below.`);
-    printAll();
-    void abort().finally(() => process.exit(2));
-  }, cfg.timeoutS * 1000);
-  watchdog.unref();
+  let watchdog: NodeJS.Timeout | undefined;
+  const timeout = new Promise<HarnessOutcome>((resolve) => {
+    watchdog = setTimeout(() => {
+      timedOut = true;
+      console.log(`\nBENCH TIMEOUT after ${cfg.timeoutS}s: partial results below.`);
+      const outcome = printAll();
+      void abort().finally(() => resolve(outcome));
+    }, cfg.timeoutS * 1000);
+    watchdog.unref();
+  });
 
-  const run = async () => {
+  const run = async (): Promise<HarnessOutcome> => {
     if (cfg.prewarm) prewarmDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'tus-bench-client-'));
     const ctx: RunContext = { cfg, payload, prewarmDir };
     log(
@@ -128,8 +140,10 @@ export function startBench(cfg: BenchConfig): BenchRun {
       if (prewarmDir) await fsp.rm(prewarmDir, { recursive: true, force: true });
     }
     clearTimeout(watchdog);
-    printAll();
+    // Reached after a timeout only when the targets stopped cleanly: the watchdog has printed already.
+    return timedOut ? timeout : printAll();
   };
 
-  return { done: run(), abort };
+  // After a timeout the interrupted run() fails against its killed targets; the race has settled by then.
+  return { done: Promise.race([run(), timeout]), abort };
 }

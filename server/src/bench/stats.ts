@@ -41,9 +41,13 @@ export function ratio(a: number, b: number): string {
   return Number.isFinite(r) ? `${f2(r)}×` : 'n/a';
 }
 
-/** Renders rows (the first is the header) as a pipe-separated table with padded columns. */
+/** Renders rows (the first is the header) as a pipe-separated table with padded columns; a row ends at its last non-empty cell. */
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (c ?? '').padEnd(widths[i])).join(' | ').trimEnd();
+  const line = (r: string[]) => {
+    let n = r.length;
+    while (n > 1 && !r[n - 1]) n--;
+    return r.slice(0, n).map((c, i) => (c ?? '').padEnd(widths[i])).join(' | ').trimEnd();
+  };
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.slice(1).map(line)].join('\n');
 }

@@ -179,7 +179,8 @@ export class Fleet {
             this.dirs.delete(ready.dir);
             resolve(leftover);
           });
-          if (child.connected) child.send({ type: 'stop' });
+          // With a callback, a child killed meanwhile (Ctrl-C, watchdog) fails the send instead of crashing us with EPIPE.
+          if (child.connected) child.send({ type: 'stop' }, (err) => err && child.kill('SIGKILL'));
           else child.kill('SIGTERM');
         }),
     };

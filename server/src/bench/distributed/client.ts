@@ -101,8 +101,9 @@ export async function tusCreate(client: HttpClient, endpoint: string, size: numb
   return { url: new URL(String(reply.headers.location), endpoint).href, ms: reply.ms };
 }
 
-/** PATCHes `[0, size)` in `chunk`-byte requests, checking every Upload-Offset. */
-export async function tusUpload(client: HttpClient, url: string, size: number, chunk: number): Promise<void> {
+/** PATCHes `[0, size)` in `chunk`-byte requests, checking every Upload-Offset; resolves with their latencies, ms. */
+export async function tusUpload(client: HttpClient, url: string, size: number, chunk: number): Promise<number[]> {
+  const ms: number[] = [];
   for (let offset = 0; offset < size; ) {
     const n = Math.min(chunk, size - offset);
     const reply = await client.request(url, 'PATCH', {
@@ -112,8 +113,10 @@ export async function tusUpload(client: HttpClient, url: string, size: number, c
     if (reply.headers['upload-offset'] !== String(offset + n)) {
       throw new Error(`PATCH ${url}: Upload-Offset ${reply.headers['upload-offset']} after writing up to ${offset + n}`);
     }
+    ms.push(reply.ms);
     offset += n;
   }
+  return ms;
 }
 
 /** The upload id (= S3 object key for both servers): the last path segment of its URL. */

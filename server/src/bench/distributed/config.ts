@@ -1,7 +1,8 @@
 /**
- * Settings of `npm run bench:distributed`: the only module that reads the BENCH_* variables (the
- * server children read theirs through the server's config/env.ts). Every variable is optional; an
- * invalid value stops the run with a message naming the variable.
+ * Settings of `npm run bench:distributed` (and of the distributed part of `npm run bench`, which
+ * shares BENCH_RUNS, BENCH_CPU_PROF and BENCH_TIMEOUT_S with the file part): the only module that reads
+ * these BENCH_* variables (the server children read theirs through the server's config/env.ts).
+ * Every variable is optional; an invalid value stops the run with a message naming the variable.
  *
  *   BENCH_SECTIONS        comma list of 1,2,3 (or s3,locks,create); default all
  *   BENCH_S3_SIZE_MIB     bytes per upload in section 1, MiB (default 1024)
@@ -19,7 +20,8 @@
  *   BENCH_S3_TRACE        1: time every S3 call (server children and the SDK rows) and print S3 calls per
  *                         upload under section 1; our server's S3 storage is then built here (as
  *                         context.ts builds it) on a timed client. Diagnostics; default 0
- *   BENCH_TIMEOUT_S       global watchdog (default 900 = 15 min): prints partial results, exits 2
+ *   BENCH_TIMEOUT_S       watchdog of this part (default 900 = 15 min): prints partial results and stops;
+ *                         the command then exits 2
  */
 
 export const SECTION_IDS = ['1', '2', '3'] as const;

@@ -15,6 +15,8 @@ export interface ChildServer {
   /** The tus endpoint, e.g. http://127.0.0.1:PORT/files */
   url: string;
   pid: number;
+  /** `[pid]`: what section 1 reads peak RSS from. */
+  pids(): readonly number[];
   /** User+system CPU time of the server process so far, ms. */
   cpuMs(): Promise<number>;
   /** S3 calls the server made so far; undefined unless started with `trace`. */
@@ -94,12 +96,14 @@ export class Fleet {
       kind,
       url,
       pid: child.pid!,
+      pids: () => [child.pid!],
       cpuMs: async () => (await ask<{ cpuMs: number }>('usage')).cpuMs,
       trace: async () => (trace ? (await ask<{ stats: S3CallStats }>('trace')).stats : undefined),
       stop: async () => {
         if (child.exitCode === null && child.signalCode === null) {
           const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          if (child.connected) child.send({ type: 'stop' });
+          // With a callback, a child killed meanwhile (Ctrl-C, watchdog) fails the send instead of crashing us with EPIPE.
+          if (child.connected) child.send({ type: 'stop' }, (err) => err && child.kill('SIGKILL'));
           else child.kill('SIGTERM');
           await exited;
           clearTimeout(timer);

@@ -1,6 +1,8 @@
 /**
- * `npm run bench:distributed`: the speed of the distributed mode (S3 storage, Redis records and locks)
- * side by side with the AWS SDK alone and with stock @tus/server + @tus/s3-store, in one run:
+ * `npm run bench:distributed`: the distributed part of `npm run bench` (../bench-all.ts) on its own.
+ * The speed of the distributed mode (S3 storage, Redis records and locks) side by side with the AWS
+ * SDK alone and with stock @tus/server + @tus/s3-store, in one run, printed as one table per section,
+ * then the summary table (../summary.ts):
  *
  *   1. tus → S3: 1 GiB by the SDK's multipart Upload (three settings), by ours on one node (one PATCH,
  *      64 MiB and 12 MiB PATCHes), by ours on the local stack (testing/stack.ts: 3 nodes behind nginx
@@ -16,9 +18,10 @@
  *   BENCH_SECTIONS=2 npm run bench:distributed                    # locks only
  *
  * Settings: config.ts. Layout: run.ts (services, children, the stack, sections, watchdog, clean-up), fleet.ts
- * (server children) and serve.ts (their side), client.ts (payload, HTTP, tus calls), one module per
- * section (s3-throughput.ts, locks.ts, creation.ts). This module is also the entry of each server
- * child, forked as `main.js serve <kind>`, so client and server never share an event loop.
+ * (server children) and serve.ts (their side), client.ts (payload, HTTP, tus calls), proc.ts (CPU and
+ * peak RSS by PID), one module per section (s3-throughput.ts, locks.ts, creation.ts), summary-rows.ts
+ * (their rows of the summary table). This module is also the entry of each server child, forked as
+ * `main.js serve <kind>` (by `npm run bench` too), so client and server never share an event loop.
  * Everything listens on 127.0.0.1 only, in temp dirs under os.tmpdir().
  */
 import { fileURLToPath } from 'node:url';
@@ -36,6 +39,7 @@ if (process.argv[2] === 'serve') {
 } else {
   const { distBenchConfig } = await import('./config.js');
   const { startDistBench } = await import('./run.js');
+  const { renderSummary } = await import('../summary.js');
   let bench: ReturnType<typeof startDistBench> | undefined;
   // `on`, not `once`: while a listener of ours stays registered, the test services' own signal hook
   // (testing/services/process.ts) leaves the shutdown to us instead of killing the process at once.
@@ -49,8 +53,9 @@ if (process.argv[2] === 'serve') {
   }
   try {
     bench = startDistBench(distBenchConfig(), fileURLToPath(import.meta.url));
-    await bench.done;
-    process.exit(0);
+    const { summary, timedOut } = await bench.done;
+    console.log(`\n${renderSummary(summary)}`);
+    process.exit(timedOut ? 2 : 0);
   } catch (err) {
     console.error(err);
     await bench?.abort();

@@ -2,8 +2,9 @@
  * Runs `bench:distributed`: starts Redis and S3 (Swift with s3api, or TEST_S3_ENDPOINT), the server
  * children and, with BENCH_STACK=1 and section 1, the local stack (testing/stack.ts: its own Redis and
  * NATS, 3 nodes, nginx; its S3 is then the one every row uses, so all rows share one Swift), then the
- * selected sections in order, and prints the machine, a note on the set-up and
- * one table per section. A watchdog bounds the whole run: it prints what was measured and exits 2.
+ * selected sections in order, prints the machine, a note on the set-up and one table per section,
+ * and resolves with the rows of the summary table (../summary.ts). A watchdog bounds the whole run: it
+ * prints what was measured, stops everything and resolves with the partial rows, marked timed out.
  * Every process and temp dir started here is stopped or removed on every path out.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,16 +15,19 @@ import path from 'node:path';
 import { createS3Client, s3Env, startRedis, startS3, type RedisHandle, type S3Handle } from '../../testing/services.js';
 import { startStack, type Stack } from '../../testing/stack.js';
 import { f0, f2, MiB } from '../stats.js';
+import type { HarnessOutcome, SummaryRow } from '../summary.js';
 import { HttpClient, Payload } from './client.js';
-import type { DistBenchConfig } from './config.js';
+import type { DistBenchConfig, SectionId } from './config.js';
 import { directS3Target, renderCreate, runCreateSection, tusTarget, type CreateResults, type CreateTarget } from './creation.js';
 import { Fleet, type ChildServer } from './fleet.js';
 import { renderLocks, runLockSection, type LockResults } from './locks.js';
-import { pidsCpuS, renderS3, runS3Section, S3_ROWS, STACK_NODES, type S3Results, type TusServer } from './s3-throughput.js';
+import { pidsCpuS } from './proc.js';
+import { renderS3, runS3Section, S3_ROWS, STACK_NODES, type S3Results, type TusServer } from './s3-throughput.js';
 import { type S3CallStats, traceS3 } from './s3-trace.js';
+import { createSummaryRows, lockSummaryRows, s3SummaryRows } from './summary-rows.js';
 
 export interface DistBench {
-  done: Promise<void>;
+  done: Promise<HarnessOutcome>;
   /** Last-resort clean-up (Ctrl-C); bounded. */
   abort(): Promise<void>;
 }
@@ -45,14 +49,16 @@ function distributedEnv(s3: S3Handle, redis: RedisHandle, partSize: string): Rec
 const BASE_ENV = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', SHUTDOWN_TIMEOUT_MS: '2000', NODE_NAME: 'bench', PROCESSORS_IN_PROCESS: 'false' };
 
 /**
- * Our server on the local stack as a section-1 target: nginx's URL; CPU = the node processes summed
- * (nginx's worker processes are not children we can read, so not counted); no S3 trace.
+ * Our server on the local stack as a section-1 target: nginx's URL; CPU = the node processes summed,
+ * peak RSS = the highest of them (nginx's processes are not counted); no S3 trace.
  */
 function stackTarget(stack: Stack): TusServer {
+  const pids = () => stack.nodes.map((n) => n.pid);
   return {
     url: `${stack.url}/files`,
+    pids,
     cpuMs: async () => {
-      const s = pidsCpuS(stack.nodes.map((n) => n.pid));
+      const s = pidsCpuS(pids());
       return s === undefined ? undefined : s * 1000;
     },
     trace: async () => undefined,
@@ -85,7 +91,13 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
   const children: ChildServer[] = [];
   const clients: Array<{ close(): void }> = [];
 
-  const printAll = () => {
+  /** Set when clean-up starts (watchdog, abort(), the end): no further section starts. */
+  let stopped = false;
+  let timedOut = false;
+  const sectionOn = (section: SectionId) => !stopped && cfg.sections.includes(section);
+
+  /** Prints the header and every section's table; returns the summary rows of what was measured. */
+  const printAll = (): HarnessOutcome => {
     const cpu = os.cpus();
     const s3Note = !s3 ? 'S3 not started.'
       : s3.kind === 'swift'
@@ -104,14 +116,26 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
       `${s3Note}${stackNote} Loopback 127.0.0.1; every server in its own child process; the client sends from one in-memory ` +
         'random pattern. Spread = median (min–max) over the measured runs.',
     );
-    if (cfg.sections.includes('1')) console.log(`\n${renderS3(s3Results, s3Rows)}`);
-    if (cfg.sections.includes('2')) console.log(`\n${renderLocks(lockResults)}`);
-    if (cfg.sections.includes('3')) console.log(`\n${renderCreate(createResults)}`);
+    const summary: SummaryRow[] = [];
+    if (cfg.sections.includes('1')) {
+      console.log(`\n${renderS3(s3Results, s3Rows)}`);
+      summary.push(...s3SummaryRows(s3Results, s3Rows));
+    }
+    if (cfg.sections.includes('2')) {
+      console.log(`\n${renderLocks(lockResults)}`);
+      summary.push(...lockSummaryRows(lockResults));
+    }
+    if (cfg.sections.includes('3')) {
+      console.log(`\n${renderCreate(createResults)}`);
+      summary.push(...createSummaryRows(createResults));
+    }
+    return { summary, timedOut };
   };
 
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
+      stopped = true;
       for (const c of clients) c.close();
       const bounded = (p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 15_000))]);
       await bounded(Promise.all(children.map((c) => c.stop())));
@@ -127,14 +151,18 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
       process.off('exit', onExit);
     })());
 
-  const watchdog = setTimeout(() => {
-    console.log(`\nBENCH TIMEOUT after ${cfg.timeoutS}s (BENCH_TIMEOUT_S): partial results below.`);
-    printAll();
-    void cleanup().finally(() => process.exit(2));
-  }, cfg.timeoutS * 1000);
-  watchdog.unref();
+  let watchdog: NodeJS.Timeout | undefined;
+  const timeout = new Promise<HarnessOutcome>((resolve) => {
+    watchdog = setTimeout(() => {
+      timedOut = true;
+      console.log(`\nBENCH TIMEOUT after ${cfg.timeoutS}s (BENCH_TIMEOUT_S): partial results below.`);
+      const outcome = printAll();
+      void cleanup().finally(() => resolve(outcome));
+    }, cfg.timeoutS * 1000);
+    watchdog.unref();
+  });
 
-  const run = async () => {
+  const run = async (): Promise<HarnessOutcome> => {
     log(`sections ${cfg.sections.join(',')}; S3 ${cfg.sizeMiB} MiB × ${cfg.runs} runs (+ warm-up), rows ${s3Rows.map((r) => r.id).join(',')}; ` +
       `part size ${cfg.partSize}; locks N=${cfg.lockN}, handovers ${cfg.handovers}; creation ${cfg.createSeconds} s per cell; ` +
       `stack ${cfg.stack ? `on (${STACK_NODES} nodes)` : 'off'}; watchdog ${cfg.timeoutS}s; temp ${root}`);
@@ -167,7 +195,7 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
         [ours, stock] = await Promise.all([start('ours-s3', env), start('stock-s3', env)]);
         log(`ours-s3 ${ours.url} (pid ${ours.pid}), stock-s3 ${stock.url} (pid ${stock.pid})`);
       }
-      if (cfg.sections.includes('1') && s3 && ours && stock) {
+      if (sectionOn('1') && s3 && ours && stock) {
         const client = createS3Client(s3);
         clients.push({ close: () => client.destroy() });
         const trace: S3CallStats | undefined = cfg.s3Trace ? {} : undefined;
@@ -175,8 +203,8 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
         const stackServer = stack ? stackTarget(stack) : undefined;
         await runS3Section({ s3, client, http, payload, ours, stock, trace, stack: stackServer }, s3Results, s3Rows, cfg.runs, log);
       }
-      if (cfg.sections.includes('2')) await runLockSection(redis.url, lockResults, log);
-      if (cfg.sections.includes('3') && s3 && ours && stock) {
+      if (sectionOn('2')) await runLockSection(redis.url, lockResults, log);
+      if (sectionOn('3') && s3 && ours && stock) {
         const client = createS3Client(s3);
         clients.push({ close: () => client.destroy() });
         const targets: CreateTarget[] = [
@@ -194,12 +222,14 @@ export function startDistBench(cfg: DistBenchConfig, entry: string): DistBench {
         await runCreateSection(targets, createResults, log);
       }
       clearTimeout(watchdog);
-      printAll();
+      // After a timeout the watchdog has printed already, and its outcome stands.
+      return timedOut ? timeout : printAll();
     } finally {
       clearTimeout(watchdog);
       await cleanup();
     }
   };
 
-  return { done: run(), abort: cleanup };
+  // After a timeout the interrupted run() fails against the stopped services; the race has settled by then.
+  return { done: Promise.race([run(), timeout]), abort: cleanup };
 }

@@ -6,19 +6,21 @@
  * server, by downloading it and comparing sha256; then its objects are deleted.
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import type { S3 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Handle } from '../../testing/services.js';
 import { f0, f1, median, MiB, ratio, spread, table } from '../stats.js';
 import { type HttpClient, type Payload, tusCreate, tusUpload, uploadIdOf } from './client.js';
 import type { ChildServer } from './fleet.js';
+import { pidsCpuS, pidsPeakRssMiB, resetPeakRss } from './proc.js';
 import { addStats, diffStats, formatStats, type S3CallStats } from './s3-trace.js';
 
-/** A tus server a row uploads to: its endpoint, the CPU it used so far and (diagnostics) its S3 calls. */
+/** A tus server a row uploads to: its endpoint, processes, the CPU it used so far and (diagnostics) its S3 calls. */
 export interface TusServer {
   /** The tus endpoint, e.g. http://127.0.0.1:PORT/files */
   url: string;
+  /** PIDs of its server processes (for peak RSS). */
+  pids(): readonly number[];
   /** User+system CPU so far, ms; undefined when it cannot be read. */
   cpuMs(): Promise<number | undefined>;
   /** S3 calls so far; undefined unless traced. */
@@ -43,7 +45,10 @@ export interface S3RunContext {
 
 type Role = 'direct' | 'ours' | 'stock';
 
-interface S3Row {
+/** Our rows' goal: at least this fraction of the best direct SDK row's median. */
+export const OURS_GOAL_VS_DIRECT = 0.9;
+
+export interface S3Row {
   id: string;
   label: string;
   role: Role;
@@ -55,8 +60,10 @@ interface S3Row {
   needsStack?: boolean;
   /** Id of the single-node row this row is also compared with, under the table. */
   vs?: string;
-  /** Uploads `size` bytes; resolves with the object key. */
-  run(ctx: S3RunContext, size: number): Promise<string>;
+  /** PATCH size of a tus row ('one': the whole upload in one PATCH); rows with the same chunk compare with each other. */
+  chunk?: number | 'one';
+  /** Uploads `size` bytes; resolves with the object key and, for tus rows, the PATCH latencies in ms. */
+  run(ctx: S3RunContext, size: number): Promise<{ key: string; patchMs?: number[] }>;
 }
 
 export interface S3Sample {
@@ -65,6 +72,10 @@ export interface S3Sample {
   serverCpuS?: number;
   swiftCpuS?: number;
   clientCpuS: number;
+  /** Peak RSS of the server process(es) during the run (the highest of the stack's nodes), MiB. */
+  peakRssMiB?: number;
+  /** PATCH latencies, ms (tus rows). */
+  patchMs?: number[];
 }
 
 export interface S3Results {
@@ -88,7 +99,7 @@ function sdkRow(id: string, partMiB: number, queueSize: number, label: string, g
       const key = directKey();
       const upload = new Upload({ client, params: { Bucket: s3.bucket, Key: key, Body: payload.stream(size) }, partSize: partMiB * MiB, queueSize });
       await upload.done();
-      return key;
+      return { key };
     },
   };
 }
@@ -98,13 +109,13 @@ type Target = 'ours' | 'stock' | 'stack';
 function tusRow(id: string, target: Target, chunkMiB: number | 'one', label: string, goal: string, vs?: string): S3Row {
   const server = (ctx: S3RunContext): TusServer | undefined => (target === 'ours' ? ctx.ours : target === 'stock' ? ctx.stock : ctx.stack);
   return {
-    id, label, role: target === 'stock' ? 'stock' : 'ours', goal, server, needsStack: target === 'stack', vs,
+    id, label, role: target === 'stock' ? 'stock' : 'ours', goal, server, needsStack: target === 'stack', vs, chunk: chunkMiB,
     async run(ctx, size) {
       const s = server(ctx);
       if (!s) throw new Error(`${id}: the local stack is not running (BENCH_STACK=0)`);
       const { url } = await tusCreate(ctx.http, s.url, size);
-      await tusUpload(ctx.http, url, size, chunkMiB === 'one' ? size : chunkMiB * MiB);
-      return uploadIdOf(url);
+      const patchMs = await tusUpload(ctx.http, url, size, chunkMiB === 'one' ? size : chunkMiB * MiB);
+      return { key: uploadIdOf(url), patchMs };
     },
   };
 }
@@ -127,22 +138,6 @@ export const S3_ROWS: readonly S3Row[] = [
   tusRow('stock-1', 'stock', 'one', 'stock @tus/server + @tus/s3-store, one PATCH', 'reference'),
 ];
 
-/** User+system CPU seconds of the given PIDs so far (Linux /proc; undefined elsewhere or when none). */
-export function pidsCpuS(pids: readonly number[]): number | undefined {
-  if (pids.length === 0) return undefined;
-  let ticks = 0;
-  try {
-    for (const pid of pids) {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    }
-  } catch {
-    return undefined;
-  }
-  return ticks / 100; // USER_HZ is 100 on Linux
-}
-
 async function removeObjects(ctx: S3RunContext, key: string): Promise<void> {
   await ctx.client.deleteObjects({
     Bucket: ctx.s3.bucket,
@@ -164,9 +159,10 @@ async function measure(
   const server = row.server?.(ctx);
   const calls = async () => (server ? await server.trace() : ctx.trace && structuredClone(ctx.trace));
   const calls0 = await calls();
+  const rssReset = server ? resetPeakRss(server.pids()) : false;
   const cpu0 = { server: await server?.cpuMs(), swift: pidsCpuS(ctx.s3.pids), client: process.cpuUsage() };
   const t0 = performance.now();
-  const key = await row.run(ctx, size);
+  const { key, patchMs } = await row.run(ctx, size);
   const ms = performance.now() - t0;
   const client = process.cpuUsage(cpu0.client);
   const calls1 = await calls();
@@ -177,6 +173,9 @@ async function measure(
     serverCpuS: serverCpu !== undefined && cpu0.server !== undefined ? (serverCpu - cpu0.server) / 1000 : undefined,
     swiftCpuS: swiftCpu !== undefined && cpu0.swift !== undefined ? swiftCpu - cpu0.swift : undefined,
     clientCpuS: (client.user + client.system) / 1e6,
+    peakRssMiB: server && rssReset ? pidsPeakRssMiB(server.pids()) : undefined,
+    // One PATCH's latency is the whole upload: only chunked uploads report PATCH latencies.
+    patchMs: row.chunk === 'one' ? undefined : patchMs,
   };
   try {
     const head = await ctx.client.headObject({ Bucket: ctx.s3.bucket, Key: key });
@@ -253,7 +252,7 @@ export function renderS3(results: S3Results, rows: readonly S3Row[]): string {
     const samples = results.samples.get(r.id) ?? [];
     const err = results.errors.get(r.id);
     const m = med(r.id);
-    const verdict = err ? 'FAILED' : r.role === 'ours' && Number.isFinite(m / best) ? (m / best >= 0.9 ? 'met' : 'MISSED') : '';
+    const verdict = err ? 'FAILED' : r.role === 'ours' && Number.isFinite(m / best) ? (m / best >= OURS_GOAL_VS_DIRECT ? 'met' : 'MISSED') : '';
     return [
       r.label,
       err && samples.length === 0 ? `FAILED: ${err.slice(0, 60)}` : spread(samples.map((s) => s.mibps)),
