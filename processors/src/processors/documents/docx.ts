@@ -1,4 +1,3 @@
-import mammoth from 'mammoth';
 import type { TextCollector } from '../text.js';
 import { coreProperties, MAX_PART_BYTES } from './ooxml.js';
 import { ZipError, type ZipReader } from './zip.js';
@@ -23,6 +22,8 @@ export async function extractDocx(buffer: Buffer, zip: ZipReader, collect: TextC
   const main = zip.entries.get('word/document.xml');
   if (!main) throw new ZipError('not a Word document: word/document.xml is missing');
   if (main.size > MAX_PART_BYTES) throw new ZipError(`word/document.xml inflates to ${main.size} bytes, more than the ${MAX_PART_BYTES} allowed`);
+  // Loaded on the first DOCX (~13 MB of memory otherwise carried by every server).
+  const { default: mammoth } = await import('mammoth');
   const { value, messages } = await mammoth.extractRawText({ buffer });
   const paragraphs = value.split(/\n{2,}/).map((p) => p.trim()).filter(Boolean);
   const sections = groupParagraphs(paragraphs, SECTION_CHARS);

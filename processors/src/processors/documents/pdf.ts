@@ -1,7 +1,7 @@
-import { PDFParse } from 'pdf-parse';
-import { PDFDataRangeTransport } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFDataRangeTransport } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { ProcessingError } from '../../errors.js';
 import type { RandomAccess } from '../../storage/access.js';
+import { lazy } from '../lazy.js';
 import type { TextCollector } from '../text.js';
 
 /** pdf.js asks for the document in pieces of this size, and only for the pieces it needs. */
@@ -19,24 +19,32 @@ export interface PdfResult {
 }
 
 /**
- * Feeds pdf.js from positioned reads: the PDF is never loaded whole (pdf.js fetches the cross-reference
- * table and the objects of the pages it parses), so memory follows the pages, not the file.
+ * pdf-parse and pdf.js, loaded on the first PDF: together they weigh ~30 MB of memory, which a server
+ * that never sees a PDF should not carry.
  */
-class RangeTransport extends PDFDataRangeTransport {
-  constructor(
-    private readonly source: RandomAccess,
-    private readonly onError: (err: unknown) => void,
-  ) {
-    super(source.size, null);
-  }
+const pdfLibrary = lazy(async () => {
+  const [{ PDFParse }, { PDFDataRangeTransport: Transport }] = await Promise.all([import('pdf-parse'), import('pdfjs-dist/legacy/build/pdf.mjs')]);
+  /**
+   * Feeds pdf.js from positioned reads: the PDF is never loaded whole (pdf.js fetches the cross-reference
+   * table and the objects of the pages it parses), so memory follows the pages, not the file.
+   */
+  class RangeTransport extends Transport {
+    constructor(
+      private readonly source: RandomAccess,
+      private readonly onError: (err: unknown) => void,
+    ) {
+      super(source.size, null);
+    }
 
-  override requestDataRange(begin: number, end: number): void {
-    this.source.read(begin, end - begin).then(
-      (buf) => this.onDataRange(begin, new Uint8Array(buf.buffer, buf.byteOffset, buf.length)),
-      this.onError,
-    );
+    override requestDataRange(begin: number, end: number): void {
+      this.source.read(begin, end - begin).then(
+        (buf) => this.onDataRange(begin, new Uint8Array(buf.buffer, buf.byteOffset, buf.length)),
+        this.onError,
+      );
+    }
   }
-}
+  return { PDFParse, rangeTransport: (source: RandomAccess, onError: (err: unknown) => void): PDFDataRangeTransport => new RangeTransport(source, onError) };
+});
 
 /**
  * Text per page (segment `ref` = page number), page count and document information of a PDF through
@@ -46,8 +54,9 @@ export async function extractPdf(source: RandomAccess, collect: TextCollector, s
   let failed: (err: unknown) => void = () => undefined;
   const failure = new Promise<never>((_, reject) => (failed = reject));
   failure.catch(() => undefined);
+  const { PDFParse, rangeTransport } = await pdfLibrary();
   const parser = new PDFParse({
-    range: new RangeTransport(source, (err) => failed(err)),
+    range: rangeTransport(source, (err) => failed(err)),
     length: source.size,
     rangeChunkSize: RANGE_CHUNK,
     disableAutoFetch: true,

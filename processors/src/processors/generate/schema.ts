@@ -1,4 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
 
 /** How chapters point into the source: seconds into a video, or a page / slide / section number. */
 export type Reference = 'time' | 'page';
@@ -87,12 +88,15 @@ export interface Bounds {
   max: number;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+// ajv is loaded on the first answer to check, not by every process that imports the runtime.
+const require = createRequire(import.meta.url);
+let ajv: import('ajv').Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
 function compile(name: string, schema: object): ValidateFunction {
   let fn = compiled.get(name);
   if (!fn) {
+    ajv ??= new (require('ajv') as typeof import('ajv')).Ajv({ allErrors: true, strict: true });
     fn = ajv.compile(schema);
     compiled.set(name, fn);
   }

@@ -1,5 +1,10 @@
-import ffmpeg from 'fluent-ffmpeg';
+import type ffmpeg from 'fluent-ffmpeg';
+import { createRequire } from 'node:module';
 import { ProcessingError } from '../../errors.js';
+
+// fluent-ffmpeg is loaded with the first video, not by every process that imports the runtime.
+const require = createRequire(import.meta.url);
+const fluent = (): typeof ffmpeg => require('fluent-ffmpeg') as typeof ffmpeg;
 
 /** Signs that ffmpeg/ffprobe could not make sense of the input: the file is broken, not the machine. */
 const CORRUPT_INPUT = /Invalid data found when processing input|moov atom not found|could not find codec parameters|Invalid NAL unit|error reading header|EBML header parsing failed|Truncating packet|End of file|Failed to read frame size|no frame!/i;
@@ -45,7 +50,7 @@ const seconds = (timemark: string) => {
 export function runFfmpeg(what: string, input: string, build: (cmd: ffmpeg.FfmpegCommand) => ffmpeg.FfmpegCommand, options: RunOptions): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (options.signal.aborted) return reject(options.signal.reason);
-    const cmd = build(ffmpeg(input, { stdoutLines: 0 }).inputOptions(['-nostdin', '-hide_banner', ...inputOptions(input)]));
+    const cmd = build(fluent()(input, { stdoutLines: 0 }).inputOptions(['-nostdin', '-hide_banner', ...inputOptions(input)]));
     cmd.addOutputOptions(['-threads', String(options.threads), '-y']);
     const onAbort = () => {
       cmd.kill('SIGKILL');
@@ -76,7 +81,7 @@ export function ffprobe(input: string, signal: AbortSignal): Promise<ffmpeg.Ffpr
     if (signal.aborted) return reject(signal.reason);
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    ffmpeg.ffprobe(input, ['-v', 'error', ...inputOptions(input)], (err: Error | null, data) => {
+    fluent().ffprobe(input, ['-v', 'error', ...inputOptions(input)], (err: Error | null, data) => {
       signal.removeEventListener('abort', onAbort);
       if (err) return reject(ffmpegError('ffprobe', err, err.message));
       resolve(data);
