@@ -25,6 +25,8 @@ export interface ExecuteDeps {
   shutdown: AbortSignal;
   /** The result store for an upload at this location (chosen once at start). */
   resultsFor(location: UploadLocation): ResultStore;
+  /** Ids of the jobs this runtime is running now. */
+  running: Set<string>;
 }
 
 export type ExecuteResult = 'done' | 'retry' | 'failed' | 'skipped' | 'duplicate';
@@ -34,6 +36,7 @@ const PROGRESS_INTERVAL_MS = 1000;
 
 /**
  * Runs one delivery of a job and settles it:
+ * - the same job already running in this runtime (a redelivery) → retried after an ack wait, not run;
  * - already `done`/`failed`/`skipped` for this event → no second effect: the outcome is republished
  *   (deduplicated by msgID) and the job acked (or dead-lettered again if it had failed);
  * - delivered more than `maxDeliver` times (every attempt died) → dead-letter `MAX_DELIVERIES`;
@@ -52,6 +55,14 @@ export async function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteRe
     deps.metrics.jobs.inc({ kind, outcome });
     return outcome;
   };
+  if (deps.running.has(job.id)) {
+    // Redelivered (its ack wait ran out, e.g. while the broker was unreachable) while the first delivery
+    // still runs here: running it twice would do its effect twice. Come back once that one is settled.
+    log.debug('already running here; delivery postponed');
+    await job.retry(deps.ackWaitMs).catch(() => undefined);
+    return count('duplicate');
+  }
+  deps.running.add(job.id);
   try {
     if (job.deliveryCount === 1) deps.metrics.pickup.observe({ lane: job.lane }, Math.max(0, Date.now() - job.persistedAt.getTime()) / 1000);
     const current = await deps.status.get(event.uploadId);
@@ -82,6 +93,8 @@ export async function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteRe
     log.error('job bookkeeping failed; will retry', { err: (err as Error).message });
     await job.retry(deps.backoff(job.deliveryCount)).catch(() => undefined);
     return count('retry');
+  } finally {
+    deps.running.delete(job.id);
   }
 }
 

@@ -165,6 +165,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       backoff,
       shutdown: shutdown.signal,
       resultsFor,
+      running: new Set<string>(),
     };
     const worker = async (kind: string) => {
       for (;;) {

@@ -1,0 +1,67 @@
+/**
+ * executeJob on its own, with in-memory status and hand-made deliveries: the cases the runtime tests
+ * reach only by timing (a redelivery that arrives while the first delivery still runs).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Job } from '../jobs/types.js';
+import { createLogger } from '../logger.js';
+import { FileResultStore } from '../results/file.js';
+import { MemoryStatusStore } from '../status/memory.js';
+import { makeEvent } from '../testing/fixtures.js';
+import { ScriptedProcessor, wait } from '../testing/processors.js';
+import { executeJob, type ExecuteDeps } from './execute.js';
+import { RuntimeMetrics } from './metrics.js';
+
+function deps(processor: ScriptedProcessor): ExecuteDeps {
+  return {
+    processors: new Map([[processor.kind, processor]]),
+    status: new MemoryStatusStore(),
+    outcomes: null,
+    metrics: new RuntimeMetrics(),
+    logger: createLogger('silent'),
+    openStream: async () => {
+      throw new Error('no storage in this test');
+    },
+    maxDeliver: 3,
+    ackWaitMs: 1000,
+    jobTimeoutMs: 10_000,
+    backoff: () => 100,
+    shutdown: new AbortController().signal,
+    resultsFor: () => new FileResultStore(path.join(os.tmpdir(), 'execute-test-results-never-written')),
+    running: new Set(),
+  };
+}
+
+function delivery(event: ReturnType<typeof makeEvent>, deliveryCount: number, settled: string[]): Job {
+  return {
+    id: `${event.eventId}:work`, kind: 'work', lane: 'normal', event, deliveryCount, persistedAt: new Date(),
+    working: async () => undefined,
+    ack: async () => void settled.push(`ack ${deliveryCount}`),
+    retry: async (ms) => void settled.push(`retry ${deliveryCount} after ${ms} ms`),
+    deadLetter: async () => void settled.push(`dead ${deliveryCount}`),
+  };
+}
+
+describe('executeJob', () => {
+  it('a redelivery of a job that is still running here is postponed, not run a second time', async () => {
+    const p = new ScriptedProcessor('work', async () => {
+      await wait(200);
+      return { result: {} };
+    });
+    const d = deps(p);
+    const event = makeEvent();
+    const settled: string[] = [];
+    const first = executeJob(delivery(event, 1, settled), d);
+    await wait(50);
+    expect(await executeJob(delivery(event, 2, settled), d)).toBe('duplicate');
+    expect(await first).toBe('done');
+    expect(p.effects).toHaveLength(1);
+    expect(settled).toEqual(['retry 2 after 1000 ms', 'ack 1']);
+    // Once the first is settled, the postponed delivery finds it done and makes no second effect.
+    expect(await executeJob(delivery(event, 3, settled), d)).toBe('duplicate');
+    expect(p.effects).toHaveLength(1);
+    expect(d.running.size).toBe(0);
+  });
+});
