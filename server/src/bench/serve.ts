@@ -21,8 +21,8 @@ import { listenLoopback } from './http.js';
  * What a child process can serve. An S3-backed stock server would be one more kind here.
  * Import only the type from this module: importing a value would run a server in the importer.
  */
-export type ServeKind = 'sink' | 'discard' | 'stock' | 'ours-nofsync' | 'ours-fsync';
-const SERVE_KINDS: readonly ServeKind[] = ['sink', 'discard', 'stock', 'ours-nofsync', 'ours-fsync'];
+export type ServeKind = 'sink' | 'sink-fsync' | 'discard' | 'stock' | 'ours-nofsync' | 'ours-fsync';
+const SERVE_KINDS: readonly ServeKind[] = ['sink', 'sink-fsync', 'discard', 'stock', 'ours-nofsync', 'ours-fsync'];
 
 interface ServeHandle {
   url: string;
@@ -39,11 +39,14 @@ function closeServer(server: http.Server): Promise<void> {
 /**
  * The raw limit: `PUT /sink/<name>` pipes the body into `fs.createWriteStream` (header `X-Append: 1`
  * appends), `DELETE` unlinks. With `discard`, every body goes to /dev/null instead of a file: the same
- * code minus the disk, i.e. what loopback HTTP alone costs. createWriteStream's 16 KiB default
+ * code minus the disk, i.e. what loopback HTTP alone costs. With `fsync`, each body is flushed to the
+ * disk (fdatasync) before the reply, as our server does with FSYNC=true: the durable limit.
+ * createWriteStream's 16 KiB default
  * highWaterMark makes it a naive limit (one small write per socket chunk): a well-batched server can
  * beat the file sink.
  */
-async function serveSink(dir: string, discard: boolean): Promise<ServeHandle> {
+async function serveSink(dir: string, mode: 'file' | 'fsync' | 'discard'): Promise<ServeHandle> {
+  const discard = mode === 'discard';
   const server = http.createServer((req, res) => {
     const m = /^\/sink\/([a-z0-9-]+)$/.exec(req.url ?? '');
     const reply = (status: number, text = '') => {
@@ -53,7 +56,7 @@ async function serveSink(dir: string, discard: boolean): Promise<ServeHandle> {
     if (!m) return reply(404);
     const file = discard ? '/dev/null' : path.join(dir, m[1]);
     if (req.method === 'PUT') {
-      const out = fs.createWriteStream(file, { flags: req.headers['x-append'] === '1' ? 'a' : 'w' });
+      const out = fs.createWriteStream(file, { flags: req.headers['x-append'] === '1' ? 'a' : 'w', flush: mode === 'fsync' });
       pipeline(req, out, (err) => (err ? reply(500, String(err)) : reply(204)));
     } else if (req.method === 'DELETE') {
       if (discard) return reply(204);
@@ -114,7 +117,9 @@ async function serve(kind: ServeKind): Promise<void> {
   if (!SERVE_KINDS.includes(kind)) throw new Error(`unknown serve kind "${kind}"`);
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), `tus-bench-${kind}-`));
   const handle =
-    kind === 'sink' || kind === 'discard' ? await serveSink(dir, kind === 'discard')
+    kind === 'sink' ? await serveSink(dir, 'file')
+    : kind === 'sink-fsync' ? await serveSink(dir, 'fsync')
+    : kind === 'discard' ? await serveSink(dir, 'discard')
     : kind === 'stock' ? await serveStock(dir)
     : await serveOurs(dir, kind === 'ours-fsync');
   const send = (msg: unknown) => process.send?.(msg);

@@ -15,6 +15,7 @@ const LIMIT_OF: Partial<Record<Role, { role: Role; name: string }>> = {
   ours: { role: 'file-sink', name: 'file sink' },
   stock: { role: 'file-sink', name: 'file sink' },
   'file-sink': { role: 'discard-sink', name: '/dev/null' },
+  'durable-sink': { role: 'file-sink', name: 'file sink' },
 };
 
 const rates = (xs: Sample[]) => xs.map((x) => x.rate);
@@ -56,7 +57,10 @@ export function fileSummaryRows(cfg: BenchConfig, specs: TargetSpec[], results: 
         peakRssMiB: Math.max(...xs.map((x) => x.peakRssMiB)),
         cpuSPerGiB: upload ? median(xs.map((x) => (x.userS + x.sysS) / gib(x))) : undefined,
         verdict: goals.length ? goals.map((v) => `${v.met ? 'met' : 'MISSED'} ${v.goal}`).join('; ') : undefined,
-        note: id === 'c' ? `last/first ${f2(xs[xs.length - 1].rate / xs[0].rate)}` : undefined,
+        note: id === 'c' ? `last/first ${f2(xs[xs.length - 1].rate / xs[0].rate)}`
+          // FSYNC=true flushes every PATCH, as the durable sink flushes every body: that is its own limit.
+          : upload && t.id === 'ours-fsync' && Number.isFinite(baseline('durable-sink')) ? `${f2(m / baseline('durable-sink'))}× the sink + fdatasync`
+          : undefined,
       });
     }
   }

@@ -41,7 +41,7 @@ export interface Probe {
 }
 
 /** How the goals read a target: ours against the file sink and stock; the sinks are the limits. */
-export type Role = 'ours' | 'stock' | 'file-sink' | 'discard-sink' | 's3-direct' | 'other';
+export type Role = 'ours' | 'stock' | 'file-sink' | 'durable-sink' | 'discard-sink' | 's3-direct' | 'other';
 
 export interface StartOptions {
   /** Bodies are slices of this buffer. */
@@ -89,6 +89,7 @@ function localTarget(id: string, kind: ServeKind, label: string, role: Role, pro
 export const TARGETS: readonly TargetSpec[] = [
   localTarget('discard', 'discard', 'raw node:http sink → /dev/null', 'discard-sink', 'sink'),
   localTarget('sink', 'sink', 'raw node:http sink → file', 'file-sink', 'sink'),
+  localTarget('sink-fsync', 'sink-fsync', 'raw node:http sink → file + fdatasync', 'durable-sink', 'sink'),
   localTarget('stock', 'stock', 'stock @tus/server + file-store', 'stock', 'tus'),
   localTarget('ours-nofsync', 'ours-nofsync', 'ours FSYNC=false', 'ours', 'tus'),
   localTarget('ours-fsync', 'ours-fsync', 'ours FSYNC=true (default)', 'ours', 'tus'),
