@@ -74,6 +74,33 @@ describe('S3Storage', () => {
     await s.remove(id);
   });
 
+  it('a write that dies after merging the tail into a part and before deleting the tail loses nothing and counts nothing twice', async () => {
+    const s = makeStorage();
+    const store = (s as unknown as { store: { deleteIncompletePart(id: string): Promise<void> } }).store;
+    const id = `crash${randomBytes(6).toString('hex')}`;
+    const MiB = 1024 * 1024;
+    const data = randomBytes(12 * MiB);
+    await s.create(id, { length: data.length });
+    await s.write(id, 0, Readable.from([data.subarray(0, MiB)]), { limit: MiB, expected: MiB }); // a 1 MiB tail
+    expect(await s.offset(id)).toBe(MiB);
+    const deleteTail = store.deleteIncompletePart.bind(store);
+    store.deleteIncompletePart = async () => {
+      throw new Error('the node died here');
+    };
+    await expect(s.write(id, MiB, Readable.from([data.subarray(MiB, 6 * MiB)]), { limit: 5 * MiB, expected: 5 * MiB })).rejects.toThrow(/died/);
+    store.deleteIncompletePart = deleteTail;
+    // The merged 6 MiB part is stored and the old tail object is still there: it must not count again.
+    expect(await keysOf(id)).toEqual([id + '.info', id + '.part']);
+    expect(await s.offset(id)).toBe(6 * MiB);
+    await s.write(id, 6 * MiB, Readable.from([data.subarray(6 * MiB)]), { limit: 6 * MiB, expected: 6 * MiB });
+    expect(await keysOf(id)).toEqual([id, id + '.info']);
+    await s.complete(id, data.length);
+    const hash = createHash('sha256');
+    for await (const chunk of await s.read(id)) hash.update(chunk as Buffer);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    await s.remove(id);
+  });
+
   it('removes a finished upload', async () => {
     const s = makeStorage();
     const id = `rmdone${randomBytes(6).toString('hex')}`;

@@ -81,9 +81,9 @@ export class S3Storage implements UploadStorage {
       throw err;
     }
     try {
-      const [parts, tail] = await Promise.all([this.store.completedParts(id), this.store.incompletePartSize(id)]);
-      const sum = parts.reduce((total, part) => total + (part.Size ?? 0), 0) + (tail ?? 0);
-      this.rememberLayout(id, { parts, tail, sum, at: Date.now() });
+      const layout = await this.store.layoutOf(id);
+      const sum = layout.parts.reduce((total, part) => total + (part.Size ?? 0), 0) + (layout.tail ?? 0);
+      this.rememberLayout(id, { ...layout, sum, at: Date.now() });
       return sum;
     } catch (err) {
       if (isMissingUpload(err)) return meta.file.size;
@@ -118,15 +118,15 @@ export class S3Storage implements UploadStorage {
       await this.store.declareUploadLength(id, length);
       await this.store.forget(id);
     }
-    let parts;
+    let layout;
     try {
-      parts = await this.store.completedParts(id);
+      layout = await this.store.layoutOf(id);
     } catch (err) {
       if (isNotFound(err)) return; // already completed
       throw err;
     }
+    const { parts, tail: tailSize } = layout;
     const tailKey = this.store.incompletePartKeyOf(id);
-    const tailSize = await this.store.incompletePartSize(id);
     const uploadId = meta['upload-id'];
     let nextPart = (parts.at(-1)?.PartNumber ?? 0) + 1;
     const completed = parts.map((p) => ({ ETag: p.ETag, PartNumber: p.PartNumber }));
@@ -140,7 +140,7 @@ export class S3Storage implements UploadStorage {
       completed.push({ ETag: copy, PartNumber: nextPart++ });
     }
     await this.client.completeMultipartUpload({ Bucket: this.bucket, Key: id, UploadId: uploadId, MultipartUpload: { Parts: completed } });
-    if (tailSize !== undefined) await this.client.deleteObject({ Bucket: this.bucket, Key: tailKey });
+    if (tailSize !== undefined || layout.staleTail) await this.client.deleteObject({ Bucket: this.bucket, Key: tailKey });
     await this.store.forget(id);
   }
 

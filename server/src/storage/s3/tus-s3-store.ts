@@ -2,11 +2,26 @@ import type { Part, S3 } from '@aws-sdk/client-s3';
 import { type MetadataValue, type Options, S3Store } from '@tus/s3-store';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
+import { isNotFound } from './errors.js';
 
-/** An upload's completed parts and the size of its short tail (`<id>.part`), if it has one. */
+/**
+ * An upload's completed parts and the size of its short tail (`<id>.part`), if it has one that counts.
+ * `staleTail`: a tail object is there but its bytes are already inside a completed part (a write merged
+ * it and stopped before deleting it); it counts for nothing and is deleted by the next write.
+ */
 export interface PartLayout {
   parts: Part[];
   tail: number | undefined;
+  staleTail?: boolean;
+}
+
+/** Metadata on a tail object: the number of the part its bytes will open. */
+const TAIL_PART_META = 'tus-edge-part';
+
+/** What a running `append` of an upload has done so far (one write per upload at a time: the lock). */
+interface ActiveWrite {
+  lastPart: number;
+  tailWritten: boolean;
 }
 
 async function* concatStreams(...streams: Readable[]): AsyncGenerator<Buffer> {
@@ -33,6 +48,8 @@ export class TusS3Store extends S3Store {
   private readonly maxUploadSizeBytes: number;
   /** The part size chosen for the write running in this async context, if any. */
   private readonly writePartSize = new AsyncLocalStorage<number>();
+  /** Running appends by upload id (the splitter's callbacks do not keep the caller's async context). */
+  private readonly active = new Map<string, ActiveWrite>();
 
   constructor(options: TusS3StoreOptions) {
     const { client, bucket, maxUploadSize, ...rest } = options;
@@ -70,24 +87,30 @@ export class TusS3Store extends S3Store {
    *   neither, and downloads the tail only when there is one.
    */
   async append(src: Readable, id: string, offset: number, expected?: number, layout?: PartLayout): Promise<number> {
-    const [metadata, parts, tail] = await Promise.all([
-      this.getMetadata(id),
-      layout?.parts ?? this.retrieveParts(id),
-      layout ? layout.tail : this.getIncompletePartSize(id),
-    ]);
+    const [metadata, known] = await Promise.all([this.getMetadata(id), layout ?? this.layoutOf(id)]);
+    const { parts, tail, staleTail } = known;
+    const nextPart = (parts.at(-1)?.PartNumber ?? 0) + 1;
     let body = src;
     let start = offset;
     if (tail) {
       const incomplete = await this.downloadIncompletePart(id);
       if (!incomplete) throw new Error(`the tail of upload ${id} disappeared while it was being written`);
-      await this.deleteIncompletePart(id);
       start = offset - incomplete.size;
       body = Readable.from(concatStreams(incomplete.createReader({ cleanUpOnEnd: true }), src));
     }
     const partSize = expected ? this.partSizeForWrite(metadata.file.size, (tail ?? 0) + expected) : undefined;
-    const nextPart = (parts.at(-1)?.PartNumber ?? 0) + 1;
-    const upload = () => this.uploadParts(metadata, body, nextPart, start);
-    const uploaded = partSize === undefined ? await upload() : await this.writePartSize.run(partSize, upload);
+    const write: ActiveWrite = { lastPart: nextPart - 1, tailWritten: false };
+    this.active.set(id, write);
+    let uploaded: number;
+    try {
+      const upload = () => this.uploadParts(metadata, body, nextPart, start);
+      uploaded = partSize === undefined ? await upload() : await this.writePartSize.run(partSize, upload);
+    } finally {
+      this.active.delete(id);
+    }
+    // The old tail is deleted only now that its bytes are inside a part (or were replaced by the new
+    // tail, same key): stock deletes it first, so a node dying in between lost acknowledged bytes.
+    if ((tail || staleTail) && !write.tailWritten) await this.deleteIncompletePart(id);
     const newOffset = start + uploaded;
     if (metadata.file.size === newOffset) {
       await this.finishMultipartUpload(metadata, await this.retrieveParts(id));
@@ -95,6 +118,49 @@ export class TusS3Store extends S3Store {
       await this.clearCache(id);
     }
     return newOffset;
+  }
+
+  /**
+   * The upload's parts and tail, read from S3 (ListParts and HeadObject at once). A tail tagged with a
+   * part number that a completed part already has is stale (see {@link PartLayout}).
+   */
+  async layoutOf(id: string): Promise<PartLayout> {
+    const [parts, tail] = await Promise.all([this.retrieveParts(id), this.tailObject(id)]);
+    if (!tail) return { parts, tail: undefined };
+    const lastPart = parts.at(-1)?.PartNumber ?? 0;
+    const stale = tail.part !== undefined && tail.part <= lastPart;
+    return stale ? { parts, tail: undefined, staleTail: true } : { parts, tail: tail.size };
+  }
+
+  private async tailObject(id: string): Promise<{ size: number; part?: number } | undefined> {
+    try {
+      const head = await this.client.headObject({ Bucket: this.bucket, Key: this.partKey(id, true) });
+      const part = Number(head.Metadata?.[TAIL_PART_META]);
+      return { size: head.ContentLength ?? 0, part: Number.isInteger(part) && part > 0 ? part : undefined };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  protected override async uploadPart(metadata: MetadataValue, readStream: Readable | Buffer, partNumber: number): Promise<string> {
+    const write = this.active.get(metadata.file.id);
+    // Called in part order as the splitter finishes each chunk, before the tail (the last chunk).
+    if (write) write.lastPart = Math.max(write.lastPart, partNumber);
+    return super.uploadPart(metadata, readStream as Parameters<S3Store['uploadPart']>[1], partNumber);
+  }
+
+  /** Stock's PutObject of the tail, tagged with the part number its bytes will open. */
+  protected override async uploadIncompletePart(id: string, readStream: Readable): Promise<string> {
+    const write = this.active.get(id);
+    if (write) write.tailWritten = true;
+    const data = await this.client.putObject({
+      Bucket: this.bucket,
+      Key: this.partKey(id, true),
+      Body: readStream,
+      Metadata: write ? { [TAIL_PART_META]: String(write.lastPart + 1) } : undefined,
+    });
+    return data.ETag as string;
   }
 
   /** Equal parts for `bytes`, or undefined where the upload's own part size must stay (see append). */
@@ -123,10 +189,6 @@ export class TusS3Store extends S3Store {
 
   async completedParts(id: string) {
     return this.retrieveParts(id);
-  }
-
-  async incompletePartSize(id: string): Promise<number | undefined> {
-    return this.getIncompletePartSize(id);
   }
 
   async forget(id: string): Promise<void> {
