@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../testing/harness.js';
 import { JsonFileKvStore, MemoryKvStore } from './json-file-kv.js';
@@ -20,5 +22,18 @@ describe('JsonFileKvStore', () => {
     expect((store as unknown as { cache: Map<string, unknown> }).cache.size).toBe(3);
     expect(await store.get('k0')).toEqual({ n: 0 });
     expect((await store.list()).length).toBe(10);
+  });
+
+  it('a new key torn by a crash reads as absent; an existing key written again by another instance is replaced whole', async () => {
+    const dir = await tempDir();
+    await fs.writeFile(path.join(dir, 'torn.json'), '{"n":');
+    const store = new JsonFileKvStore<{ n: number }>(dir);
+    expect(await store.get('torn')).toBeUndefined();
+    await store.set('torn', { n: 1 });
+    expect(await new JsonFileKvStore<{ n: number }>(dir).get('torn')).toEqual({ n: 1 });
+    // Not in this instance's cache, on disk already: replaced through a temp file, none left behind.
+    await new JsonFileKvStore<{ n: number }>(dir).set('torn', { n: 2 });
+    expect(await new JsonFileKvStore<{ n: number }>(dir).get('torn')).toEqual({ n: 2 });
+    expect(await fs.readdir(dir)).toEqual(['torn.json']);
   });
 });
