@@ -65,7 +65,8 @@ export function renderSummary(rows: SummaryRow[]): string {
     '',
     table([HEADER, ...lines]),
     '',
-    'vs limit: the raw limit named: file sink / /dev/null = a bare node:http server piping the body to a file / to /dev/null; ' +
+    'vs limit: the raw limit named: file sink / /dev/null = a bare node:http server piping the body to a file / to /dev/null ' +
+      '(the file sink + fdatasync flushes each body before answering, as FSYNC=true does: its ratio is in the note); ' +
       'direct SDK = @aws-sdk/lib-storage multipart Upload to the same S3 (its best setting), direct SDK calls = the S3 calls of one creation.',
     'p50/p99: PATCH latency for uploads (blank for one-PATCH uploads: that is the whole upload), POST for creation, ' +
       'acquire+release for locks. Peak RSS and CPU: the server process(es) during the timed runs (local stack: its nodes, ' +
