@@ -1,4 +1,5 @@
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import { createRequire } from 'node:module';
+import type OpenAI from 'openai';
 import type { OpenAIConfig } from '../../config/config.js';
 import { ProcessingError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -7,9 +8,17 @@ import type { Logger } from '../../logger.js';
  * The SDK client, or null without `OPENAI_API_KEY`. The SDK's own retries are off (`maxRetries: 0`):
  * {@link withRetries} retries instead, so that `Retry-After` is honoured and every attempt is logged.
  */
+const require = createRequire(import.meta.url);
+
+/**
+ * The openai SDK, loaded on first use (~11 MB of memory a server without a key should not carry).
+ * Always through this one (CommonJS) copy, so its error classes are the ones `instanceof` checks see.
+ */
+export const openaiSdk = (): typeof import('openai') => require('openai') as typeof import('openai');
+
 export function createOpenAI(config: OpenAIConfig): OpenAI | null {
   if (!config.apiKey) return null;
-  return new OpenAI({ apiKey: config.apiKey, baseURL: config.baseURL, maxRetries: 0, timeout: config.timeoutMs });
+  return new (openaiSdk().OpenAI)({ apiKey: config.apiKey, baseURL: config.baseURL, maxRetries: 0, timeout: config.timeoutMs });
 }
 
 export interface RetryOptions {
@@ -26,6 +35,7 @@ export interface RetryOptions {
 
 /** 429, 408, 409 and 5xx answers and network errors may succeed later; other 4xx never will. */
 export function isRetryable(err: unknown): boolean {
+  const { APIConnectionError, APIError, APIUserAbortError } = openaiSdk();
   if (err instanceof APIUserAbortError) return false;
   if (err instanceof APIConnectionError) return true;
   if (err instanceof APIError) {
@@ -48,6 +58,7 @@ export function retryAfterMs(headers: Headers | undefined, now = Date.now()): nu
 
 /** Describes an API error for a status reason (no request body, no key). */
 export function describeApiError(err: unknown): string {
+  const { APIError } = openaiSdk();
   if (err instanceof APIError && err.status) return `${err.status} ${err.message.replace(/^\d+\s*/, '')}`.slice(0, 300);
   return ((err as Error)?.message ?? String(err)).slice(0, 300);
 }
@@ -83,10 +94,10 @@ export async function withRetries<T>(what: string, call: (signal: AbortSignal) =
     } catch (err) {
       if (options.signal.aborted) throw options.signal.reason;
       if (!isRetryable(err)) {
-        if (err instanceof APIError) throw new ProcessingError('OPENAI_REJECTED', `${what}: ${describeApiError(err)}`, { cause: err });
+        if (err instanceof openaiSdk().APIError) throw new ProcessingError('OPENAI_REJECTED', `${what}: ${describeApiError(err)}`, { cause: err });
         throw err;
       }
-      const after = err instanceof APIError ? retryAfterMs(err.headers) : null;
+      const after = err instanceof openaiSdk().APIError ? retryAfterMs(err.headers) : null;
       if (attempt > options.maxRetries || (after !== null && after > maxRetryAfter)) {
         const why = after !== null && after > maxRetryAfter ? `, Retry-After ${Math.round(after / 1000)} s` : ` after ${attempt} attempts`;
         throw new ProcessingError('OPENAI_UNAVAILABLE', `${what}: ${describeApiError(err)}${why}`, { cause: err });

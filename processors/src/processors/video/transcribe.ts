@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
 import type { OpenAIConfig } from '../../config/config.js';
 import { ProcessingError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { withRetries, type RetryOptions } from '../generate/openai.js';
+import { openaiSdk, withRetries, type RetryOptions } from '../generate/openai.js';
 import type { ExtractedText, TextSegment } from '../text.js';
 import { ffprobe, runFfmpeg } from './ffmpeg.js';
 
@@ -63,7 +63,7 @@ export async function transcribe(input: string, durationSeconds: number, workDir
       async (s) =>
         options.client.audio.transcriptions.create(
           {
-            file: await toFile(fs.createReadStream(file), name, { type: 'audio/mpeg' }),
+            file: await openaiSdk().toFile(fs.createReadStream(file), name, { type: 'audio/mpeg' }),
             model: options.config.transcribeModel,
             response_format: verbose ? 'verbose_json' : 'json',
             ...(verbose ? { timestamp_granularities: ['segment' as const] } : {}),
