@@ -1,15 +1,22 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { readBody } from './body.js';
+import { SlabPool } from './slabs.js';
 import type { WriteEnd, WriteOptions, WriteResult } from './types.js';
+import { youngGcEvery } from './young-gc.js';
 
-/** Smallest batch written while more data is coming: fewer, larger `pwritev` calls. */
+/** Smallest batch written while more data is coming: fewer, larger `pwritev` calls (one slab). */
 const MIN_BATCH = 128 * 1024;
 /** Pause the body once this much is waiting for the disk, so memory stays bounded per upload. */
 const HIGH_WATER = 256 * 1024;
+/** Up to 32 MiB of idle slabs are kept between writes. */
+const slabs = new SlabPool(MIN_BATCH, 256);
+/** Frees the dead socket buffers (see young-gc.ts). */
+const received = youngGcEvery(8 * 1024 * 1024);
 
 /**
- * Copies `body` into `fh` at `position` with batched `pwritev` calls and no intermediate streams.
+ * Copies `body` into `fh` at `position` with batched `pwritev` calls and no intermediate streams; the
+ * body's chunks are copied into pooled slabs as they arrive (slabs.ts, young-gc.ts say why).
  * Ends as {@link readBody} says (body end, client gone, signal, limit); bytes received before are written.
  * Rejects only when the disk write fails (the result then holds what was written before).
  */
@@ -18,6 +25,9 @@ export function drainToFile(body: Readable, fh: FileHandle, position: number, op
     let written = 0;
     let batch: Buffer[] = [];
     let batchBytes = 0;
+    /** The slab being filled, and how much of it is. */
+    let slab: Buffer | undefined;
+    let used = 0;
     let writing = false;
     let end: WriteEnd | undefined;
     let failure: Error | undefined;
@@ -28,6 +38,13 @@ export function drainToFile(body: Readable, fh: FileHandle, position: number, op
       else resolve({ bytes: written, end });
     };
     const flush = () => {
+      if (end && slab && used > 0 && !writing) {
+        // The last, partly filled slab goes with the final batch.
+        batch.push(slab.subarray(0, used));
+        batchBytes += used;
+        slab = undefined;
+        used = 0;
+      }
       if (writing || batchBytes === 0 || failure) return finish();
       if (batchBytes < MIN_BATCH && !end) return;
       const buffers = batch;
@@ -37,6 +54,7 @@ export function drainToFile(body: Readable, fh: FileHandle, position: number, op
       writing = true;
       writeAll(fh, buffers, size, position + written).then(
         () => {
+          for (const b of buffers) slabs.give(b);
           written += size;
           writing = false;
           if (!end && body.isPaused()) body.resume();
@@ -52,10 +70,21 @@ export function drainToFile(body: Readable, fh: FileHandle, position: number, op
     };
     const stop = readBody(body, options, {
       data: (chunk) => {
-        batch.push(chunk);
-        batchBytes += chunk.length;
+        received(chunk.length);
+        for (let at = 0; at < chunk.length; ) {
+          slab ??= slabs.take();
+          const n = chunk.copy(slab, used, at);
+          at += n;
+          used += n;
+          if (used === slab.length) {
+            batch.push(slab);
+            batchBytes += used;
+            slab = undefined;
+            used = 0;
+          }
+        }
         flush();
-        if (writing && batchBytes >= HIGH_WATER) body.pause();
+        if (writing && batchBytes + used >= HIGH_WATER) body.pause();
       },
       end: (reason) => {
         end = reason;
