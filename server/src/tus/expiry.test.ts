@@ -44,6 +44,19 @@ describe('expiry with an injected clock', () => {
     expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(404);
   });
 
+  it('PATCHes within a minute of the last stored expiry slide it no further (no record write each PATCH)', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    server = await startTestServer({ UPLOAD_EXPIRY: '1h' }, { now: () => new Date(now) });
+    const url = (await fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, 'Upload-Length': '10' } })).headers.get('location')!;
+    const patch = (offset: number) =>
+      fetch(url, { method: 'PATCH', headers: { ...TUS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' }, body: 'ab' });
+    now += 30_000; // under the 36 s slack (1 % of an hour): the stored expiry stays, and is what the client is told
+    expect((await patch(0)).headers.get('upload-expires')).toBe('Thu, 01 Jan 2026 01:00:00 GMT');
+    now += 10_000; // 40 s after the stored expiry was set: slid again
+    expect((await patch(2)).headers.get('upload-expires')).toBe('Thu, 01 Jan 2026 01:00:40 GMT');
+    expect((await fetch(url, { method: 'HEAD', headers: TUS })).headers.get('upload-expires')).toBe('Thu, 01 Jan 2026 01:00:40 GMT');
+  });
+
   it('never expires finished uploads', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     server = await startTestServer({ UPLOAD_EXPIRY: '1h' }, { now: () => new Date(now) });

@@ -73,6 +73,18 @@ export class Uploads {
   }
 
   /**
+   * Whether a write that changed nothing else must store the record to slide its expiry: only once the
+   * stored expiry lags the next one by 1 % of the expiry period (at most a minute). Rewriting the record
+   * on every PATCH was a file created and renamed (or a Redis SET) per PATCH; the expiry a client is
+   * told is the stored one, so it is never later than what the sweep will honour.
+   */
+  expiryRefreshDue(record: UploadRecord): boolean {
+    const expiry = this.deps.config.uploadExpiryMs;
+    const slack = Math.min(60_000, expiry / 100);
+    return !record.expiresAt || Date.parse(record.expiresAt) < this.deps.now().getTime() + expiry - slack;
+  }
+
+  /**
    * Marks an upload finished and records its completion event durably. A failed publish is logged and
    * retried by {@link republishMissingEvents}; it never fails the upload.
    */

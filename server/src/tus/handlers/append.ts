@@ -89,9 +89,13 @@ export async function appendBody(
   if (declaredLength !== undefined) record.size = declaredLength;
   const newOffset = offset + outcome.bytes;
   const finished = record.size !== undefined && newOffset === record.size;
-  record.updatedAt = deps.now().toISOString();
-  if (finished) await uploads.finish(record);
-  else {
+  // A checksummed write marked the record pending while it ran; a declared length is new: store those.
+  const changed = declaredLength !== undefined || headers.checksum !== undefined || headers.trailerChecksum;
+  if (finished) {
+    record.updatedAt = deps.now().toISOString();
+    await uploads.finish(record);
+  } else if (changed || uploads.expiryRefreshDue(record)) {
+    record.updatedAt = deps.now().toISOString();
     record.expiresAt = uploads.nextExpiry();
     await deps.records.set(record.id, record);
   }
