@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { benchConfig } from './config.js';
 import { distBenchConfig } from './distributed/config.js';
 import { startBench } from './main.js';
-import { renderSummary, type SummaryRow } from './summary.js';
+import { runParts } from './run-parts.js';
 
 // As in distributed/main.ts: no "AWS SDK will need Node 22" warning, here or in the children.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -27,44 +27,10 @@ const { startDistBench } = await import('./distributed/run.js');
 
 const DIST_ENTRY = fileURLToPath(new URL('./distributed/main.js', import.meta.url));
 
-let current: { abort(): Promise<void> } | undefined;
-let stopping = false;
-// `on`, not `once`, for both signals: see distributed/main.ts (the test services' own signal hook).
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    void (current?.abort() ?? Promise.resolve()).finally(() => process.exit(code));
-  });
-}
-
+// Both configs are read before anything starts, so a bad setting fails at once.
 const fileCfg = benchConfig();
 const distCfg = distBenchConfig();
-const parts = [
+await runParts([
   { name: 'file', start: () => startBench(fileCfg) },
   { name: 'distributed', start: () => startDistBench(distCfg, DIST_ENTRY) },
-];
-const rows: SummaryRow[] = [];
-const timedOut: string[] = [];
-try {
-  for (const { name, start } of parts) {
-    if (stopping) break;
-    const part = start();
-    current = part;
-    const outcome = await part.done;
-    rows.push(...outcome.summary);
-    if (outcome.timedOut) timedOut.push(name);
-  }
-} catch (err) {
-  if (!stopping) {
-    console.error(err);
-    await current?.abort();
-    process.exit(1);
-  }
-}
-// When a signal came, its handler exits once the running part has stopped.
-if (!stopping) {
-  console.log(`\n${renderSummary(rows)}`);
-  if (timedOut.length) console.log(`PARTIAL: the watchdog (BENCH_TIMEOUT_S) stopped the ${timedOut.join(' and ')} part${timedOut.length > 1 ? 's' : ''}.`);
-  process.exit(timedOut.length ? 2 : 0);
-}
+]);

@@ -27,17 +27,7 @@
  */
 import { benchConfig } from './config.js';
 import { startBench } from './main.js';
-import { renderSummary } from './summary.js';
+import { runParts } from './run-parts.js';
 
-let bench: ReturnType<typeof startBench> | undefined;
-process.once('SIGINT', () => void (bench?.abort() ?? Promise.resolve()).finally(() => process.exit(130)));
-try {
-  bench = startBench(benchConfig());
-  const { summary, timedOut } = await bench.done;
-  console.log(`\n${renderSummary(summary)}`);
-  process.exit(timedOut ? 2 : 0);
-} catch (err) {
-  console.error(err);
-  await bench?.abort();
-  process.exit(1);
-}
+const cfg = benchConfig();
+await runParts([{ name: 'file', start: () => startBench(cfg) }]);

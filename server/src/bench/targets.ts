@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpClient, sinkUploader, tusUploader, type Uploader } from './client.js';
 import type { ServeKind } from './serve.js';
+import { asker } from './ipc.js';
 
 const SERVE_ENTRY = fileURLToPath(new URL('./serve.js', import.meta.url));
 
@@ -140,19 +141,7 @@ export class Fleet {
       child.once('exit', (code) => reject(new Error(`${kind} server exited early (${code})`)));
     });
     this.dirs.add(ready.dir);
-    let nextId = 0;
-    const ask = <T>(type: string) =>
-      new Promise<T>((resolve, reject) => {
-        const id = ++nextId;
-        const onMsg = (m: { type: string; id: number }) => {
-          if (m.type === type && m.id === id) {
-            child.off('message', onMsg);
-            resolve(m as T);
-          }
-        };
-        child.on('message', onMsg);
-        child.send({ type, id }, (err) => err && reject(err));
-      });
+    const ask = asker(child);
     return {
       url: ready.url,
       usage: async () => {

@@ -9,6 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { S3CallStats } from './s3-trace.js';
 import type { DistServeKind } from './serve.js';
+import { asker } from '../ipc.js';
 
 export interface ChildServer {
   kind: DistServeKind;
@@ -79,19 +80,7 @@ export class Fleet {
       throw err;
     });
 
-    let nextId = 0;
-    const ask = <T>(type: string) =>
-      new Promise<T>((resolve, reject) => {
-        const id = ++nextId;
-        const onMsg = (m: { type: string; id?: number }) => {
-          if (m.type === type && m.id === id) {
-            child.off('message', onMsg);
-            resolve(m as T);
-          }
-        };
-        child.on('message', onMsg);
-        child.send({ type, id }, (err) => err && reject(err));
-      });
+    const ask = asker(child);
     return {
       kind,
       url,

@@ -39,26 +39,7 @@ if (process.argv[2] === 'serve') {
 } else {
   const { distBenchConfig } = await import('./config.js');
   const { startDistBench } = await import('./run.js');
-  const { renderSummary } = await import('../summary.js');
-  let bench: ReturnType<typeof startDistBench> | undefined;
-  // `on`, not `once`: while a listener of ours stays registered, the test services' own signal hook
-  // (testing/services/process.ts) leaves the shutdown to us instead of killing the process at once.
-  let stopping = false;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      void (bench?.abort() ?? Promise.resolve()).finally(() => process.exit(code));
-    });
-  }
-  try {
-    bench = startDistBench(distBenchConfig(), fileURLToPath(import.meta.url));
-    const { summary, timedOut } = await bench.done;
-    console.log(`\n${renderSummary(summary)}`);
-    process.exit(timedOut ? 2 : 0);
-  } catch (err) {
-    console.error(err);
-    await bench?.abort();
-    process.exit(1);
-  }
+  const { runParts } = await import('../run-parts.js');
+  const cfg = distBenchConfig();
+  await runParts([{ name: 'distributed', start: () => startDistBench(cfg, fileURLToPath(import.meta.url)) }]);
 }
