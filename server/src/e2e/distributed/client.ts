@@ -17,9 +17,10 @@ export interface Reply {
   body: string;
 }
 
-export function send(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
+/** The answer to `req`, body as text; rejects on a connection error. */
+function replyOf(req: http.ClientRequest): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { ...TUS, ...headers }, agent: false }, (res) => {
+    req.on('response', (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
@@ -27,8 +28,14 @@ export function send(url: string, method: string, headers: Record<string, string
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(body);
   });
+}
+
+export function send(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
+  const req = http.request(url, { method, headers: { ...TUS, ...headers }, agent: false });
+  const reply = replyOf(req);
+  req.end(body);
+  return reply;
 }
 
 export async function create(base: string, length: number): Promise<string> {
@@ -64,16 +71,7 @@ export function openPatch(base: string, path: string, offset: number, length: nu
     method: 'PATCH', agent: false,
     headers: { ...TUS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(length) },
   });
-  const reply = new Promise<Reply>((resolve, reject) => {
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
+  const reply = replyOf(req);
   reply.catch(() => undefined);
   req.flushHeaders();
   return {
