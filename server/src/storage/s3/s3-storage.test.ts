@@ -5,6 +5,7 @@ import { startS3, type S3Handle } from '../../testing/services.js';
 import { storageContract } from '../storage.contract.js';
 import { createS3Client } from './client.js';
 import { S3Storage } from './s3-storage.js';
+import type { TusS3Store } from './tus-s3-store.js';
 
 let s3: S3Handle;
 beforeAll(async () => {
@@ -50,7 +51,7 @@ describe('S3Storage', () => {
     const data = randomBytes(30 * MiB);
     const write = (from: number, bytes: number, expected: number) =>
       s.write(id, from, Readable.from([data.subarray(from, from + bytes)]), { limit: expected, expected });
-    const partSizes = async () => (await (s as unknown as { store: { completedParts(id: string): Promise<Array<{ Size?: number }>> } }).store.completedParts(id)).map((p) => p.Size! / MiB);
+    const partSizes = async () => (await (s as unknown as { store: TusS3Store }).store.layoutOf(id)).parts.map((p) => p.Size! / MiB);
     await s.create(id, { length: data.length });
     await write(0, 6 * MiB, 6 * MiB); // stock: a 5 MiB part and a 1 MiB tail
     expect(await keysOf(id)).toEqual([id + '.info']);

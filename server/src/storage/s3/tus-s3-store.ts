@@ -58,14 +58,6 @@ export class TusS3Store extends S3Store {
     this.maxUploadSizeBytes = maxUploadSize;
   }
 
-  get s3(): S3 {
-    return this.client;
-  }
-
-  get bucketName(): string {
-    return this.bucket;
-  }
-
   protected override calcOptimalPartSize(size?: number): number {
     return this.writePartSize.getStore() ?? this.uploadPartSize(size);
   }
@@ -185,10 +177,6 @@ export class TusS3Store extends S3Store {
 
   incompletePartKeyOf(id: string): string {
     return this.partKey(id, true);
-  }
-
-  async completedParts(id: string) {
-    return this.retrieveParts(id);
   }
 
   async forget(id: string): Promise<void> {
