@@ -1,6 +1,6 @@
 /**
  * The error catalogue: every error a client can receive, with its code, HTTP status and message.
- * Handlers throw {@link TusError}; one place (`respondError` in tus/respond.ts) turns it into a response.
+ * Handlers throw {@link TusError}; one place (`errorResponse` in tus/respond.ts) turns it into a response.
  */
 export const ERRORS = {
   TUS_RESUMABLE_UNSUPPORTED: { status: 412, message: 'Tus-Resumable header missing or unsupported; this server speaks 1.0.0' },
@@ -33,6 +33,7 @@ export const ERRORS = {
   STORAGE_FULL: { status: 503, message: 'not enough local staging space to take this write now; retry later' },
   SHUTTING_DOWN: { status: 503, message: 'server is shutting down; retry on another node' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this resource' },
+  STORAGE_UNAVAILABLE: { status: 503, message: 'the storage is busy or unreachable; bytes received so far are kept, retry shortly' },
   WRITE_FAILED: { status: 500, message: 'storage write failed; bytes received so far are kept' },
   MALFORMED_REQUEST: { status: 400, message: 'malformed request' },
   INTERNAL: { status: 500, message: 'internal server error' },

@@ -1,5 +1,16 @@
 import type { Readable } from 'node:stream';
 
+/**
+ * The storage failed in a way worth retrying (busy, throttling, briefly unreachable) after its own
+ * retries; clients get 503 with Retry-After instead of a 500.
+ */
+export class StorageUnavailableError extends Error {
+  override name = 'StorageUnavailableError';
+  constructor(cause: unknown) {
+    super((cause as Error)?.message ?? String(cause), { cause });
+  }
+}
+
 /** Where the bytes of an upload live; carried in completion events. */
 export type UploadLocation =
   | { kind: 'file'; path: string }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { tusError } from '../errors.js';
 import type { UploadRecord } from '../records/types.js';
-import type { UploadStorage, WriteEnd, WriteResult } from '../storage/types.js';
+import { StorageUnavailableError, type UploadStorage, type WriteEnd, type WriteResult } from '../storage/types.js';
 import { type ExpectedChecksum, newHash, parseChecksum } from './checksum.js';
 import type { TusDeps } from './deps.js';
 
@@ -122,6 +122,7 @@ async function write(
     const expected = input.lengthKnown ? input.limit : undefined;
     return await storage.write(id, input.offset, body, { limit: input.limit, expected, signal: input.signal, onChunk });
   } catch (err) {
+    if (err instanceof StorageUnavailableError) throw err;
     throw tusError('WRITE_FAILED', (err as Error).message);
   }
 }

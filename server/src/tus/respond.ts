@@ -1,4 +1,5 @@
-import { ERRORS, TusError } from '../errors.js';
+import { ERRORS, TusError, tusError } from '../errors.js';
+import { StorageUnavailableError } from '../storage/types.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { TUS_VERSION } from './protocol.js';
@@ -10,9 +11,15 @@ export function tusResponse(status: number, headers: Record<string, string> = {}
   return new Response(body, { status, headers: all });
 }
 
-/** Maps any thrown value to a JSON error response; unknown errors become 500 and are logged. */
+/**
+ * Maps any thrown value to a JSON error response; a storage that is busy becomes 503 with Retry-After,
+ * unknown errors become 500 and are logged.
+ */
 export function errorResponse(err: unknown, metrics: Metrics, logger: Logger, extra: Record<string, string> = {}): Response {
-  const known = err instanceof TusError ? err : undefined;
+  if (err instanceof StorageUnavailableError) logger.warn('storage unavailable', { err: err.message });
+  const known = err instanceof StorageUnavailableError
+    ? tusError('STORAGE_UNAVAILABLE', err.message, { 'Retry-After': '1' })
+    : err instanceof TusError ? err : undefined;
   if (!known) logger.error('unhandled error', { err });
   const code = known?.code ?? 'INTERNAL';
   const status = known?.status ?? ERRORS.INTERNAL.status;

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3, type S3Handle } from '../../testing/services.js';
 import { storageContract } from '../storage.contract.js';
+import { StorageUnavailableError } from '../types.js';
 import { createS3Client } from './client.js';
 import { S3Storage } from './s3-storage.js';
 import type { TusS3Store } from './tus-s3-store.js';
@@ -15,11 +16,26 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-function makeStorage(): S3Storage {
+/**
+ * `failNext(command, key)`, when given, is asked before each S3 command: if it says so, the command reads
+ * its whole body (as a sent request would) and fails with the 503 Swift and S3 answer when busy.
+ */
+function makeStorage(failNext?: (command: string, key: string) => boolean): S3Storage {
   const client = createS3Client({
     bucket: s3.bucket, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, partSize: 5 * 1024 * 1024, partConcurrency: 4,
   });
+  if (failNext) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (!failNext(context.commandName ?? '', String((args.input as { Key?: string }).Key))) return next(args);
+        const body = (args.input as { Body?: unknown }).Body;
+        if (body instanceof Readable) for await (const _ of body);
+        throw Object.assign(new Error('Please reduce your request rate.'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+      },
+      { step: 'initialize', name: 'failNext' },
+    );
+  }
   return new S3Storage({ client, bucket: s3.bucket, partSize: 5 * 1024 * 1024, partConcurrency: 4, maxUploadSize: 1024 ** 3 });
 }
 
@@ -99,6 +115,38 @@ describe('S3Storage', () => {
     const hash = createHash('sha256');
     for await (const chunk of await s.read(id)) hash.update(chunk as Buffer);
     expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    await s.remove(id);
+  });
+
+  it('sends a part or a tail again when S3 answers 503 after taking its body; every byte arrives once', async () => {
+    const failures: Record<string, number> = { UploadPartCommand: 2, PutObjectCommand: 1 };
+    const s = makeStorage((command, key) => !key.endsWith('.info') && (failures[command] ?? 0) > 0 && failures[command]-- > 0);
+    const id = `flaky${randomBytes(6).toString('hex')}`;
+    const MiB = 1024 * 1024;
+    const data = randomBytes(11 * MiB);
+    await s.create(id, { length: data.length });
+    // 5 MiB + 3 MiB: one part (failed twice), then a tail (failed once).
+    expect(await s.write(id, 0, Readable.from([data.subarray(0, 5 * MiB)]), { limit: 5 * MiB, expected: 5 * MiB })).toEqual({ bytes: 5 * MiB, end: 'complete' });
+    expect(await s.write(id, 5 * MiB, Readable.from([data.subarray(5 * MiB, 8 * MiB)]), { limit: data.length })).toEqual({ bytes: 3 * MiB, end: 'complete' });
+    expect(failures).toEqual({ UploadPartCommand: 0, PutObjectCommand: 0 });
+    await s.write(id, 8 * MiB, Readable.from([data.subarray(8 * MiB)]), { limit: 3 * MiB, expected: 3 * MiB });
+    await s.complete(id, data.length);
+    const hash = createHash('sha256');
+    for await (const chunk of await s.read(id)) hash.update(chunk as Buffer);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    await s.remove(id);
+  });
+
+  it('a store that stays busy fails the write as unavailable (retryable) and moves no offset', async () => {
+    let busy = false;
+    const s = makeStorage((command) => busy && command === 'UploadPartCommand');
+    const id = `busy${randomBytes(6).toString('hex')}`;
+    const MiB = 1024 * 1024;
+    await s.create(id, { length: 20 * MiB });
+    await s.write(id, 0, Readable.from([randomBytes(5 * MiB)]), { limit: 5 * MiB, expected: 5 * MiB });
+    busy = true;
+    await expect(s.write(id, 5 * MiB, Readable.from([randomBytes(5 * MiB)]), { limit: 5 * MiB, expected: 5 * MiB })).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect(await s.offset(id)).toBe(5 * MiB);
     await s.remove(id);
   });
 

@@ -4,9 +4,10 @@ import type { MetadataValue } from '@tus/s3-store';
 import { Upload } from '@tus/utils';
 import type { Readable } from 'node:stream';
 import { feedFrom } from '../feed.js';
-import type { ByteRange, CreateOptions, UploadLocation, UploadStorage, WriteOptions, WriteResult } from '../types.js';
+import { type ByteRange, type CreateOptions, StorageUnavailableError, type UploadLocation, type UploadStorage, type WriteOptions, type WriteResult } from '../types.js';
 import { concatenateObjects } from './concat.js';
 import { isMissingUpload, isNotFound } from './errors.js';
+import { isTransient } from './retry.js';
 import { type PartLayout, TusS3Store } from './tus-s3-store.js';
 
 /** How long a layout read by `offset` may be used by the `write` that follows it. */
@@ -78,7 +79,7 @@ export class S3Storage implements UploadStorage {
       meta = await this.store.metadataOf(id);
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw err;
+      throw unavailableIfTransient(err);
     }
     try {
       const layout = await this.store.layoutOf(id);
@@ -87,7 +88,7 @@ export class S3Storage implements UploadStorage {
       return sum;
     } catch (err) {
       if (isMissingUpload(err)) return meta.file.size;
-      throw err;
+      throw unavailableIfTransient(err);
     }
   }
 
@@ -104,7 +105,12 @@ export class S3Storage implements UploadStorage {
     const layout = this.layouts.get(id);
     this.layouts.delete(id);
     const fresh = layout && layout.sum === offset && Date.now() - layout.at < LAYOUT_REUSE_MS ? layout : undefined;
-    const newOffset = await this.store.append(feed.stream, id, offset, options.expected, fresh);
+    let newOffset;
+    try {
+      newOffset = await this.store.append(feed.stream, id, offset, options.expected, fresh);
+    } catch (err) {
+      throw unavailableIfTransient(err);
+    }
     const { end } = await feed.ended;
     return { bytes: newOffset - offset, end };
   }
@@ -199,4 +205,9 @@ export class S3Storage implements UploadStorage {
   async check(): Promise<void> {
     await this.client.headBucket({ Bucket: this.bucket });
   }
+}
+
+/** A failure the store's retries could not get past, as the storage port's retryable error. */
+function unavailableIfTransient(err: unknown): unknown {
+  return isTransient(err) ? new StorageUnavailableError(err) : err;
 }

@@ -3,6 +3,7 @@ import { type MetadataValue, type Options, S3Store } from '@tus/s3-store';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
 import { isNotFound } from './errors.js';
+import { sendWithRetries } from './retry.js';
 
 /**
  * An upload's completed parts and the size of its short tail (`<id>.part`), if it has one that counts.
@@ -41,6 +42,8 @@ export interface TusS3StoreOptions extends Omit<Options, 's3ClientConfig'> {
  * - uploads of deferred length get the preferred part size (stock sizes their parts for 5 TiB,
  *   i.e. ~550 MB parts staged on disk) unless the server's max size needs bigger parts;
  * - writes cut into parts that leave no tail, with fewer S3 round trips (see {@link append});
+ * - a part or tail whose upload fails transiently (503 SlowDown, a reset) is sent again from its
+ *   staged file (the SDK never retries a streamed body);
  * - its metadata and multipart-upload internals are reachable for the parts stock lacks
  *   (ranged reads, concatenation, completing a deferred-length upload, complete removal).
  */
@@ -139,19 +142,22 @@ export class TusS3Store extends S3Store {
     const write = this.active.get(metadata.file.id);
     // Called in part order as the splitter finishes each chunk, before the tail (the last chunk).
     if (write) write.lastPart = Math.max(write.lastPart, partNumber);
-    return super.uploadPart(metadata, readStream as Parameters<S3Store['uploadPart']>[1], partNumber);
+    // Stock sends the staged part once: one `503 SlowDown` failed the whole PATCH.
+    return sendWithRetries(readStream, (body) => super.uploadPart(metadata, body as Parameters<S3Store['uploadPart']>[1], partNumber));
   }
 
-  /** Stock's PutObject of the tail, tagged with the part number its bytes will open. */
+  /** Stock's PutObject of the tail, tagged with the part number its bytes will open, and retried. */
   protected override async uploadIncompletePart(id: string, readStream: Readable): Promise<string> {
     const write = this.active.get(id);
     if (write) write.tailWritten = true;
-    const data = await this.client.putObject({
-      Bucket: this.bucket,
-      Key: this.partKey(id, true),
-      Body: readStream,
-      Metadata: write ? { [TAIL_PART_META]: String(write.lastPart + 1) } : undefined,
-    });
+    const data = await sendWithRetries(readStream, (body) =>
+      this.client.putObject({
+        Bucket: this.bucket,
+        Key: this.partKey(id, true),
+        Body: body,
+        Metadata: write ? { [TAIL_PART_META]: String(write.lastPart + 1) } : undefined,
+      }),
+    );
     return data.ETag as string;
   }
 

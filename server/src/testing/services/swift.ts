@@ -107,6 +107,10 @@ function writeConfigs(dir: string, ports: Ports): Promise<void[]> {
       '[app:proxy-server]',
       'use = egg:swift#proxy',
       'account_autocreate = true',
+      // One process per backend on a loaded 2-core box: the default 0.5 s to connect to a backend
+      // turned into 503s under the soak test (the server now retries them, but the store should not
+      // be the flakiest part of a test).
+      'conn_timeout = 3',
       '',
       '[filter:tempauth]',
       'use = egg:swift#tempauth',
