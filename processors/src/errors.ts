@@ -13,6 +13,7 @@ export const ERRORS = {
   STORAGE_UNAVAILABLE: { retryable: true, message: 'the storage could not be read' },
   TIMEOUT: { retryable: true, message: 'the attempt took longer than PROCESSOR_JOB_TIMEOUT' },
   SHUTTING_DOWN: { retryable: true, message: 'the worker stopped before the job finished' },
+  LEASE_LOST: { retryable: true, message: "this worker's lease on the job ran out and another worker took the job over" },
   MAX_DELIVERIES: { retryable: false, message: 'every delivery ended without an outcome (worker lost or timed out)' },
   PERMANENT: { retryable: false, message: 'the job cannot succeed' },
   NOT_APPLICABLE: { retryable: false, message: 'the processor does not apply to this upload (recorded as skipped)' },

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../jobs/types.js';
+import { type LeaseTable, LocalJobLeases } from '../leases/local.js';
 import { createLogger } from '../logger.js';
 import { FileResultStore } from '../results/file.js';
 import { MemoryStatusStore } from '../status/memory.js';
@@ -14,10 +15,10 @@ import { ScriptedProcessor, wait } from '../testing/processors.js';
 import { executeJob, type ExecuteDeps } from './execute.js';
 import { RuntimeMetrics } from './metrics.js';
 
-function deps(processor: ScriptedProcessor): ExecuteDeps {
+function deps(processor: ScriptedProcessor, shared: { status?: MemoryStatusStore; leases?: LeaseTable } = {}): ExecuteDeps {
   return {
     processors: new Map([[processor.kind, processor]]),
-    status: new MemoryStatusStore(),
+    status: shared.status ?? new MemoryStatusStore(),
     outcomes: null,
     metrics: new RuntimeMetrics(),
     logger: createLogger('silent'),
@@ -30,7 +31,7 @@ function deps(processor: ScriptedProcessor): ExecuteDeps {
     backoff: () => 100,
     shutdown: new AbortController().signal,
     resultsFor: () => new FileResultStore(path.join(os.tmpdir(), 'execute-test-results-never-written')),
-    running: new Set(),
+    leases: new LocalJobLeases(shared.leases),
   };
 }
 
@@ -62,6 +63,46 @@ describe('executeJob', () => {
     // Once the first is settled, the postponed delivery finds it done and makes no second effect.
     expect(await executeJob(delivery(event, 3, settled), d)).toBe('duplicate');
     expect(p.effects).toHaveLength(1);
-    expect(d.running.size).toBe(0);
+    expect(await d.leases.acquire(`${event.eventId}:work`, 1000)).toBe(true); // released when settled
+  });
+
+  it('a redelivery to another worker while the first still runs the job is postponed there (the lease)', async () => {
+    const p = new ScriptedProcessor('work', async () => {
+      await wait(200);
+      return { result: {} };
+    });
+    const status = new MemoryStatusStore();
+    const leases: LeaseTable = new Map();
+    const [workerA, workerB] = [deps(p, { status, leases }), deps(p, { status, leases })];
+    const event = makeEvent();
+    const settled: string[] = [];
+    const first = executeJob(delivery(event, 1, settled), workerA);
+    await wait(50);
+    expect(await executeJob(delivery(event, 2, settled), workerB)).toBe('duplicate');
+    expect(await first).toBe('done');
+    expect(await executeJob(delivery(event, 3, settled), workerB)).toBe('duplicate');
+    expect(p.effects).toHaveLength(1);
+    expect(settled).toEqual(['retry 2 after 1000 ms', 'ack 1', 'ack 3']);
+  });
+
+  it('a worker whose lease ran out and was taken stops its run and settles nothing', async () => {
+    const p = new ScriptedProcessor('work', async (_event, ctx) => {
+      await wait(5000, ctx.signal);
+      return { result: {} };
+    });
+    const status = new MemoryStatusStore();
+    const leases: LeaseTable = new Map();
+    const workerA = { ...deps(p, { status, leases }), ackWaitMs: 300 }; // renews every 100 ms
+    const event = makeEvent();
+    const settled: string[] = [];
+    const first = executeJob(delivery(event, 1, settled), workerA);
+    await wait(50);
+    // A's lease runs out (say its Redis link failed for longer than the TTL) and worker B takes it.
+    leases.clear();
+    expect(await new LocalJobLeases(leases).acquire(`${event.eventId}:work`, 10_000)).toBe(true);
+    expect(await first).toBe('duplicate');
+    expect(settled).toEqual([]);
+    expect((await status.get(event.uploadId))?.jobs.work.state).toBe('processing');
+    expect(p.effects).toHaveLength(0);
   });
 });

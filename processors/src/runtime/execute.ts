@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { UploadLocation } from '../events.js';
 import { classifyError, describeError, ProcessingError } from '../errors.js';
 import type { Job } from '../jobs/types.js';
+import type { JobLeases } from '../leases/types.js';
 import type { Logger } from '../logger.js';
 import { outcomeOf, type OutcomePublisher } from '../outcomes.js';
 import { SNIFF_BYTES, sniff } from '../processors/sniff.js';
@@ -25,18 +26,26 @@ export interface ExecuteDeps {
   shutdown: AbortSignal;
   /** The result store for an upload at this location (chosen once at start). */
   resultsFor(location: UploadLocation): ResultStore;
-  /** Ids of the jobs this runtime is running now. */
-  running: Set<string>;
+  /** Who runs which job now, shared by every worker of the queue (see {@link leaseMs}). */
+  leases: JobLeases;
 }
 
 export type ExecuteResult = 'done' | 'retry' | 'failed' | 'skipped' | 'duplicate';
+
+/**
+ * How long a job's lease lasts without a heartbeat: a little less than the ack wait, so that when a
+ * worker dies its lease has run out by the time the broker redelivers the job (heartbeats every third
+ * of the ack wait renew both; one missed renewal is tolerated).
+ */
+export const leaseMs = (ackWaitMs: number): number => Math.max(100, Math.floor(ackWaitMs * 0.75));
 
 /** Progress is written to the status at most this often. */
 const PROGRESS_INTERVAL_MS = 1000;
 
 /**
  * Runs one delivery of a job and settles it:
- * - the same job already running in this runtime (a redelivery) → retried after an ack wait, not run;
+ * - the same job already running here or on another worker (a redelivery: its lease is held) →
+ *   retried after an ack wait, not run; a run whose lease ran out and was taken stops unsettled;
  * - already `done`/`failed`/`skipped` for this event → no second effect: the outcome is republished
  *   (deduplicated by msgID) and the job acked (or dead-lettered again if it had failed);
  * - delivered more than `maxDeliver` times (every attempt died) → dead-letter `MAX_DELIVERIES`;
@@ -55,14 +64,22 @@ export async function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteRe
     deps.metrics.jobs.inc({ kind, outcome });
     return outcome;
   };
-  if (deps.running.has(job.id)) {
+  let leased: boolean;
+  try {
+    leased = await deps.leases.acquire(job.id, leaseMs(deps.ackWaitMs));
+  } catch (err) {
+    log.error('job lease store unreachable; will retry', { err: (err as Error).message });
+    await job.retry(deps.backoff(job.deliveryCount)).catch(() => undefined);
+    return count('retry');
+  }
+  if (!leased) {
     // Redelivered (its ack wait ran out, e.g. while the broker was unreachable) while the first delivery
-    // still runs here: running it twice would do its effect twice. Come back once that one is settled.
-    log.debug('already running here; delivery postponed');
+    // still runs, here or on another worker: running it twice would do its effect twice. Come back once
+    // that one is settled (or its worker is gone and the lease ran out).
+    log.debug('running elsewhere (lease held); delivery postponed');
     await job.retry(deps.ackWaitMs).catch(() => undefined);
     return count('duplicate');
   }
-  deps.running.add(job.id);
   try {
     if (job.deliveryCount === 1) deps.metrics.pickup.observe({ lane: job.lane }, Math.max(0, Date.now() - job.persistedAt.getTime()) / 1000);
     const current = await deps.status.get(event.uploadId);
@@ -94,7 +111,7 @@ export async function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteRe
     await job.retry(deps.backoff(job.deliveryCount)).catch(() => undefined);
     return count('retry');
   } finally {
-    deps.running.delete(job.id);
+    await deps.leases.release(job.id).catch((err) => log.warn('job lease release failed; it runs out by itself', { err: (err as Error).message }));
   }
 }
 
@@ -106,7 +123,13 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
   const onShutdown = () => controller.abort(new ProcessingError('SHUTTING_DOWN'));
   if (deps.shutdown.aborted) onShutdown();
   deps.shutdown.addEventListener('abort', onShutdown);
-  const beat = () => void job.working().catch((err) => log.warn('heartbeat failed', { err: (err as Error).message }));
+  const beat = () => {
+    void job.working().catch((err) => log.warn('heartbeat failed', { err: (err as Error).message }));
+    deps.leases.renew(job.id, leaseMs(deps.ackWaitMs)).then(
+      (held) => held || controller.abort(new ProcessingError('LEASE_LOST')),
+      (err) => log.warn('job lease renewal failed', { err: (err as Error).message }),
+    );
+  };
   const heartbeat = setInterval(beat, Math.max(100, Math.floor(deps.ackWaitMs / 3)));
   let lastProgress = 0;
   const started = performance.now();
@@ -166,6 +189,11 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
   } catch (thrown) {
     const err = controller.signal.aborted ? (controller.signal.reason as ProcessingError) : classifyError(thrown);
     const seconds = (performance.now() - started) / 1000;
+    if (err.code === 'LEASE_LOST') {
+      // Another worker holds the job now and will settle it: this run leaves status and message alone.
+      log.warn('job lease lost to another worker; run stopped unsettled');
+      return 'duplicate';
+    }
     if (err.code === 'NOT_APPLICABLE') {
       deps.metrics.duration.observe({ kind, outcome: 'skipped' }, seconds);
       log.debug('not applicable; skipped', { reason: err.message });

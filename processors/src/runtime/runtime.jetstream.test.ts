@@ -12,12 +12,14 @@ import { parseConfig, type ProcessorsConfig } from '../config/config.js';
 import type { RawEnv } from '../config/env.js';
 import { ProcessingError } from '../errors.js';
 import type { UploadCompletedEvent } from '../events.js';
-import type { DeadLetterRecord } from '../jobs/types.js';
+import type { DeadLetterRecord, JobSource } from '../jobs/types.js';
+import { createLogger } from '../logger.js';
 import { JetStreamEventPublisher } from '../nats/publishers.js';
 import { ensureStreams, STREAMS, SUBJECTS } from '../nats/streams.js';
 import type { MediaOutcome } from '../outcomes.js';
 import { RedisStatusStore } from '../status/redis.js';
 import type { ProcessingStatus } from '../status/types.js';
+import { JetStreamSource } from '../sources/jetstream.js';
 import { spawnChildWorker, type ChildWorker } from '../testing/child.js';
 import { makeEvent, waitFor } from '../testing/fixtures.js';
 import { readRunLog, ScriptedProcessor, wait } from '../testing/processors.js';
@@ -219,6 +221,38 @@ describe('processor runtime on JetStream + Redis', () => {
     expect(s.jobs.work).toMatchObject({ state: 'done', attempts: 2, result: { worker: 'survivor' } });
     expect(readRunLog(log).filter((r) => r.type === 'effect')).toHaveLength(0);
     expect(p.effects).toHaveLength(1);
+  });
+
+  it('a worker whose heartbeats stop reaching NATS while its job runs: the redelivery waits (lease), one effect', async () => {
+    const t = await setup();
+    // Worker A's link to NATS drops its heartbeats: JetStream redelivers the job after the 1 s ack wait
+    // although A is still running it. A's lease in Redis is renewed all along.
+    const inner = new JetStreamSource(t.nc, { ackWaitMs: t.config.ackWaitMs, maxDeliver: t.config.maxDeliver, logger: createLogger('silent') });
+    const deaf: JobSource = {
+      name: inner.name,
+      start: (o) => inner.start(o),
+      next: async (kind) => {
+        const job = await inner.next(kind);
+        return job && { ...job, working: async () => undefined };
+      },
+      pending: () => inner.pending(),
+      ready: () => inner.ready(),
+      stop: () => inner.stop(),
+    };
+    const a = new ScriptedProcessor('work', quick(2500), 'a');
+    const runtimeA = await startRuntime({ config: t.config, processors: [a], http: false, source: deaf });
+    cleanups.push(() => runtimeA.stop());
+    const event = makeEvent();
+    await t.publish(event);
+    await waitFor(() => a.runs.length === 1, 5000, 'worker a started the job');
+    const b = new ScriptedProcessor('work', quick(), 'b');
+    await t.start(b);
+    const s = await t.waitStatus(event.uploadId, (x) => x.state === 'done', 15_000);
+    expect(s.jobs.work.result).toEqual({ worker: 'a' });
+    await wait(2500); // a doubled run would show up here
+    expect(a.runs).toHaveLength(1);
+    expect(b.runs).toHaveLength(0);
+    expect(a.effects).toHaveLength(1);
   });
 
   it('a poison job is dead-lettered after max_deliver with the reason', async () => {

@@ -22,6 +22,9 @@ import { createUploadAccess, type UploadAccess } from '../storage/access.js';
 import { createS3Client } from '../storage/s3.js';
 import { DirectorySource } from '../sources/directory.js';
 import { JetStreamSource } from '../sources/jetstream.js';
+import { LocalJobLeases } from '../leases/local.js';
+import { RedisJobLeases } from '../leases/redis.js';
+import type { JobLeases } from '../leases/types.js';
 import { FileStatusStore } from '../status/file.js';
 import { RedisStatusStore } from '../status/redis.js';
 import type { StatusStore } from '../status/types.js';
@@ -53,6 +56,7 @@ export interface RuntimeOptions {
   /** Overrides, mostly for tests: used instead of what `config` would build (and not closed by `stop`). */
   source?: JobSource;
   status?: StatusStore;
+  leases?: JobLeases;
   outcomes?: OutcomePublisher | null;
   nats?: NatsConnection;
 }
@@ -82,6 +86,11 @@ export function createStatusStore(config: ProcessorsConfig, logger?: Logger): St
   return config.status.kind === 'redis'
     ? new RedisStatusStore(config.status.url, { prefix: config.status.prefix, ttlMs: config.status.ttlMs, logger })
     : new FileStatusStore(config.status.dir);
+}
+
+/** Job leases beside the status: in Redis when the status is (workers share them), else in this process. */
+export function createJobLeases(config: ProcessorsConfig, logger?: Logger): JobLeases {
+  return config.status.kind === 'redis' ? new RedisJobLeases(config.status.url, { prefix: config.status.prefix, logger }) : new LocalJobLeases();
 }
 
 /**
@@ -130,6 +139,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       owned.push(() => created.close());
       status = created;
     }
+    let leases = options.leases;
+    if (!leases) {
+      const created = createJobLeases(config, logger);
+      owned.push(() => created.close());
+      leases = created;
+    }
     const metrics = new RuntimeMetrics(options.registry, !options.registry);
     const laneOf = options.chooseLane ?? ((e: UploadCompletedEvent) => chooseLane(e, config.highPriorityMaxBytes));
     const backoff = (attempt: number) => backoffDelay(attempt, config.backoff);
@@ -165,7 +180,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       backoff,
       shutdown: shutdown.signal,
       resultsFor,
-      running: new Set<string>(),
+      leases,
     };
     const worker = async (kind: string) => {
       for (;;) {
