@@ -10,6 +10,9 @@ import { buildContext, type Overrides } from './context.js';
 import type { TusDeps } from './tus/deps.js';
 import type { Uploads } from './tus/uploads.js';
 
+/** Processing statuses without their own expiry (files) are pruned this often (see `StatusStore.prune`). */
+const STATUS_PRUNE_INTERVAL_MS = 3_600_000;
+
 export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:1080 */
   url: string;
@@ -56,9 +59,14 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  let lastPrune = 0;
   const sweep = setInterval(() => {
     uploads.sweepExpired().catch((err) => deps.logger.error('expiry sweep failed', { err }));
     uploads.republishMissingEvents().catch((err) => deps.logger.error('event republish failed', { err }));
+    if (Date.now() - lastPrune >= STATUS_PRUNE_INTERVAL_MS) {
+      lastPrune = Date.now();
+      deps.status.prune().catch((err) => deps.logger.error('status prune failed', { err }));
+    }
   }, config.expirySweepIntervalMs);
   sweep.unref();
 

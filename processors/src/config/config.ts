@@ -26,7 +26,7 @@ export type QueueConfig =
 
 /** Where processing status lives: files under DATA_DIR, or Redis. */
 export type StatusConfig =
-  | { kind: 'file'; dir: string }
+  | { kind: 'file'; dir: string; ttlMs: number }
   | { kind: 'redis'; url: string; prefix: string; ttlMs: number };
 
 /** Validated processor-runtime configuration. Every field has a documented default. */
@@ -259,21 +259,19 @@ export function parseConfig(raw: RawEnv): ProcessorsConfig {
   const streamKeys = (['NATS_STREAM_RETENTION', 'NATS_STREAM_MAX_AGE', 'NATS_STREAM_REPLICAS', 'NATS_DUPLICATE_WINDOW', 'NATS_DEADLETTER_MAX_AGE'] as const)
     .filter((k) => raw[k] && !raw.NATS_URL);
   if (streamKeys.length > 0) throw new ConfigError(`${streamKeys.join(', ')} set but NATS_URL is not: set NATS_URL to use JetStream`);
-  if (raw.PROCESSOR_STATUS_TTL && !raw.REDIS_URL) {
-    throw new ConfigError('PROCESSOR_STATUS_TTL set but REDIS_URL is not: the TTL applies to the Redis status store only');
-  }
 
   const queue: QueueConfig = raw.NATS_URL
     ? { kind: 'jetstream', servers: parseUrls('NATS_URL', raw.NATS_URL, ['nats', 'tls']), streams: parseStreams(raw) }
     : { kind: 'directory', dir: path.join(dataDir, 'events') };
+  const statusTtlMs = raw.PROCESSOR_STATUS_TTL ? parseDuration('PROCESSOR_STATUS_TTL', raw.PROCESSOR_STATUS_TTL, 1000) : 30 * 86_400_000;
   const status: StatusConfig = raw.REDIS_URL
     ? {
         kind: 'redis',
         url: parseUrls('REDIS_URL', raw.REDIS_URL, ['redis', 'rediss'])[0],
         prefix: raw.REDIS_PREFIX ?? 'tus:',
-        ttlMs: raw.PROCESSOR_STATUS_TTL ? parseDuration('PROCESSOR_STATUS_TTL', raw.PROCESSOR_STATUS_TTL, 1000) : 30 * 86_400_000,
+        ttlMs: statusTtlMs,
       }
-    : { kind: 'file', dir: path.join(dataDir, 'processing') };
+    : { kind: 'file', dir: path.join(dataDir, 'processing'), ttlMs: statusTtlMs };
 
   const ackWaitMs = raw.PROCESSOR_ACK_WAIT ? parseDuration('PROCESSOR_ACK_WAIT', raw.PROCESSOR_ACK_WAIT, 300) : 30_000;
   const baseMs = raw.PROCESSOR_BACKOFF_BASE ? parseDuration('PROCESSOR_BACKOFF_BASE', raw.PROCESSOR_BACKOFF_BASE) : 1000;

@@ -85,7 +85,7 @@ const KIND = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export function createStatusStore(config: ProcessorsConfig, logger?: Logger): StatusStore {
   return config.status.kind === 'redis'
     ? new RedisStatusStore(config.status.url, { prefix: config.status.prefix, ttlMs: config.status.ttlMs, logger })
-    : new FileStatusStore(config.status.dir);
+    : new FileStatusStore(config.status.dir, { ttlMs: config.status.ttlMs });
 }
 
 /** Job leases beside the status: in Redis when the status is (workers share them), else in this process. */

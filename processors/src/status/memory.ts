@@ -26,6 +26,15 @@ export class MemoryStatusStore implements StatusStore {
     return this.listeners.add(uploadId, listener);
   }
 
+  async remove(uploadId: string): Promise<void> {
+    this.records.delete(uploadId);
+  }
+
+  /** Nothing lives long enough in memory to need it. */
+  async prune(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.listeners.clear();
   }

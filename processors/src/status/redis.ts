@@ -113,6 +113,15 @@ export class RedisStatusStore implements StatusStore {
     };
   }
 
+  async remove(uploadId: string): Promise<void> {
+    await this.redis.del(this.key(uploadId));
+  }
+
+  /** Keys carry their TTL (refreshed on every change): Redis drops them by itself. */
+  async prune(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.channels.clear();
     await Promise.allSettled([this.redis.quit(), this.subscriber?.quit()]);

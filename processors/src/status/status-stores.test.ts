@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
-import { afterAll, beforeAll } from 'vitest';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, tempDir, type ServiceHandle } from '../testing/services.js';
 import { FileStatusStore } from './file.js';
 import { MemoryStatusStore } from './memory.js';
@@ -20,6 +21,21 @@ statusStoreContract('memory', async () => ({ store: new MemoryStatusStore() }));
 statusStoreContract('file', async () => {
   const dir = await tempDir();
   return { store: new FileStatusStore(dir), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+});
+
+describe('FileStatusStore', () => {
+  it('prune drops statuses unchanged for the TTL and keeps the others', async () => {
+    const dir = await tempDir();
+    const store = new FileStatusStore(dir, { ttlMs: 3_600_000 });
+    for (const id of ['old', 'fresh']) await store.update({ uploadId: id, eventId: `upload-${id}`, kind: 'fingerprint', patch: { state: 'done' } });
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    await fs.utimes(path.join(dir, 'old.json'), twoHoursAgo, twoHoursAgo);
+    expect(await store.prune()).toBe(1);
+    expect(await store.get('old')).toBeNull();
+    expect(await store.get('fresh')).not.toBeNull();
+    await store.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
 });
 
 statusStoreContract('redis', async () => {

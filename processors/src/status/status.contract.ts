@@ -24,6 +24,21 @@ export function statusStoreContract(name: string, factory: () => Promise<{ store
       expect(await store.get('nope')).toBeNull();
     });
 
+    it('forgets a removed upload; removing an unknown one is not an error', async () => {
+      await store.update({ ...base, kind: 'fingerprint', patch: { state: 'queued' } });
+      await store.remove('up1');
+      expect(await store.get('up1')).toBeNull();
+      await store.remove('nope');
+      await store.update({ ...base, kind: 'fingerprint', patch: { state: 'processing' } });
+      expect((await store.get('up1'))!.jobs.fingerprint.state).toBe('processing');
+    });
+
+    it('prune keeps a status that just changed', async () => {
+      await store.update({ ...base, kind: 'fingerprint', patch: { state: 'queued' } });
+      expect(await store.prune()).toBe(0);
+      expect(await store.get('up1')).not.toBeNull();
+    });
+
     it('records each kind and aggregates the state', async () => {
       await store.update({ ...base, kind: 'fingerprint', patch: { state: 'queued', lane: 'high' } });
       await store.update({ ...base, kind: 'thumbnail', patch: { state: 'skipped', reason: 'not a video' } });

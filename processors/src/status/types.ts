@@ -72,6 +72,13 @@ export interface StatusStore {
   update(update: StatusUpdate): Promise<ProcessingStatus>;
   /** Calls `listener` with the whole status after every change of `uploadId`. Resolves once listening. */
   subscribe(uploadId: string, listener: StatusListener): Promise<() => Promise<void>>;
+  /** Forgets the upload's status (the upload was removed). Subscribers are not notified. */
+  remove(uploadId: string): Promise<void>;
+  /**
+   * Drops statuses unchanged for the store's TTL (`PROCESSOR_STATUS_TTL`); returns how many. Stores
+   * whose backend expires keys by itself (Redis) have nothing to do here.
+   */
+  prune(): Promise<number>;
   close(): Promise<void>;
 }
 

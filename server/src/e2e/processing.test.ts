@@ -95,13 +95,15 @@ describe('embedded processing (npm start alone)', () => {
     expect(info.processing!.jobs.fingerprint.result).toMatchObject({ mime: 'application/pdf', declaredTypeMatches: true });
   });
 
-  it('removes the processing results with the upload (termination)', async () => {
+  it('removes the processing results and status with the upload (termination)', async () => {
     server = await startTestServer({ PROCESSORS_IN_PROCESS: 'false' });
     const id = await upload(server, PDF, 'application/pdf');
     await server.deps.results.put(id, 'text.json', Buffer.from('{"pages":[]}'));
+    await server.deps.status.update({ uploadId: id, eventId: `upload-${id}`, kind: 'documents', patch: { state: 'done' } });
     expect((await server.deps.results.list(id)).map((f) => f.name)).toEqual(['text.json']);
     const deleted = await fetch(`${server.tusUrl}/${id}`, { method: 'DELETE', headers: TUS });
     expect(deleted.status).toBe(204);
     expect(await server.deps.results.list(id)).toEqual([]);
+    expect(await server.deps.status.get(id)).toBeNull();
   });
 });

@@ -5,7 +5,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_SIZE, OCTET, Res, TUS, create, expectError, expectUnchanged, openPatch, partialUpload, patch, send, sleep, tusPath, uploadFile, within, world, useBadInputServer } from './bad-input.fixture.js';
 

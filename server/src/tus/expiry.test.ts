@@ -9,7 +9,7 @@ describe('expiry with an injected clock', () => {
   let server: TestServer;
   afterEach(() => server?.close());
 
-  it('slides on writes, answers 410 once expired, and the sweep removes bytes but keeps a tombstone', async () => {
+  it('slides on writes, answers 410 once expired, and the sweep removes bytes and status but keeps a tombstone', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     server = await startTestServer({ UPLOAD_EXPIRY: '1h' }, { now: () => new Date(now) });
     const created = await fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, 'Upload-Length': '10' } });
@@ -28,9 +28,12 @@ describe('expiry with an injected clock', () => {
     expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(410);
     const id = url.split('/').pop()!;
     expect(await server.deps.storage.offset(id)).toBe(3);
+    const someStatus = () => server.deps.status.update({ uploadId: id, eventId: `upload-${id}`, kind: 'fingerprint', patch: { state: 'queued' } });
+    await someStatus();
     const swept = await sweep(server);
     expect(swept).toBe(1);
     expect(await server.deps.storage.offset(id)).toBeUndefined();
+    expect(await server.deps.status.get(id)).toBeNull();
     expect(fs.existsSync(path.join(server.dataDir, 'uploads', id))).toBe(false);
     expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(410);
     const patchAfter = await fetch(url, {
@@ -39,9 +42,11 @@ describe('expiry with an injected clock', () => {
       body: 'def',
     });
     expect(patchAfter.status).toBe(410);
+    await someStatus(); // written late, by a job that was still running at expiry
     now += 2 * 3_600_000;
     await sweep(server);
     expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(404);
+    expect(await server.deps.status.get(id)).toBeNull();
   });
 
   it('PATCHes within a minute of the last stored expiry slide it no further (no record write each PATCH)', async () => {

@@ -175,10 +175,11 @@ export class Uploads {
     });
   }
 
-  /** Deletes an upload's bytes, its processing results and its record (termination). */
+  /** Deletes an upload's bytes, its processing results and status, and its record (termination). */
   async remove(id: string): Promise<void> {
     await this.deps.storage.remove(id);
     await this.deps.results.remove(id);
+    await this.deps.status.remove(id);
     await this.deps.records.delete(id);
   }
 
@@ -194,13 +195,18 @@ export class Uploads {
       const record = await records.get(id);
       if (!record) continue;
       if (record.expiredAt) {
-        if (Date.parse(record.expiredAt) + tombstoneRetentionMs(config.uploadExpiryMs) <= now) await records.delete(id);
+        if (Date.parse(record.expiredAt) + tombstoneRetentionMs(config.uploadExpiryMs) <= now) {
+          // Once more for the status: a job that was still running at expiry may have written it since.
+          await this.deps.status.remove(id);
+          await records.delete(id);
+        }
         continue;
       }
       if (!this.isExpired(record)) continue;
       await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
         await storage.remove(id);
         await this.deps.results.remove(id);
+        await this.deps.status.remove(id);
         record.expiredAt = new Date(now).toISOString();
         await records.set(id, record);
       });
