@@ -8,6 +8,8 @@ describe('parseConfig', () => {
     const c = parseConfig({ DATA_DIR: '/tmp/d' });
     expect(c.queue).toEqual({ kind: 'directory', dir: path.join('/tmp/d', 'events') });
     expect(c.status).toEqual({ kind: 'file', dir: path.join('/tmp/d', 'processing'), ttlMs: 30 * 86_400_000 });
+    expect(c.priorityFromMetadata).toBe(true);
+    expect(parseConfig({ PROCESSOR_PRIORITY_METADATA: 'false' }).priorityFromMetadata).toBe(false);
     expect(c).toMatchObject({ port: 1081, concurrency: 4, maxDeliver: 5, ackWaitMs: 30_000, backoff: { baseMs: 1000, maxMs: 300_000 } });
   });
 
@@ -28,6 +30,7 @@ describe('parseConfig', () => {
     [{ NATS_URL: 'nats://x', NATS_STREAM_MAX_AGE: '1m', NATS_DUPLICATE_WINDOW: '2m' }, /NATS_DUPLICATE_WINDOW must not be longer than NATS_STREAM_MAX_AGE/],
     [{ PROCESSOR_BACKOFF_BASE: '10s', PROCESSOR_BACKOFF_MAX: '1s' }, /PROCESSOR_BACKOFF_MAX must not be shorter than PROCESSOR_BACKOFF_BASE/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL="loud" must be one of/],
+    [{ PROCESSOR_PRIORITY_METADATA: 'maybe' }, /PROCESSOR_PRIORITY_METADATA="maybe" must be true or false/],
   ])('refuses %o', (raw, message) => {
     expect(() => parseConfig(raw)).toThrow(ConfigError);
     expect(() => parseConfig(raw)).toThrow(message);

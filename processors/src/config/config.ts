@@ -53,6 +53,8 @@ export interface ProcessorsConfig {
   backoff: { baseMs: number; maxMs: number };
   /** Uploads up to this size go to the high lane; 0 = only `priority` metadata decides (`PROCESSOR_HIGH_PRIORITY_MAX_BYTES`, default 16MiB). */
   highPriorityMaxBytes: number;
+  /** Whether upload metadata `priority` may choose the lane (`PROCESSOR_PRIORITY_METADATA`, default true). */
+  priorityFromMetadata: boolean;
   /** Grace period for running jobs on SIGTERM (`SHUTDOWN_TIMEOUT_MS`, default 10000). */
   shutdownTimeoutMs: number;
   /** `LOG_LEVEL`, default `info`. */
@@ -146,6 +148,12 @@ export function parseDuration(name: string, value: string, minMs = 0): number {
   const ms = Number(m[1]) * DURATION_UNITS[(m[2] ?? '').toLowerCase()];
   if (ms < minMs) throw new ConfigError(`${name}="${value}" must be at least ${minMs} ms`);
   return ms;
+}
+
+function parseBoolean(name: string, value: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigError(`${name}="${value}" must be true or false`);
 }
 
 function parseInteger(name: string, value: string, min: number, max: number): number {
@@ -293,6 +301,7 @@ export function parseConfig(raw: RawEnv): ProcessorsConfig {
     highPriorityMaxBytes: raw.PROCESSOR_HIGH_PRIORITY_MAX_BYTES
       ? parseSize('PROCESSOR_HIGH_PRIORITY_MAX_BYTES', raw.PROCESSOR_HIGH_PRIORITY_MAX_BYTES)
       : 16 * 1024 ** 2,
+    priorityFromMetadata: raw.PROCESSOR_PRIORITY_METADATA ? parseBoolean('PROCESSOR_PRIORITY_METADATA', raw.PROCESSOR_PRIORITY_METADATA) : true,
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS ? parseInteger('SHUTDOWN_TIMEOUT_MS', raw.SHUTDOWN_TIMEOUT_MS, 0, 3_600_000) : 10_000,
     logLevel,
     nodeName: raw.NODE_NAME ?? os.hostname(),

@@ -10,6 +10,11 @@ describe('chooseLane', () => {
     expect(chooseLane(makeEvent({ size: 101 }), 100)).toBe('normal');
     expect(chooseLane(makeEvent({ size: 1 }), 0)).toBe('normal');
   });
+
+  it('ignores the metadata when told to: only the size decides', () => {
+    expect(chooseLane(makeEvent({ size: 1000, metadata: { priority: 'high' } }), 100, false)).toBe('normal');
+    expect(chooseLane(makeEvent({ size: 10, metadata: { priority: 'normal' } }), 100, false)).toBe('high');
+  });
 });
 
 describe('backoffDelay', () => {

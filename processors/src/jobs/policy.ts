@@ -2,13 +2,15 @@ import type { UploadCompletedEvent } from '../events.js';
 import type { Lane } from './types.js';
 
 /**
- * How a job's lane is chosen: upload metadata `priority` = `high` or `normal` wins; otherwise an
- * upload of at most `highPriorityMaxBytes` (`PROCESSOR_HIGH_PRIORITY_MAX_BYTES`, default 16 MiB) goes
- * to `high`, so small files (avatars, documents) are not queued behind large videos.
- * `highPriorityMaxBytes = 0` leaves only the metadata.
+ * How a job's lane is chosen: upload metadata `priority` = `high` or `normal` wins, unless
+ * `fromMetadata` is off (`PROCESSOR_PRIORITY_METADATA=false`: metadata is the client's to set, and a
+ * public endpoint may not want clients to jump the queue); otherwise an upload of at most
+ * `highPriorityMaxBytes` (`PROCESSOR_HIGH_PRIORITY_MAX_BYTES`, default 16 MiB) goes to `high`, so small
+ * files (avatars, documents) are not queued behind large videos. `highPriorityMaxBytes = 0` leaves
+ * only the metadata.
  */
-export function chooseLane(event: UploadCompletedEvent, highPriorityMaxBytes: number): Lane {
-  const requested = event.metadata.priority?.trim().toLowerCase();
+export function chooseLane(event: UploadCompletedEvent, highPriorityMaxBytes: number, fromMetadata = true): Lane {
+  const requested = fromMetadata ? event.metadata.priority?.trim().toLowerCase() : undefined;
   if (requested === 'high' || requested === 'normal') return requested;
   return highPriorityMaxBytes > 0 && event.size <= highPriorityMaxBytes ? 'high' : 'normal';
 }

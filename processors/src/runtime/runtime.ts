@@ -146,7 +146,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       leases = created;
     }
     const metrics = new RuntimeMetrics(options.registry, !options.registry);
-    const laneOf = options.chooseLane ?? ((e: UploadCompletedEvent) => chooseLane(e, config.highPriorityMaxBytes));
+    const laneOf = options.chooseLane ?? ((e: UploadCompletedEvent) => chooseLane(e, config.highPriorityMaxBytes, config.priorityFromMetadata));
     const backoff = (attempt: number) => backoffDelay(attempt, config.backoff);
     const statusStore = status;
 
