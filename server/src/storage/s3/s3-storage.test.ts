@@ -39,6 +39,13 @@ function makeStorage(failNext?: (command: string, key: string) => boolean): S3St
   return new S3Storage({ client, bucket: s3.bucket, partSize: 5 * 1024 * 1024, partConcurrency: 4, maxUploadSize: 1024 ** 3 });
 }
 
+/** The upload's stored bytes have the sha256 of `data`. */
+async function expectStored(s: S3Storage, id: string, data: Buffer): Promise<void> {
+  const hash = createHash('sha256');
+  for await (const chunk of await s.read(id)) hash.update(chunk as Buffer);
+  expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+}
+
 storageContract('S3Storage (real S3 server)', async () => makeStorage());
 
 describe('S3Storage', () => {
@@ -84,10 +91,7 @@ describe('S3Storage', () => {
     expect(await partSizes()).toEqual([6, 6, 6, 6]);
     await write(24 * MiB, 6 * MiB, 6 * MiB);
     await s.complete(id, data.length);
-    const stored = await s.read(id);
-    const hash = createHash('sha256');
-    for await (const chunk of stored) hash.update(chunk as Buffer);
-    expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    await expectStored(s, id, data);
     await s.remove(id);
   });
 
@@ -112,9 +116,7 @@ describe('S3Storage', () => {
     await s.write(id, 6 * MiB, Readable.from([data.subarray(6 * MiB)]), { limit: 6 * MiB, expected: 6 * MiB });
     expect(await keysOf(id)).toEqual([id, id + '.info']);
     await s.complete(id, data.length);
-    const hash = createHash('sha256');
-    for await (const chunk of await s.read(id)) hash.update(chunk as Buffer);
-    expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    await expectStored(s, id, data);
     await s.remove(id);
   });
 
@@ -131,9 +133,7 @@ describe('S3Storage', () => {
     expect(failures).toEqual({ UploadPartCommand: 0, PutObjectCommand: 0 });
     await s.write(id, 8 * MiB, Readable.from([data.subarray(8 * MiB)]), { limit: 3 * MiB, expected: 3 * MiB });
     await s.complete(id, data.length);
-    const hash = createHash('sha256');
-    for await (const chunk of await s.read(id)) hash.update(chunk as Buffer);
-    expect(hash.digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    await expectStored(s, id, data);
     await s.remove(id);
   });
 
