@@ -150,6 +150,23 @@ describe('S3Storage', () => {
     await s.remove(id);
   });
 
+  it('creation, reads and removal on a busy store fail as unavailable (retryable), not as errors of ours', async () => {
+    let busy = false;
+    const s = makeStorage(() => busy);
+    const id = `busy${randomBytes(6).toString('hex')}`;
+    busy = true;
+    await expect(s.create(id, { length: 10 })).rejects.toBeInstanceOf(StorageUnavailableError);
+    busy = false;
+    await s.create(id, { length: 10 });
+    await s.write(id, 0, Readable.from([Buffer.from('0123456789')]), { limit: 10 });
+    await s.complete(id, 10);
+    busy = true;
+    await expect(s.read(id)).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(s.remove(id)).rejects.toBeInstanceOf(StorageUnavailableError);
+    busy = false;
+    await s.remove(id);
+  });
+
   it('removes a finished upload', async () => {
     const s = makeStorage();
     const id = `rmdone${randomBytes(6).toString('hex')}`;

@@ -65,7 +65,7 @@ export class S3Storage implements UploadStorage {
   async create(id: string, options: CreateOptions = {}): Promise<void> {
     const metadata: Record<string, string> = {};
     if (options.contentType) metadata.contentType = options.contentType;
-    await this.store.create(new Upload({ id, size: options.length, offset: 0, metadata }));
+    await storeCall(() => this.store.create(new Upload({ id, size: options.length, offset: 0, metadata })));
   }
 
   /**
@@ -105,17 +105,16 @@ export class S3Storage implements UploadStorage {
     const layout = this.layouts.get(id);
     this.layouts.delete(id);
     const fresh = layout && layout.sum === offset && Date.now() - layout.at < LAYOUT_REUSE_MS ? layout : undefined;
-    let newOffset;
-    try {
-      newOffset = await this.store.append(feed.stream, id, offset, options.expected, fresh);
-    } catch (err) {
-      throw unavailableIfTransient(err);
-    }
+    const newOffset = await storeCall(() => this.store.append(feed.stream, id, offset, options.expected, fresh));
     const { end } = await feed.ended;
     return { bytes: newOffset - offset, end };
   }
 
-  async complete(id: string, length: number): Promise<void> {
+  complete(id: string, length: number): Promise<void> {
+    return storeCall(() => this.completeUpload(id, length));
+  }
+
+  private async completeUpload(id: string, length: number): Promise<void> {
     // Usually the store completed it with the last write. (Swift still lists the parts of a completed
     // multipart upload, so ListParts cannot tell; the object itself can.)
     if (await this.exists(id)) return;
@@ -151,25 +150,29 @@ export class S3Storage implements UploadStorage {
   }
 
   async read(id: string, range?: ByteRange): Promise<Readable> {
-    const res = await this.client.getObject({
-      Bucket: this.bucket,
-      Key: id,
-      Range: range ? `bytes=${range.start}-${range.end}` : undefined,
-    });
+    const res = await storeCall(() =>
+      this.client.getObject({ Bucket: this.bucket, Key: id, Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
+    );
     return res.Body as Readable;
   }
 
-  async concatenate(targetId: string, partIds: string[]): Promise<void> {
-    const meta = await this.store.metadataOf(targetId);
-    await concatenateObjects(this.client, this.bucket, targetId, meta['upload-id'], partIds);
-    await this.store.forget(targetId);
+  concatenate(targetId: string, partIds: string[]): Promise<void> {
+    return storeCall(async () => {
+      const meta = await this.store.metadataOf(targetId);
+      await concatenateObjects(this.client, this.bucket, targetId, meta['upload-id'], partIds);
+      await this.store.forget(targetId);
+    });
   }
 
   /**
    * Aborts the multipart upload and deletes every object of the upload. Stock `remove` leaves the
    * `<id>.part` tail behind and fails on an upload whose multipart upload is already completed.
    */
-  async remove(id: string): Promise<void> {
+  remove(id: string): Promise<void> {
+    return storeCall(() => this.removeObjects(id));
+  }
+
+  private async removeObjects(id: string): Promise<void> {
     let uploadId: string | undefined;
     try {
       uploadId = (await this.store.metadataOf(id))['upload-id'];
@@ -210,4 +213,13 @@ export class S3Storage implements UploadStorage {
 /** A failure the store's retries could not get past, as the storage port's retryable error. */
 function unavailableIfTransient(err: unknown): unknown {
   return isTransient(err) ? new StorageUnavailableError(err) : err;
+}
+
+/** Runs an S3 operation; a transient failure left after retries becomes {@link StorageUnavailableError} (503). */
+async function storeCall<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (err) {
+    throw unavailableIfTransient(err);
+  }
 }
