@@ -16,7 +16,9 @@ import { createLogger, type Logger } from './ops/logger.js';
 import { Metrics } from './ops/metrics.js';
 import { JsonFileKvStore } from './records/json-file-kv.js';
 import { RedisKvStore } from './records/redis-kv.js';
-import { type FinalLinkStore, recordTtl, type UploadRecord, type UploadRecordStore } from './records/types.js';
+import { RedisRecordStore } from './records/redis-records.js';
+import { ScanningRecordStore } from './records/scanning-records.js';
+import type { FinalLinkStore, UploadRecord, UploadRecordStore } from './records/types.js';
 import { FileStorage } from './storage/file-storage.js';
 import { createS3Client } from './storage/s3/client.js';
 import { S3Storage } from './storage/s3/s3-storage.js';
@@ -83,8 +85,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
   const records: UploadRecordStore =
     overrides.records ??
     (redis
-      ? new RedisKvStore<UploadRecord>(redis, `${prefix}record:`, (r) => recordTtl(r, expiry))
-      : new JsonFileKvStore<UploadRecord>(path.join(config.dataDir, 'records')));
+      ? new RedisRecordStore(redis, prefix, expiry)
+      : new ScanningRecordStore(new JsonFileKvStore<UploadRecord>(path.join(config.dataDir, 'records')), expiry));
   const links: FinalLinkStore =
     overrides.links ??
     (redis ? new RedisKvStore<string[]>(redis, `${prefix}link:`, () => 2 * expiry) : new JsonFileKvStore<string[]>(path.join(config.dataDir, 'links')));

@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../testing/harness.js';
 import { JsonFileKvStore, MemoryKvStore } from './json-file-kv.js';
 import { recordStoreContract } from './records.contract.js';
+import { ScanningRecordStore } from './scanning-records.js';
 import type { UploadRecord } from './types.js';
 
-recordStoreContract('JsonFileKvStore', async () => new JsonFileKvStore<UploadRecord>(await tempDir()));
-recordStoreContract('MemoryKvStore', async () => new MemoryKvStore<UploadRecord>());
+recordStoreContract('JsonFileKvStore (scanning)', async (expiryMs) => new ScanningRecordStore(new JsonFileKvStore<UploadRecord>(await tempDir()), expiryMs));
+recordStoreContract('MemoryKvStore (scanning)', async (expiryMs) => new ScanningRecordStore(new MemoryKvStore<UploadRecord>(), expiryMs));
 
 describe('JsonFileKvStore', () => {
   it('survives a restart: a new instance on the same directory reads what the old one wrote', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '../testing/services.js';
 import { recordStoreContract } from './records.contract.js';
 import { RedisKvStore } from './redis-kv.js';
+import { RedisRecordStore } from './redis-records.js';
 import { recordTtl, type UploadRecord } from './types.js';
 
 let server: RedisHandle;
@@ -18,7 +19,7 @@ afterAll(async () => {
 });
 const prefix = () => `t${randomBytes(4).toString('hex')}:record:`;
 
-recordStoreContract('RedisKvStore (real redis-server)', async () => new RedisKvStore<UploadRecord>(redis, prefix()));
+recordStoreContract('RedisRecordStore (real redis-server)', async (expiryMs) => new RedisRecordStore(redis, prefix(), expiryMs));
 
 describe('RedisKvStore', () => {
   it('gives each value the lifetime its ttlOf says, and none when it says none', async () => {
@@ -31,6 +32,35 @@ describe('RedisKvStore', () => {
     expect(ttlA).toBeLessThanOrEqual(60_000);
     expect(await redis.pttl(`${p}b`)).toBe(-1);
     expect((await store.list()).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('RedisRecordStore', () => {
+  const HOUR = 3_600_000;
+  const now = Date.parse('2030-01-01T12:00:00Z');
+  const base: UploadRecord = { id: 'x', metadata: {}, createdAt: '', updatedAt: '' };
+
+  it('indexes once the records an older version wrote without the index', async () => {
+    const p = `t${randomBytes(4).toString('hex')}:`;
+    const old = { ...base, id: 'old', expiresAt: new Date(now - 1).toISOString() };
+    await redis.set(`${p}record:old`, JSON.stringify(old));
+    await redis.set(`${p}record:done`, JSON.stringify({ ...base, id: 'done', completedAt: '2030-01-01T00:00:00Z', eventRecordedAt: '2030-01-01T00:00:00Z' }));
+    const store = new RedisRecordStore(redis, p, HOUR);
+    expect(await store.due(now)).toEqual(['old']);
+    expect(await redis.exists(`${p}record-due:built`)).toBe(1);
+    // Indexed once: a record written behind the store's back later is not found by another scan.
+    await redis.set(`${p}record:sneaky`, JSON.stringify({ ...old, id: 'sneaky' }));
+    expect(await new RedisRecordStore(redis, p, HOUR).due(now)).toEqual(['old']);
+  });
+
+  it('drops index entries of records Redis expired by their TTL', async () => {
+    const p = `t${randomBytes(4).toString('hex')}:`;
+    const store = new RedisRecordStore(redis, p, HOUR);
+    await store.set('gone', { ...base, id: 'gone', expiresAt: new Date(now - 1).toISOString() });
+    await redis.del(`${p}record:gone`); // what the TTL does
+    expect(await redis.zcard(`${p}record-due`)).toBe(1);
+    expect(await store.due(now)).toEqual([]);
+    expect(await redis.zcard(`${p}record-due`)).toBe(0);
   });
 });
 

@@ -37,8 +37,33 @@ export interface UploadRecord {
   expiredAt?: string;
 }
 
-/** Upload records, keyed by upload id: the tus `KvStore` contract. */
-export type UploadRecordStore = KvStore<UploadRecord> & { list(): Promise<string[]> };
+/** Upload records, keyed by upload id: the tus `KvStore` contract, plus what the periodic sweep asks. */
+export type UploadRecordStore = KvStore<UploadRecord> & {
+  list(): Promise<string[]>;
+  /**
+   * Ids of the records whose {@link sweepAt} is at or before `now`: those the periodic sweep must look
+   * at. May include more (the sweep checks each record), never fewer.
+   */
+  due(now: number): Promise<string[]>;
+};
+
+/**
+ * When the periodic sweep must look at a record: an unfinished upload when it expires, a tombstone
+ * when its retention ends, a finished upload whose completion event is not recorded yet at once;
+ * never for the rest (finished uploads with their event recorded, finished partial uploads).
+ */
+export function sweepAt(record: UploadRecord, expiryMs: number): number | undefined {
+  if (record.expiredAt) return time(record.expiredAt) + tombstoneRetentionMs(expiryMs);
+  if (!record.completedAt) return record.expiresAt ? time(record.expiresAt) : undefined;
+  if (!record.eventRecordedAt && record.concat?.kind !== 'partial') return time(record.completedAt);
+  return undefined;
+}
+
+/** Milliseconds of an ISO time; a value that is not one counts as long past (the sweep then looks). */
+function time(iso: string): number {
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? ms : 0;
+}
 
 /** Final uploads waiting for an unfinished partial, keyed by the partial's id. */
 export type FinalLinkStore = KvStore<string[]> & { list(): Promise<string[]> };

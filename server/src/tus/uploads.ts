@@ -130,7 +130,7 @@ export class Uploads {
    */
   async republishMissingEvents(): Promise<number> {
     let n = 0;
-    for (const id of await this.deps.records.list()) {
+    for (const id of await this.deps.records.due(this.deps.now().getTime())) {
       const record = await this.deps.records.get(id);
       if (!record?.completedAt || record.eventRecordedAt || record.expiredAt || record.concat?.kind === 'partial') continue;
       await this.publishCompletion(record, record.completedAt);
@@ -191,7 +191,7 @@ export class Uploads {
     const { records, storage, config, metrics, logger } = this.deps;
     const now = this.deps.now().getTime();
     let expired = 0;
-    for (const id of await records.list()) {
+    for (const id of await records.due(now)) {
       const record = await records.get(id);
       if (!record) continue;
       if (record.expiredAt) {
