@@ -1,18 +1,20 @@
 import type { UploadCompletedEvent } from '../events.js';
 import type { SniffedType } from './types.js';
 
-/** What the media processors care about: video, one of the document formats, or anything else. */
-export type MediaClass = 'video' | 'pdf' | 'docx' | 'pptx' | 'text' | 'markdown' | 'other';
+/** What the media processors care about: video, audio, one of the document formats, or anything else. */
+export type MediaClass = 'video' | 'audio' | 'pdf' | 'docx' | 'pptx' | 'text' | 'markdown' | 'other';
 
 const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
 const PPTX = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
 const MARKDOWN_TYPES = new Set(['text/markdown', 'text/x-markdown']);
 const VIDEO_EXTS = new Set(['mp4', 'm4v', 'mov', 'webm', 'mkv', 'avi', 'ogv', '3gp']);
+const AUDIO_EXTS = new Set(['mp3', 'm4a', 'm4b', 'aac', 'wav', 'flac', 'ogg', 'oga', 'opus']);
 
 /** Class of a MIME type (parameters ignored). */
 export function classOfMime(mime: string): MediaClass {
   const m = mime.split(';')[0].trim().toLowerCase();
   if (m.startsWith('video/')) return 'video';
+  if (m.startsWith('audio/')) return 'audio';
   if (m === 'application/pdf') return 'pdf';
   if (m === DOCX) return 'docx';
   if (m === PPTX) return 'pptx';
@@ -23,6 +25,7 @@ export function classOfMime(mime: string): MediaClass {
 
 function classOfExt(ext: string): MediaClass {
   if (VIDEO_EXTS.has(ext)) return 'video';
+  if (AUDIO_EXTS.has(ext)) return 'audio';
   if (ext === 'pdf' || ext === 'docx' || ext === 'pptx') return ext;
   if (ext === 'md' || ext === 'markdown') return 'markdown';
   if (ext === 'txt' || ext === 'text') return 'text';
@@ -56,6 +59,8 @@ export function contentClass(event: UploadCompletedEvent, sniffed: SniffedType):
 }
 
 export const DOCUMENT_CLASSES: ReadonlySet<MediaClass> = new Set(['pdf', 'docx', 'pptx', 'text', 'markdown']);
+/** What the `video` processor takes: video, and audio-only media (metadata and transcript). */
+export const TIMED_MEDIA_CLASSES: ReadonlySet<MediaClass> = new Set(['video', 'audio']);
 
 /**
  * Shared `accepts` rule of the media processors. Before the type is known: yes (the content decides).

@@ -29,6 +29,8 @@ export interface ExtractedText {
   units?: number;
   /** Transcript: the language the speech API detected. */
   language?: string;
+  /** Transcript: whether the media had pictures (`video`) or was sound only (`audio`); absent means video. */
+  media?: 'video' | 'audio';
 }
 
 export const TEXT_JSON = 'text.json';

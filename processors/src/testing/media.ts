@@ -27,6 +27,12 @@ export async function makeVideo(file: string, options: TestVideoOptions = {}): P
   await run('ffmpeg', args, { timeout: 60_000 });
 }
 
+/** An audio-only file of a sine tone; the codec follows the extension (`.mp3`: MP3, `.m4a`: AAC, `.wav`: PCM). */
+export async function makeAudio(file: string, seconds = 3): Promise<void> {
+  const codec = file.endsWith('.mp3') ? ['-c:a', 'libmp3lame', '-b:a', '64k'] : file.endsWith('.m4a') ? ['-c:a', 'aac', '-b:a', '64k'] : [];
+  await run('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`, ...codec, file], { timeout: 60_000 });
+}
+
 /** ffprobe's JSON for `file` (streams and format). */
 export async function probeJson(file: string): Promise<{ streams: Array<Record<string, unknown>>; format: Record<string, unknown> }> {
   const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', file], { timeout: 30_000 });

@@ -49,13 +49,13 @@ function generator(env: RawEnv = {}) {
 }
 
 /** An upload whose documents job is done with `text` stored; returns the context to run with. */
-async function prepared(text: ExtractedText | null = PDF_TEXT, upstream: { kind?: string; state?: 'done' | 'failed' | 'skipped' | 'processing' } = {}) {
+async function prepared(text: ExtractedText | null = PDF_TEXT, upstream: { kind?: string; state?: 'done' | 'failed' | 'skipped' | 'processing'; mime?: string } = {}) {
   const event = makeEvent({ metadata: { filetype: 'application/pdf' } });
   const status = new MemoryStatusStore();
   const kind = upstream.kind ?? 'documents';
   await status.update({ uploadId: event.uploadId, eventId: event.eventId, kind, patch: { state: upstream.state ?? 'done', reason: upstream.state === 'failed' ? 'CORRUPT_FILE: not a readable PDF' : undefined } });
   if (text) await store.put(event.uploadId, 'text.json', Buffer.from(JSON.stringify(text)));
-  const sniffed = kind === 'video' ? { mime: 'video/mp4', ext: 'mp4' } : { mime: 'application/pdf', ext: 'pdf' };
+  const sniffed = upstream.mime ? { mime: upstream.mime, ext: null } : kind === 'video' ? { mime: 'video/mp4', ext: 'mp4' } : { mime: 'application/pdf', ext: 'pdf' };
   return { event, status, ctx: testContext(event, store, { sniffed, status }) };
 }
 
@@ -213,6 +213,27 @@ describe('GenerateProcessor', () => {
     const generated = JSON.parse((await ctx.results.read('generated.json'))!.toString()) as GeneratedContent;
     expect(generated.chapters[0]).toEqual({ title: 'Opening', summary: 'How it starts.', start: 0 });
     expect(generated.chunks).toBe(chunks);
+  });
+});
+
+describe('GenerateProcessor on an audio upload', () => {
+  it('waits for the video job (which transcribes audio too) and calls the source a recording', async () => {
+    const transcript: ExtractedText = {
+      version: 1, source: 'video', format: 'transcript', unit: 'time', media: 'audio', durationSeconds: 30, chars: 20, truncated: false,
+      segments: [{ start: 0, end: 30, text: 'Welcome to the show.' }],
+    };
+    const { event, ctx } = await prepared(transcript, { kind: 'video', mime: 'audio/mpeg' });
+    expect(generator().accepts(event, { mime: 'audio/mpeg', ext: 'mp3' })).toBe(true);
+    await generator().run(event, ctx);
+    const user = (fake.of('chat')[0].json!.messages as Array<{ content: string }>)[1].content;
+    const templates = await loadTemplates();
+    expect(user).toBe(render(templates.study, {
+      source: 'transcript of an audio recording', source_short: 'recording', marker_example: '[time 65s]',
+      reference_rule: 'the number is the time in seconds where the passage starts.',
+      chapter_reference: 'its "start" in seconds, taken from the marker where the chapter begins',
+      summary_words: 150, max_chapters: 8, questions: 3,
+      text: '[time 0s] Welcome to the show.',
+    }));
   });
 });
 

@@ -2,7 +2,7 @@ import type OpenAI from 'openai';
 import type { OpenAIConfig } from '../../config/config.js';
 import { notApplicable, ProcessingError } from '../../errors.js';
 import type { UploadCompletedEvent } from '../../events.js';
-import { acceptsClass, contentClass, DOCUMENT_CLASSES, type MediaClass } from '../media-types.js';
+import { acceptsClass, contentClass, DOCUMENT_CLASSES, type MediaClass, TIMED_MEDIA_CLASSES } from '../media-types.js';
 import { TEXT_JSON, type ExtractedText } from '../text.js';
 import type { Processor, ProcessorContext, ProcessorResult, SniffedType } from '../types.js';
 import { chunkText, estimateTokens } from './chunk.js';
@@ -13,7 +13,7 @@ import { notesSchema, studySchema, validateAnswer, type Bounds, type ChunkNotes,
 export const GENERATED_JSON = 'generated.json';
 /** An answer that is not JSON or breaks the schema is asked for again, this many times in all. */
 export const ANSWER_TRIES = 3;
-const GENERATE_CLASSES: ReadonlySet<MediaClass> = new Set<MediaClass>(['video', ...DOCUMENT_CLASSES]);
+const GENERATE_CLASSES: ReadonlySet<MediaClass> = new Set<MediaClass>([...TIMED_MEDIA_CLASSES, ...DOCUMENT_CLASSES]);
 
 /** What `generated.json` holds. */
 export interface GeneratedContent extends StudyContent {
@@ -65,7 +65,7 @@ export class GenerateProcessor implements Processor {
     const client = this.options.client;
     if (!client) throw notApplicable('OPENAI_API_KEY is not set');
     const cls = ctx.sniffed ? contentClass(event, ctx.sniffed) : undefined;
-    const upstream = cls === 'video' ? ['video'] : cls && DOCUMENT_CLASSES.has(cls) ? ['documents'] : ['video', 'documents'];
+    const upstream = cls && TIMED_MEDIA_CLASSES.has(cls) ? ['video'] : cls && DOCUMENT_CLASSES.has(cls) ? ['documents'] : ['video', 'documents'];
     const jobs = await ctx.waitFor(upstream);
     const done = upstream.find((k) => jobs[k].state === 'done');
     if (!done) {
@@ -194,8 +194,8 @@ function promptVars(text: ExtractedText, questions: number): Record<string, stri
   const video = text.unit === 'time';
   const unit = text.unit;
   return {
-    source: video ? 'transcript of a video' : `text of a ${text.format.toUpperCase()} document`,
-    source_short: video ? 'video' : 'document',
+    source: video ? `transcript of ${text.media === 'audio' ? 'an audio recording' : 'a video'}` : `text of a ${text.format.toUpperCase()} document`,
+    source_short: video ? (text.media === 'audio' ? 'recording' : 'video') : 'document',
     marker_example: video ? '[time 65s]' : `[${unit} 3]`,
     reference_rule: video
       ? 'the number is the time in seconds where the passage starts.'

@@ -13,7 +13,7 @@ import { createUploadAccess } from '../../storage/access.js';
 import { testContext } from '../../testing/context.js';
 import { startFakeOpenAI, transcriptionAnswer, type FakeOpenAI } from '../../testing/fake-openai.js';
 import { makeEvent } from '../../testing/fixtures.js';
-import { makeVideo, probeJson, topLevelBoxes } from '../../testing/media.js';
+import { makeAudio, makeVideo, probeJson, topLevelBoxes } from '../../testing/media.js';
 import { tempDir } from '../../testing/services.js';
 import { createOpenAI } from '../generate/openai.js';
 import { sniff } from '../sniff.js';
@@ -151,6 +151,29 @@ describe('VideoProcessor', () => {
     const r2 = (await noKey.run(talk.event, testContext(talk.event, store, { sniffed: talk.sniffed }))).result as Record<string, any>;
     expect(r2.transcript).toEqual({ state: 'skipped', reason: 'OPENAI_API_KEY is not set' });
     expect(r2.renditions).toEqual([]);
+  });
+
+  it('audio-only uploads (mp3, m4a): metadata and transcript, no pictures', async () => {
+    const { processor } = processorFor({ TRANSCRIBE_CHUNK_DURATION: '10s' });
+    for (const name of ['podcast.mp3', 'memo.m4a']) {
+      const file = path.join(dir, name);
+      await makeAudio(file, 2);
+      const { event, sniffed } = await eventFor(file, { filename: name });
+      expect(sniffed.mime).toMatch(/^audio\//);
+      expect(processor.accepts(event, sniffed), name).toBe(true);
+      const before = fake.of('transcriptions').length;
+      fake.script('transcriptions', () => transcriptionAnswer(`spoken words of ${name}`, 2));
+      const ctx = testContext(event, store, { sniffed });
+      const result = (await processor.run(event, ctx)).result as Record<string, any>;
+      expect(result.metadata, name).toMatchObject({ video: null, audioTracks: [{ codec: name.endsWith('.mp3') ? 'mp3' : 'aac', channels: 1, sampleRate: 44100 }] });
+      expect(result.metadata.durationSeconds).toBeGreaterThan(1.9);
+      expect(result).toMatchObject({ poster: null, frames: [], renditions: [], transcript: { state: 'done', segments: 2 } });
+      expect(fake.of('transcriptions')).toHaveLength(before + 1);
+      const text = JSON.parse((await ctx.results.read('text.json'))!.toString()) as ExtractedText;
+      expect(text).toMatchObject({ source: 'video', format: 'transcript', unit: 'time', media: 'audio' });
+      expect(text.segments.map((s) => s.text).join(' ')).toContain(`spoken words of ${name}`);
+      expect(result.files.map((f: { name: string }) => f.name)).toEqual(['metadata.json', 'text.json', 'text.txt']);
+    }
   });
 
   it('corrupt, truncated and mislabelled files fail permanently with a reason', async () => {

@@ -8,14 +8,13 @@ import type { UploadCompletedEvent } from '../../events.js';
 import type { ResultFile } from '../../results/types.js';
 import type { UploadAccess } from '../../storage/access.js';
 import type { RetryOptions } from '../generate/openai.js';
-import { acceptsClass, contentClass, declaredClass, type MediaClass } from '../media-types.js';
+import { acceptsClass, contentClass, declaredClass, TIMED_MEDIA_CLASSES } from '../media-types.js';
 import { plainText, TEXT_JSON, TEXT_TXT, type ExtractedText } from '../text.js';
 import type { Processor, ProcessorContext, ProcessorResult, SniffedType } from '../types.js';
 import { runFfmpeg } from './ffmpeg.js';
 import { probe, type VideoMetadata } from './probe.js';
 import { transcribe } from './transcribe.js';
 
-const VIDEO: ReadonlySet<MediaClass> = new Set(['video']);
 export const METADATA_JSON = 'metadata.json';
 export const POSTER = 'poster.jpg';
 export const frameName = (i: number) => `frame-${i + 1}.jpg`;
@@ -43,7 +42,8 @@ export type TranscriptOutcome =
 /**
  * Video (fluent-ffmpeg over the system ffmpeg): ffprobe metadata, a poster and preview frames, the
  * H.264/AAC MP4 ladder (`VIDEO_RENDITIONS`, never above the source height, `+faststart`), and the
- * transcript of the first audio track through the OpenAI audio API. ffmpeg reads the upload by path
+ * transcript of the first audio track through the OpenAI audio API. Audio-only uploads (podcasts,
+ * recordings: mp3, m4a, wav, flac, ogg…) get the metadata and the transcript. ffmpeg reads the upload by path
  * or presigned URL (never through this process's memory), with `FFMPEG_THREADS`, and is killed when
  * the job aborts. Each step stores its results and is skipped on a retry that finds them, so a job
  * retried for a transcription hiccup does not transcode again.
@@ -58,14 +58,14 @@ export class VideoProcessor implements Processor {
   }
 
   accepts(event: UploadCompletedEvent, sniffed?: SniffedType): boolean {
-    return acceptsClass(event, sniffed, VIDEO);
+    return acceptsClass(event, sniffed, TIMED_MEDIA_CLASSES);
   }
 
   async run(event: UploadCompletedEvent, ctx: ProcessorContext): Promise<ProcessorResult> {
-    if (ctx.sniffed && contentClass(event, ctx.sniffed) !== 'video') {
+    if (ctx.sniffed && !TIMED_MEDIA_CLASSES.has(contentClass(event, ctx.sniffed))) {
       const declared = declaredClass(event);
-      if (declared?.cls === 'video') throw new ProcessingError('MISLABELLED', `declared ${declared.declared}, but the content is ${ctx.sniffed.mime}`);
-      throw notApplicable(`not a video (${ctx.sniffed.mime})`);
+      if (declared && TIMED_MEDIA_CLASSES.has(declared.cls)) throw new ProcessingError('MISLABELLED', `declared ${declared.declared}, but the content is ${ctx.sniffed.mime}`);
+      throw notApplicable(`not a video or audio (${ctx.sniffed.mime})`);
     }
     const input = await this.options.access.mediaUrl(event.location);
     const work = await fsp.mkdtemp(path.join(this.options.tmpDir ?? os.tmpdir(), 'video-'));
@@ -180,6 +180,7 @@ export class VideoProcessor implements Processor {
         retry: this.options.retry,
         onProgress: (f) => ctx.progress(base + WEIGHTS.transcript * f),
       });
+      text.media = meta.video ? 'video' : 'audio';
       await ctx.results.put(TEXT_TXT, Buffer.from(plainText(text)));
       await ctx.results.put(TEXT_JSON, Buffer.from(JSON.stringify(text)));
     }
