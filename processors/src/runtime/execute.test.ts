@@ -105,4 +105,28 @@ describe('executeJob', () => {
     expect((await status.get(event.uploadId))?.jobs.work.state).toBe('processing');
     expect(p.effects).toHaveLength(0);
   });
+
+  it('time spent waiting for other jobs does not count against the job timeout; running time does', async () => {
+    const status = new MemoryStatusStore();
+    const event = makeEvent();
+    const p = new ScriptedProcessor('work', async (_event, ctx) => {
+      await ctx.waitFor(['upstream']); // 400 ms, twice the job timeout
+      await wait(100, ctx.signal);
+      return { result: {} };
+    });
+    const d = { ...deps(p, { status }), jobTimeoutMs: 200 };
+    setTimeout(() => void status.update({ uploadId: event.uploadId, eventId: event.eventId, kind: 'upstream', patch: { state: 'done' } }), 400);
+    const settled: string[] = [];
+    expect(await executeJob(delivery(event, 1, settled), d)).toBe('done');
+
+    const slow = new ScriptedProcessor('work', async (_event, ctx) => {
+      await ctx.waitFor(['upstream']); // done already
+      await wait(1000, ctx.signal);
+      return { result: {} };
+    });
+    const other = makeEvent();
+    await status.update({ uploadId: other.uploadId, eventId: other.eventId, kind: 'upstream', patch: { state: 'done' } });
+    expect(await executeJob(delivery(other, 1, settled), { ...deps(slow, { status }), jobTimeoutMs: 200 })).toBe('retry');
+    expect((await status.get(other.uploadId))?.jobs.work).toMatchObject({ state: 'queued', code: 'TIMEOUT' });
+  });
 });

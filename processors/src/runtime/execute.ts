@@ -119,7 +119,7 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
   const { event, kind } = job;
   await update({ state: 'processing', lane: job.lane, attempts: job.deliveryCount, startedAt: new Date().toISOString(), progress: 0 });
   const controller = new AbortController();
-  const timeout = setTimeout(() => controller.abort(new ProcessingError('TIMEOUT')), deps.jobTimeoutMs);
+  const timeout = pausableTimeout(() => controller.abort(new ProcessingError('TIMEOUT')), deps.jobTimeoutMs);
   const onShutdown = () => controller.abort(new ProcessingError('SHUTTING_DOWN'));
   if (deps.shutdown.aborted) onShutdown();
   deps.shutdown.addEventListener('abort', onShutdown);
@@ -156,7 +156,9 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
         attempt: job.deliveryCount,
         results: { ...results, put },
         sniffed,
-        waitFor: (kinds) => waitForJobs(deps.status, event.uploadId, event.eventId, kinds, controller.signal),
+        // Waiting for other jobs (generate waits for a long video's transcript) is not this job's work:
+        // PROCESSOR_JOB_TIMEOUT counts only the time it runs.
+        waitFor: (kinds) => timeout.pausedWhile(waitForJobs(deps.status, event.uploadId, event.eventId, kinds, controller.signal)),
       }),
       controller.signal,
     );
@@ -213,7 +215,7 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
     deps.metrics.duration.observe({ kind, outcome: 'failed' }, seconds);
     return fail(job, err, deps, update, log);
   } finally {
-    clearTimeout(timeout);
+    timeout.clear();
     clearInterval(heartbeat);
     deps.shutdown.removeEventListener('abort', onShutdown);
   }
@@ -229,6 +231,34 @@ async function fail(job: Job, err: ProcessingError, deps: ExecuteDeps, update: (
   if (outcome) await deps.outcomes?.publish(outcome);
   await job.deadLetter({ code: err.code, reason: `${reason} (after ${job.deliveryCount} attempt${job.deliveryCount === 1 ? '' : 's'})` });
   return 'failed';
+}
+
+/** A timeout that can stand still while a promise is pending (overlapping pauses count once). */
+function pausableTimeout(fire: () => void, ms: number): { pausedWhile<T>(work: Promise<T>): Promise<T>; clear(): void } {
+  let remaining = ms;
+  let since = Date.now();
+  let pauses = 0;
+  let timer: NodeJS.Timeout | undefined = setTimeout(fire, remaining);
+  return {
+    async pausedWhile(work) {
+      if (pauses++ === 0 && timer) {
+        clearTimeout(timer);
+        remaining -= Date.now() - since;
+      }
+      try {
+        return await work;
+      } finally {
+        if (--pauses === 0 && timer) {
+          since = Date.now();
+          timer = setTimeout(fire, Math.max(0, remaining));
+        }
+      }
+    },
+    clear() {
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
 }
 
 /** Rejects as soon as `signal` aborts, even if the processor ignores the signal. */
