@@ -110,8 +110,10 @@ export function makeDocx(paragraphs: string[], props: { title?: string; author?:
 /**
  * A minimal presentation: one slide per entry (each a list of paragraphs). `order` lists slide file
  * numbers in presentation order (default 1..n), to check that the order comes from presentation.xml.
+ * `notes` gives speaker notes by slide file number: a notes slide with the slide image placeholder,
+ * the notes body and a slide number, as PowerPoint writes them.
  */
-export function makePptx(slides: string[][], props: { title?: string; author?: string } = {}, order?: number[]): Buffer {
+export function makePptx(slides: string[][], props: { title?: string; author?: string } = {}, order?: number[], notes: Record<number, string[]> = {}): Buffer {
   const files = slides.map((_, i) => i + 1);
   const sequence = order ?? files;
   const slideXml = (paragraphs: string[]) => `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -130,6 +132,15 @@ export function makePptx(slides: string[][], props: { title?: string; author?: s
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${
   files.map((n) => `<Relationship Id="rId${100 + n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/slide" Target="slides/slide${n}.xml"/>`).join('')}</Relationships>` },
     ...slides.map((paragraphs, i) => ({ name: `ppt/slides/slide${i + 1}.xml`, data: slideXml(paragraphs) })),
+    ...Object.entries(notes).flatMap(([n, paragraphs]) => [
+      { name: `ppt/slides/_rels/slide${n}.xml.rels`, data: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/notesSlide" Target="../notesSlides/notesSlide${n}.xml"/></Relationships>` },
+      { name: `ppt/notesSlides/notesSlide${n}.xml`, data: `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<p:notes xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cSld><p:spTree>${
+  '<p:sp><p:nvSpPr><p:cNvPr id="2" name="Slide Image"/><p:cNvSpPr/><p:nvPr><p:ph type="sldImg"/></p:nvPr></p:nvSpPr></p:sp>'}${
+  `<p:sp><p:nvSpPr><p:cNvPr id="3" name="Notes"/><p:cNvSpPr/><p:nvPr><p:ph type="body" idx="1"/></p:nvPr></p:nvSpPr><p:txBody><a:bodyPr/>${paragraphs.map((p) => `<a:p><a:r><a:t>${xmlEscape(p)}</a:t></a:r></a:p>`).join('')}</p:txBody></p:sp>`}${
+  `<p:sp><p:nvSpPr><p:cNvPr id="4" name="Slide Number"/><p:cNvSpPr/><p:nvPr><p:ph type="sldNum" idx="5"/></p:nvPr></p:nvSpPr><p:txBody><a:bodyPr/><a:p><a:r><a:t>${n}</a:t></a:r></a:p></p:txBody></p:sp>`}</p:spTree></p:cSld></p:notes>` },
+    ]),
     { name: 'docProps/core.xml', data: coreXml(props) },
   ]);
 }

@@ -109,6 +109,15 @@ describe('DocumentsProcessor', () => {
     ]);
   });
 
+  it('PPTX: speaker notes follow their slide (the notes body only, not the slide number)', async () => {
+    const pptx = makePptx([['Mitosis'], ['Meiosis', 'two divisions']], {}, undefined, { 2: ['Remind them of the quiz.', 'Crossing over happens here.'] });
+    const { text } = await run(pptx, { filename: 'lecture.pptx' });
+    expect(text.segments).toEqual([
+      { ref: 1, text: 'Mitosis' },
+      { ref: 2, text: 'Meiosis\ntwo divisions\n\nSpeaker notes:\nRemind them of the quiz.\nCrossing over happens here.' },
+    ]);
+  });
+
   it('Markdown is split at headings; plain text at blank lines; both streamed', async () => {
     const md = Buffer.from('# Course notes\n\nIntro text.\n\n## Part two\n\nMore text.\n');
     const { out, text } = await run(md, { filename: 'notes.md', filetype: 'text/markdown' });

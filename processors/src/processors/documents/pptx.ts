@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { TextCollector } from '../text.js';
 import { coreProperties, decodeXml, MAX_PART_BYTES } from './ooxml.js';
 import { ZipError, type ZipReader } from './zip.js';
@@ -10,7 +11,9 @@ export interface PptxResult {
 /**
  * Slide text of a PPTX, in presentation order (`ppt/presentation.xml` slide list through its
  * relationships; numeric order of `ppt/slides/slideN.xml` when that list is missing). Each slide is one
- * segment with `ref` = slide number; paragraphs (`<a:p>`) become lines, runs (`<a:t>`) are joined.
+ * segment with `ref` = slide number; paragraphs (`<a:p>`) become lines, runs (`<a:t>`) are joined. The
+ * slide's speaker notes (the body placeholder of its notes slide; not the slide image or number) follow
+ * under a `Speaker notes:` line: in a lecture deck they often carry most of the words.
  */
 export async function extractPptx(zip: ZipReader, collect: TextCollector, onSlide: (done: number, total: number) => Promise<void>): Promise<PptxResult> {
   const slides = await slideOrder(zip);
@@ -18,7 +21,8 @@ export async function extractPptx(zip: ZipReader, collect: TextCollector, onSlid
   for (const [i, part] of slides.entries()) {
     const xml = await zip.text(part, MAX_PART_BYTES);
     if (xml === null) throw new ZipError(`${part} is listed but missing`);
-    const text = slideText(xml);
+    const notes = await notesText(zip, part);
+    const text = [slideText(xml), notes && `Speaker notes:\n${notes}`].filter(Boolean).join('\n\n');
     if (text && !collect.add({ ref: i + 1, text })) break;
     await onSlide(i + 1, slides.length);
   }
@@ -34,6 +38,21 @@ export function slideText(xml: string): string {
     if (line) lines.push(line);
   }
   return lines.join('\n');
+}
+
+/** The text of a slide's speaker notes, or '' when it has none. */
+async function notesText(zip: ZipReader, slidePart: string): Promise<string> {
+  const rels = await zip.text(`${path.posix.dirname(slidePart)}/_rels/${path.posix.basename(slidePart)}.rels`, MAX_PART_BYTES);
+  const target = rels && [...rels.matchAll(/<Relationship\s[^>]*>/g)]
+    .map((m) => m[0])
+    .find((r) => /\sType="[^"]*\/notesSlide"/.test(r))
+    ?.match(/\sTarget="([^"]+)"/)?.[1];
+  if (!target) return '';
+  const part = target.startsWith('/') ? target.slice(1) : path.posix.normalize(path.posix.join(path.posix.dirname(slidePart), target));
+  const xml = await zip.text(part, MAX_PART_BYTES);
+  if (!xml) return '';
+  const body = (xml.match(/<p:sp[\s>][\s\S]*?<\/p:sp>/g) ?? []).filter((shape) => /<p:ph\s[^>]*type="body"/.test(shape));
+  return body.map(slideText).filter(Boolean).join('\n');
 }
 
 async function slideOrder(zip: ZipReader): Promise<string[]> {
