@@ -79,6 +79,12 @@ export interface JobSource {
   next(kind: string): Promise<Job | null>;
   /** Jobs waiting per kind and lane (for the `pending` gauge). */
   pending(): Promise<PendingCount[]>;
+  /**
+   * Every processor kind that will dispatch this source's events: this process's kinds, and on
+   * JetStream also other workers' (the stream's durable `dispatch-<kind>` consumers). The runtime plans
+   * them in the status, so the aggregate cannot look final before each kind has been dispatched.
+   */
+  dispatchingKinds(): Promise<string[]>;
   /** False while the source cannot deliver (for example NATS is disconnected). */
   ready(): boolean;
   /**

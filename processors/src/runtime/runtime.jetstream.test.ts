@@ -236,6 +236,7 @@ describe('processor runtime on JetStream + Redis', () => {
         return job && { ...job, working: async () => undefined };
       },
       pending: () => inner.pending(),
+      dispatchingKinds: () => inner.dispatchingKinds(),
       ready: () => inner.ready(),
       stop: () => inner.stop(),
     };
@@ -337,6 +338,24 @@ describe('processor runtime on JetStream + Redis', () => {
     const s = await t.waitStatus(event.uploadId, (x) => Object.keys(x.jobs).length === 2 && x.state === 'done');
     expect(s.jobs.thumbnail.result).toMatchObject({ worker: 'thumbs' });
     expect(s.jobs.transcript.result).toMatchObject({ worker: 'texts' });
+  });
+
+  it("the aggregate does not look final while another worker's kind has not been dispatched yet", async () => {
+    const t = await setup();
+    // The transcript workers are deployed (their durable consumer exists) but down when the event comes.
+    const texts = await t.start(new ScriptedProcessor('transcript', quick(), 'texts'));
+    await texts.stop();
+    const thumbs = new ScriptedProcessor('thumbnail', quick(), 'thumbs');
+    await t.start(thumbs);
+    const event = makeEvent();
+    await t.publish(event);
+    await waitFor(() => thumbs.effects.length === 1, 10_000, 'thumbnail done');
+    const early = await t.waitStatus(event.uploadId, (x) => x.jobs.thumbnail?.state === 'done');
+    expect(early.state).toBe('queued');
+    expect(early.jobs.transcript).toMatchObject({ state: 'queued', attempts: 0 });
+    await t.start(new ScriptedProcessor('transcript', quick(), 'texts again'));
+    const s = await t.waitStatus(event.uploadId, (x) => x.state === 'done');
+    expect(s.jobs.transcript.result).toMatchObject({ worker: 'texts again' });
   });
 
   it('drains on stop: the running job finishes and is acknowledged, readiness turns 503', async () => {

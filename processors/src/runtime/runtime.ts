@@ -150,10 +150,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const backoff = (attempt: number) => backoffDelay(attempt, config.backoff);
     const statusStore = status;
 
-    /** Dispatch: record `queued` (with the lane) or `skipped` for this kind. */
+    const dispatching = source;
+    /**
+     * Dispatch: first plan every kind that will dispatch this event (on JetStream other workers' kinds
+     * too), so a fast job finishing before another kind's dispatcher ran cannot make the aggregate look
+     * final; then record `queued` (with the lane) or `skipped` for this kind.
+     */
     const route = async (event: UploadCompletedEvent, kind: string): Promise<Lane | null> => {
       const now = new Date().toISOString();
       const base = { uploadId: event.uploadId, eventId: event.eventId, kind };
+      const others = (await dispatching.dispatchingKinds()).filter((k) => k !== kind); // this kind is recorded next
+      if (others.length > 0) await statusStore.plan(event.uploadId, event.eventId, others);
       if (!byKind.get(kind)!.accepts(event)) {
         await statusStore.update({ ...base, patch: { state: 'skipped', reason: 'not applicable to this upload', finishedAt: now } });
         return null;

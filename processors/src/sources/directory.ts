@@ -337,6 +337,11 @@ export class DirectorySource implements JobSource {
     await syncDir(dir).catch(() => undefined);
   }
 
+  /** One process runs every kind of this outbox. */
+  async dispatchingKinds(): Promise<string[]> {
+    return [...this.kinds];
+  }
+
   async pending(): Promise<PendingCount[]> {
     const counts: PendingCount[] = [];
     for (const [kind, lanes] of this.index) for (const lane of LANES) counts.push({ kind, lane, count: lanes[lane].size });

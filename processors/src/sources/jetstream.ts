@@ -52,6 +52,8 @@ export class JetStreamSource implements JobSource {
   private stopped = false;
   private connected = true;
   private readonly lanes = new Map<string, Record<Lane, LaneState>>();
+  /** The kinds of the stream's dispatch consumers, as last listed. */
+  private deployed: { at: number; kinds: string[] } = { at: 0, kinds: [] };
   private readonly arrivals = new Map<string, Waiters>();
   private readonly fetches = new Set<ConsumerMessages>();
   private readonly loops: Promise<void>[] = [];
@@ -147,6 +149,22 @@ export class JetStreamSource implements JobSource {
       this.options.logger.warn('dispatch failed; will retry', { eventId: event.eventId, err: (err as Error).message });
       m.nak(backoff(m.info.deliveryCount));
     }
+  }
+
+  /** This process's kinds and the kinds of every `dispatch-<kind>` consumer on the stream (listed at most every 10 s). */
+  async dispatchingKinds(): Promise<string[]> {
+    const own = [...this.lanes.keys()];
+    if (Date.now() - this.deployed.at > 10_000) {
+      try {
+        const names: string[] = [];
+        for await (const info of this.jsm.consumers.list(STREAMS.uploads.name)) names.push(info.name);
+        const prefix = dispatchConsumer('');
+        this.deployed = { at: Date.now(), kinds: names.filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)) };
+      } catch (err) {
+        this.options.logger.warn('listing dispatch consumers failed; planning known kinds only', { err: (err as Error).message });
+      }
+    }
+    return [...new Set([...own, ...this.deployed.kinds])];
   }
 
   async next(kind: string): Promise<Job | null> {

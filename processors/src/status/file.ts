@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Listeners } from './listeners.js';
-import { applyUpdate, type ProcessingStatus, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
+import { applyPlan, applyUpdate, type ProcessingStatus, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
 
 export interface FileStatusStoreOptions {
   /** `prune` drops statuses unchanged for this long (`PROCESSOR_STATUS_TTL`, default 30 days). */
@@ -43,7 +43,17 @@ export class FileStatusStore implements StatusStore {
   }
 
   update(update: StatusUpdate): Promise<ProcessingStatus> {
-    return this.serialized(update.uploadId, () => this.apply(update));
+    return this.serialized(update.uploadId, async () => {
+      const current = await this.get(update.uploadId);
+      return (await this.store(applyUpdate(current, update, this.clock()))) ?? current!;
+    });
+  }
+
+  plan(uploadId: string, eventId: string, kinds: readonly string[]): Promise<ProcessingStatus | null> {
+    return this.serialized(uploadId, async () => {
+      const current = await this.get(uploadId);
+      return (await this.store(applyPlan(current, uploadId, eventId, kinds, this.clock()))) ?? current;
+    });
   }
 
   remove(uploadId: string): Promise<void> {
@@ -86,12 +96,11 @@ export class FileStatusStore implements StatusStore {
     return run;
   }
 
-  private async apply(update: StatusUpdate): Promise<ProcessingStatus> {
-    const current = await this.get(update.uploadId);
-    const next = applyUpdate(current, update, this.clock());
-    if (!next) return current!;
+  /** Writes `next` (temp file, rename) and notifies; nothing when there is no change (null). */
+  private async store(next: ProcessingStatus | null): Promise<ProcessingStatus | null> {
+    if (!next) return null;
     await fs.mkdir(this.dir, { recursive: true });
-    const file = this.file(update.uploadId);
+    const file = this.file(next.uploadId);
     const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
     await fs.writeFile(tmp, JSON.stringify(next));
     await fs.rename(tmp, file);

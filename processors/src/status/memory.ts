@@ -1,5 +1,5 @@
 import { Listeners } from './listeners.js';
-import { applyUpdate, type ProcessingStatus, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
+import { applyPlan, applyUpdate, type ProcessingStatus, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
 
 /** {@link StatusStore} in memory, for unit tests and single-process experiments. */
 export class MemoryStatusStore implements StatusStore {
@@ -24,6 +24,15 @@ export class MemoryStatusStore implements StatusStore {
 
   async subscribe(uploadId: string, listener: StatusListener): Promise<() => Promise<void>> {
     return this.listeners.add(uploadId, listener);
+  }
+
+  async plan(uploadId: string, eventId: string, kinds: readonly string[]): Promise<ProcessingStatus | null> {
+    const current = this.records.get(uploadId) ?? null;
+    const next = applyPlan(current, uploadId, eventId, kinds, this.clock());
+    if (!next) return current && structuredClone(current);
+    this.records.set(uploadId, next);
+    this.listeners.emit(structuredClone(next));
+    return structuredClone(next);
   }
 
   async remove(uploadId: string): Promise<void> {

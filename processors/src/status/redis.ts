@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { applyUpdate, type ProcessingStatus, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
+import { applyPlan, applyUpdate, type ProcessingStatus, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
 
 /**
  * Compare-and-set: replace the value only if it is still what the caller read, then publish the new
@@ -61,18 +61,26 @@ export class RedisStatusStore implements StatusStore {
   }
 
   async update(update: StatusUpdate): Promise<ProcessingStatus> {
-    const key = this.key(update.uploadId);
+    return (await this.change(update.uploadId, (current) => applyUpdate(current, update, this.clock())))!;
+  }
+
+  plan(uploadId: string, eventId: string, kinds: readonly string[]): Promise<ProcessingStatus | null> {
+    return this.change(uploadId, (current) => applyPlan(current, uploadId, eventId, kinds, this.clock()));
+  }
+
+  /** Applies `merge` with compare-and-set, reading again when another writer came first. */
+  private async change(uploadId: string, merge: (current: ProcessingStatus | null) => ProcessingStatus | null): Promise<ProcessingStatus | null> {
+    const key = this.key(uploadId);
     let raw = (await this.redis.get(key)) ?? '';
     for (let attempt = 0; attempt < 50; attempt++) {
       const current = raw ? (JSON.parse(raw) as ProcessingStatus) : null;
-      const next = applyUpdate(current, update, this.clock());
-      if (!next) return current!;
-      const encoded = JSON.stringify(next);
-      const [ok, actual] = await this.redis.statusCas(key, raw, encoded, this.ttlMs);
+      const next = merge(current);
+      if (!next) return current;
+      const [ok, actual] = await this.redis.statusCas(key, raw, JSON.stringify(next), this.ttlMs);
       if (ok === 1) return next;
       raw = actual;
     }
-    throw new Error(`status of ${update.uploadId} changed 50 times during one update`);
+    throw new Error(`status of ${uploadId} changed 50 times during one update`);
   }
 
   async subscribe(uploadId: string, listener: StatusListener): Promise<() => Promise<void>> {

@@ -24,6 +24,20 @@ export function statusStoreContract(name: string, factory: () => Promise<{ store
       expect(await store.get('nope')).toBeNull();
     });
 
+    it('plan records queued for the kinds not yet recorded, and leaves the others alone', async () => {
+      await store.update({ ...base, kind: 'fingerprint', patch: { state: 'done', result: { sha256: 'ab' } } });
+      const planned = await store.plan('up1', base.eventId, ['fingerprint', 'video', 'generate']);
+      expect(planned!.state).toBe('queued');
+      expect(planned!.jobs.fingerprint).toMatchObject({ state: 'done', result: { sha256: 'ab' } });
+      expect(planned!.jobs.video).toMatchObject({ state: 'queued', attempts: 0 });
+      await store.update({ ...base, kind: 'video', patch: { state: 'processing' } });
+      await store.plan('up1', base.eventId, ['fingerprint', 'video', 'generate']); // again: nothing changes
+      const got = (await store.get('up1'))!;
+      expect(got.jobs.video.state).toBe('processing');
+      expect(Object.keys(got.jobs).sort()).toEqual(['fingerprint', 'generate', 'video']);
+      expect(await store.plan('nobody', 'upload-nobody', [])).toBeNull();
+    });
+
     it('forgets a removed upload; removing an unknown one is not an error', async () => {
       await store.update({ ...base, kind: 'fingerprint', patch: { state: 'queued' } });
       await store.remove('up1');

@@ -72,6 +72,11 @@ export interface StatusStore {
   update(update: StatusUpdate): Promise<ProcessingStatus>;
   /** Calls `listener` with the whole status after every change of `uploadId`. Resolves once listening. */
   subscribe(uploadId: string, listener: StatusListener): Promise<() => Promise<void>>;
+  /**
+   * Records `queued` for each of `kinds` that has no status for this event yet, so the aggregate
+   * cannot look final while some kind has not been dispatched. Jobs already recorded are untouched.
+   */
+  plan(uploadId: string, eventId: string, kinds: readonly string[]): Promise<ProcessingStatus | null>;
   /** Forgets the upload's status (the upload was removed). Subscribers are not notified. */
   remove(uploadId: string): Promise<void>;
   /**
@@ -104,6 +109,18 @@ export function applyUpdate(current: ProcessingStatus | null, update: StatusUpda
   if (previous && sameJob(previous, merged)) return null;
   const jobs = { ...base.jobs, [update.kind]: merged };
   return { ...base, jobs, ...aggregate(jobs), updatedAt: now.toISOString() };
+}
+
+/** The merge rule of `plan`: `queued` for the kinds without a status for this event; null when none is missing. */
+export function applyPlan(current: ProcessingStatus | null, uploadId: string, eventId: string, kinds: readonly string[], now: Date): ProcessingStatus | null {
+  const base: ProcessingStatus =
+    current && current.eventId === eventId ? current : { uploadId, eventId, state: 'queued', jobs: {}, updatedAt: now.toISOString() };
+  const missing = kinds.filter((kind) => !base.jobs[kind]);
+  if (missing.length === 0) return null;
+  const at = now.toISOString();
+  const jobs = { ...base.jobs };
+  for (const kind of missing) jobs[kind] = { kind, state: 'queued', attempts: 0, queuedAt: at, updatedAt: at };
+  return { ...base, jobs, ...aggregate(jobs), updatedAt: at };
 }
 
 function sameJob(a: JobStatus, b: JobStatus): boolean {
