@@ -75,6 +75,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
       partSize: config.s3.partSize,
       partConcurrency: config.s3.partConcurrency,
       maxUploadSize: config.maxSize,
+      uniformParts: config.s3.uniformParts,
       cache: redis ? new RedisKvStore<MetadataValue>(redis, `${prefix}s3info:`, () => 2 * expiry) : undefined,
     });
   }

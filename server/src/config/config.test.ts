@@ -58,7 +58,7 @@ describe('parseConfig', () => {
     });
     expect(c.s3).toEqual({
       bucket: 'uploads', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' },
-      forcePathStyle: true, partSize: 32 * 1024 ** 2, partConcurrency: 8,
+      forcePathStyle: true, partSize: 32 * 1024 ** 2, partConcurrency: 8, uniformParts: false,
     });
     expect(c.redis).toEqual({ url: 'redis://127.0.0.1:6379/2', prefix: 'tus:', lockTtlMs: 3000 });
     expect(c.stagingDir).toBe('/fast/staging');
@@ -66,6 +66,15 @@ describe('parseConfig', () => {
     const aws = parseConfig({ S3_BUCKET: 'b', SINGLE_NODE: 'true' });
     expect(aws.s3?.forcePathStyle).toBe(false);
     expect(aws.s3?.credentials).toBeUndefined();
+    expect(aws.s3?.uniformParts).toBe(false);
+  });
+
+  it('uses uniform parts on Cloudflare R2 unless told otherwise, and wherever told to', () => {
+    const r2 = { S3_BUCKET: 'b', SINGLE_NODE: 'true', S3_ENDPOINT: 'https://0123abcd.r2.cloudflarestorage.com' };
+    expect(parseConfig(r2).s3?.uniformParts).toBe(true);
+    expect(parseConfig({ ...r2, S3_UNIFORM_PARTS: 'false' }).s3?.uniformParts).toBe(false);
+    expect(parseConfig({ S3_BUCKET: 'b', SINGLE_NODE: 'true', S3_ENDPOINT: 'http://minio:9000', S3_UNIFORM_PARTS: 'true' }).s3?.uniformParts).toBe(true);
+    expect(() => parseConfig({ ...r2, S3_UNIFORM_PARTS: 'sometimes' })).toThrow(/S3_UNIFORM_PARTS/);
   });
 
   it('parses units', () => {

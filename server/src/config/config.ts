@@ -70,6 +70,12 @@ export interface S3Config {
   partSize: number;
   /** Parts uploaded at once per process (`S3_PART_CONCURRENCY`, default 8). */
   partConcurrency: number;
+  /**
+   * Every part but the last of the same size (`S3_UNIFORM_PARTS`), for stores that demand it
+   * (Cloudflare R2: "All non-trailing parts must have the same length"). Default: true for an
+   * `*.r2.cloudflarestorage.com` endpoint, else false (parts then fit each PATCH, see TusS3Store).
+   */
+  uniformParts: boolean;
 }
 
 export interface RedisConfig {
@@ -224,6 +230,9 @@ function parseDistributed(raw: RawEnv): DistributedConfig {
       forcePathStyle: raw.S3_FORCE_PATH_STYLE ? parseBoolean('S3_FORCE_PATH_STYLE', raw.S3_FORCE_PATH_STYLE) : !!raw.S3_ENDPOINT,
       partSize,
       partConcurrency: raw.S3_PART_CONCURRENCY ? parseInteger('S3_PART_CONCURRENCY', raw.S3_PART_CONCURRENCY, 1, 256) : 8,
+      uniformParts: raw.S3_UNIFORM_PARTS
+        ? parseBoolean('S3_UNIFORM_PARTS', raw.S3_UNIFORM_PARTS)
+        : !!raw.S3_ENDPOINT && /\.r2\.cloudflarestorage\.com$/i.test(new URL(raw.S3_ENDPOINT).hostname),
     };
   }
   let redis: RedisConfig | undefined;

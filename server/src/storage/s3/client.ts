@@ -10,7 +10,7 @@ import type { S3Config } from '../../config/config.js';
  *   (without it Swift refuses the delete, and a terminated upload would seem to linger);
  * - path-style addressing when configured (custom endpoints rarely have wildcard DNS).
  */
-export function createS3Client(config: S3Config, overrides: Partial<S3ClientConfig> = {}): S3 {
+export function createS3Client(config: Pick<S3Config, 'region' | 'endpoint' | 'forcePathStyle' | 'credentials'> & Partial<S3Config>, overrides: Partial<S3ClientConfig> = {}): S3 {
   const client = new S3({
     region: config.region,
     endpoint: config.endpoint,

@@ -11,11 +11,12 @@ const MAX_COPY = 5 * 1024 ** 3;
  * own) are read and re-uploaded, at most 5 MiB at a time.
  */
 export async function concatenateObjects(
-  client: S3, bucket: string, targetKey: string, uploadId: string, sourceKeys: string[],
+  client: S3, bucket: string, targetKey: string, uploadId: string, sourceKeys: string[], uniformPartSize?: number,
 ): Promise<void> {
   const sizes = await Promise.all(
     sourceKeys.map(async (key) => (await client.headObject({ Bucket: bucket, Key: key })).ContentLength ?? 0),
   );
+  if (uniformPartSize) return concatenateUniform(client, bucket, targetKey, uploadId, sourceKeys, sizes, uniformPartSize);
   const parts: CompletedPart[] = [];
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -52,5 +53,47 @@ export async function concatenateObjects(
     }
   }
   if (pendingBytes > 0 || parts.length === 0) await flush();
+  await client.completeMultipartUpload({ Bucket: bucket, Key: targetKey, UploadId: uploadId, MultipartUpload: { Parts: parts } });
+}
+
+/**
+ * The same with every part but the last of `partSize` bytes (stores such as Cloudflare R2): a part that
+ * lies inside one source is copied inside S3 (UploadPartCopy with a range); a part that spans sources
+ * is read from them and uploaded, one part in memory at a time.
+ */
+async function concatenateUniform(
+  client: S3, bucket: string, targetKey: string, uploadId: string, sourceKeys: string[], sizes: number[], partSize: number,
+): Promise<void> {
+  const starts: number[] = [];
+  let total = 0;
+  for (const size of sizes) {
+    starts.push(total);
+    total += size;
+  }
+  const parts: CompletedPart[] = [];
+  for (let from = 0; from < total || parts.length === 0; from += partSize) {
+    const to = Math.min(total, from + partSize); // exclusive
+    const PartNumber = parts.length + 1;
+    const target = { Bucket: bucket, Key: targetKey, UploadId: uploadId, PartNumber };
+    const inside = sourceKeys.findIndex((_, i) => starts[i] <= from && to <= starts[i] + sizes[i] && sizes[i] > 0);
+    if (inside >= 0 && to - from >= MIN_PART) {
+      const at = from - starts[inside];
+      const res = await client.uploadPartCopy({
+        ...target, CopySource: `${bucket}/${encodeURIComponent(sourceKeys[inside])}`, CopySourceRange: `bytes=${at}-${at + to - from - 1}`,
+      });
+      parts.push({ ETag: res.CopyPartResult?.ETag, PartNumber });
+      continue;
+    }
+    const pieces: Buffer[] = [];
+    for (const [i, key] of sourceKeys.entries()) {
+      const a = Math.max(from, starts[i]);
+      const b = Math.min(to, starts[i] + sizes[i]);
+      if (a >= b) continue;
+      const res = await client.getObject({ Bucket: bucket, Key: key, Range: `bytes=${a - starts[i]}-${b - starts[i] - 1}` });
+      pieces.push(Buffer.from(await res.Body!.transformToByteArray()));
+    }
+    const res = await client.uploadPart({ ...target, Body: Buffer.concat(pieces) });
+    parts.push({ ETag: res.ETag, PartNumber });
+  }
   await client.completeMultipartUpload({ Bucket: bucket, Key: targetKey, UploadId: uploadId, MultipartUpload: { Parts: parts } });
 }

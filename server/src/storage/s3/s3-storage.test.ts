@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3, type S3Handle } from '../../testing/services.js';
@@ -17,10 +18,11 @@ afterAll(async () => {
 });
 
 /**
- * `failNext(command, key)`, when given, is asked before each S3 command: if it says so, the command reads
+ * `failNext(command, input)`, when given, is asked before each S3 command: if it says so, the command reads
  * its whole body (as a sent request would) and fails with the 503 Swift and S3 answer when busy.
+ * `uniformParts` turns on the Cloudflare R2 mode (every part but the last of 5 MiB here).
  */
-function makeStorage(failNext?: (command: string, key: string) => boolean): S3Storage {
+function makeStorage(failNext?: (command: string, input: { Key?: string; Body?: unknown }) => boolean, uniformParts = false): S3Storage {
   const client = createS3Client({
     bucket: s3.bucket, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, partSize: 5 * 1024 * 1024, partConcurrency: 4,
@@ -28,7 +30,7 @@ function makeStorage(failNext?: (command: string, key: string) => boolean): S3St
   if (failNext) {
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        if (!failNext(context.commandName ?? '', String((args.input as { Key?: string }).Key))) return next(args);
+        if (!failNext(context.commandName ?? '', args.input as { Key?: string; Body?: unknown })) return next(args);
         const body = (args.input as { Body?: unknown }).Body;
         if (body instanceof Readable) for await (const _ of body);
         throw Object.assign(new Error('Please reduce your request rate.'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
@@ -36,7 +38,7 @@ function makeStorage(failNext?: (command: string, key: string) => boolean): S3St
       { step: 'initialize', name: 'failNext' },
     );
   }
-  return new S3Storage({ client, bucket: s3.bucket, partSize: 5 * 1024 * 1024, partConcurrency: 4, maxUploadSize: 1024 ** 3 });
+  return new S3Storage({ client, bucket: s3.bucket, partSize: 5 * 1024 * 1024, partConcurrency: 4, maxUploadSize: 1024 ** 3, uniformParts });
 }
 
 /** The upload's stored bytes have the sha256 of `data`. */
@@ -47,6 +49,62 @@ async function expectStored(s: S3Storage, id: string, data: Buffer): Promise<voi
 }
 
 storageContract('S3Storage (real S3 server)', async () => makeStorage());
+storageContract('S3Storage with uniform parts (Cloudflare R2 mode, real S3 server)', async () => makeStorage(undefined, true));
+
+describe('S3Storage with uniform parts (Cloudflare R2 mode)', () => {
+  const MiB = 1024 * 1024;
+  const store = (s: S3Storage) => (s as unknown as { store: TusS3Store }).store;
+
+  it('writes of any length leave every part but the last at the one part size; the rest waits as the tail', async () => {
+    const seenParts: number[] = [];
+    const s = makeStorage((command, input) => {
+      const body = input.Body as { path?: string } | Buffer | undefined;
+      if (command === 'UploadPartCommand' && body && !Buffer.isBuffer(body) && body.path) seenParts.push(fs.statSync(body.path).size);
+      return false;
+    }, true);
+    expect(store(s).uniformPartSize).toBe(5 * MiB);
+    const id = `uni${randomBytes(6).toString('hex')}`;
+    const data = randomBytes(28 * MiB);
+    await s.create(id, { length: data.length });
+    let at = 0;
+    for (const bytes of [7, 12, 3, 6].map((n) => n * MiB)) {
+      await s.write(id, at, Readable.from([data.subarray(at, at + bytes)]), { limit: bytes, expected: bytes });
+      at += bytes;
+      if (at === data.length) break; // the last write completes the upload
+      const layout = await store(s).layoutOf(id);
+      expect(layout.parts.map((p) => p.Size)).toEqual(Array(layout.parts.length).fill(5 * MiB));
+      expect((layout.tail ?? 0) + layout.parts.length * 5 * MiB).toBe(at);
+    }
+    // 2 + 6 MiB: one more whole part and the short last one, sent as a part because it ends the upload.
+    expect(seenParts).toEqual([5, 5, 5, 5, 5, 3].map((n) => n * MiB));
+    await s.complete(id, data.length);
+    await expectStored(s, id, data);
+    await s.remove(id);
+  });
+
+  it('concatenates into uniform parts: copied inside S3 where a part lies in one piece, read where it spans two', async () => {
+    const seen: string[] = [];
+    const s = makeStorage((command) => {
+      if (command === 'UploadPartCopyCommand' || command === 'UploadPartCommand') seen.push(command);
+      return false;
+    }, true);
+    const pieces = [randomBytes(6 * MiB), randomBytes(7 * MiB)];
+    const ids = pieces.map(() => `piece${randomBytes(6).toString('hex')}`);
+    for (const [i, id] of ids.entries()) {
+      await s.create(id, { length: pieces[i].length });
+      await s.write(id, 0, Readable.from([pieces[i]]), { limit: pieces[i].length, expected: pieces[i].length });
+      await s.complete(id, pieces[i].length);
+    }
+    const target = `final${randomBytes(6).toString('hex')}`;
+    await s.create(target, { length: 13 * MiB });
+    seen.length = 0;
+    await s.concatenate(target, ids);
+    // [0, 5) inside the first piece: copied; [5, 10) spans both: read; [10, 13) is the short last part.
+    expect(seen).toEqual(['UploadPartCopyCommand', 'UploadPartCommand', 'UploadPartCommand']);
+    await expectStored(s, target, Buffer.concat(pieces));
+    for (const id of [...ids, target]) await s.remove(id);
+  });
+});
 
 describe('S3Storage', () => {
   async function keysOf(id: string): Promise<string[]> {
@@ -122,7 +180,7 @@ describe('S3Storage', () => {
 
   it('sends a part or a tail again when S3 answers 503 after taking its body; every byte arrives once', async () => {
     const failures: Record<string, number> = { UploadPartCommand: 2, PutObjectCommand: 1 };
-    const s = makeStorage((command, key) => !key.endsWith('.info') && (failures[command] ?? 0) > 0 && failures[command]-- > 0);
+    const s = makeStorage((command, input) => !String(input.Key).endsWith('.info') && (failures[command] ?? 0) > 0 && failures[command]-- > 0);
     const id = `flaky${randomBytes(6).toString('hex')}`;
     const MiB = 1024 * 1024;
     const data = randomBytes(11 * MiB);

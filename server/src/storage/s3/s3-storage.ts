@@ -24,6 +24,8 @@ export interface S3StorageOptions {
   maxUploadSize: number;
   /** Where @tus/s3-store keeps its upload info cache (Redis in distributed mode). */
   cache?: KvStore<MetadataValue>;
+  /** Every part but the last of one size (`S3_UNIFORM_PARTS`, Cloudflare R2). */
+  uniformParts?: boolean;
 }
 
 /**
@@ -55,6 +57,7 @@ export class S3Storage implements UploadStorage {
       partSize: options.partSize,
       maxConcurrentPartUploads: options.partConcurrency,
       maxUploadSize: options.maxUploadSize,
+      uniformParts: options.uniformParts,
       cache: options.cache,
       // Swift, Ceph and others have no object tagging; expiry is ours (records), not tag-based.
       useTags: false,
@@ -159,7 +162,7 @@ export class S3Storage implements UploadStorage {
   concatenate(targetId: string, partIds: string[]): Promise<void> {
     return storeCall(async () => {
       const meta = await this.store.metadataOf(targetId);
-      await concatenateObjects(this.client, this.bucket, targetId, meta['upload-id'], partIds);
+      await concatenateObjects(this.client, this.bucket, targetId, meta['upload-id'], partIds, this.store.uniformPartSize);
       await this.store.forget(targetId);
     });
   }

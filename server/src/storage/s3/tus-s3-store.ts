@@ -1,6 +1,7 @@
 import type { Part, S3 } from '@aws-sdk/client-s3';
 import { type MetadataValue, type Options, S3Store } from '@tus/s3-store';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { isNotFound } from './errors.js';
 import { sendWithRetries } from './retry.js';
@@ -23,6 +24,8 @@ const TAIL_PART_META = 'tus-edge-part';
 interface ActiveWrite {
   lastPart: number;
   tailWritten: boolean;
+  /** Upload offset at the end of the chunks handed to `uploadPart` so far. */
+  offset: number;
 }
 
 async function* concatStreams(...streams: Readable[]): AsyncGenerator<Buffer> {
@@ -34,6 +37,8 @@ export interface TusS3StoreOptions extends Omit<Options, 's3ClientConfig'> {
   bucket: string;
   /** Largest upload; sizes the parts of uploads whose length is deferred. */
   maxUploadSize: number;
+  /** Every part but the last of one size, for every upload (Cloudflare R2 demands it). */
+  uniformParts?: boolean;
 }
 
 /**
@@ -42,6 +47,8 @@ export interface TusS3StoreOptions extends Omit<Options, 's3ClientConfig'> {
  * - uploads of deferred length get the preferred part size (stock sizes their parts for 5 TiB,
  *   i.e. ~550 MB parts staged on disk) unless the server's max size needs bigger parts;
  * - writes cut into parts that leave no tail, with fewer S3 round trips (see {@link append});
+ * - with `uniformParts` (Cloudflare R2), every part but the last has the same size: writes are cut at
+ *   that size and whatever does not fill a part waits as the tail, whatever its length;
  * - a part or tail whose upload fails transiently (503 SlowDown, a reset) is sent again from its
  *   staged file (the SDK never retries a streamed body);
  * - its metadata and multipart-upload internals are reachable for the parts stock lacks
@@ -54,15 +61,22 @@ export class TusS3Store extends S3Store {
   /** Running appends by upload id (the splitter's callbacks do not keep the caller's async context). */
   private readonly active = new Map<string, ActiveWrite>();
 
+  /**
+   * With uniform parts: the one part size of every upload (sized for the largest upload, since an
+   * upload's length may be unknown when it starts); undefined when parts fit each write.
+   */
+  readonly uniformPartSize: number | undefined;
+
   constructor(options: TusS3StoreOptions) {
-    const { client, bucket, maxUploadSize, ...rest } = options;
+    const { client, bucket, maxUploadSize, uniformParts, ...rest } = options;
     super({ ...rest, s3ClientConfig: { bucket } });
     this.client = client;
     this.maxUploadSizeBytes = maxUploadSize;
+    this.uniformPartSize = uniformParts ? this.uploadPartSize(undefined) : undefined;
   }
 
   protected override calcOptimalPartSize(size?: number): number {
-    return this.writePartSize.getStore() ?? this.uploadPartSize(size);
+    return this.uniformPartSize ?? this.writePartSize.getStore() ?? this.uploadPartSize(size);
   }
 
   private uploadPartSize(size?: number): number {
@@ -93,8 +107,8 @@ export class TusS3Store extends S3Store {
       start = offset - incomplete.size;
       body = Readable.from(concatStreams(incomplete.createReader({ cleanUpOnEnd: true }), src));
     }
-    const partSize = expected ? this.partSizeForWrite(metadata.file.size, (tail ?? 0) + expected) : undefined;
-    const write: ActiveWrite = { lastPart: nextPart - 1, tailWritten: false };
+    const partSize = expected && !this.uniformPartSize ? this.partSizeForWrite(metadata.file.size, (tail ?? 0) + expected) : undefined;
+    const write: ActiveWrite = { lastPart: nextPart - 1, tailWritten: false, offset: start };
     this.active.set(id, write);
     let uploaded: number;
     try {
@@ -140,7 +154,15 @@ export class TusS3Store extends S3Store {
 
   protected override async uploadPart(metadata: MetadataValue, readStream: Readable | Buffer, partNumber: number): Promise<string> {
     const write = this.active.get(metadata.file.id);
-    // Called in part order as the splitter finishes each chunk, before the tail (the last chunk).
+    // Called in part order as the splitter finishes each chunk, before the tail (the last chunk); what
+    // runs before the first await sees the chunks in that order.
+    if (write && this.uniformPartSize && !Buffer.isBuffer(readStream)) {
+      const size = fs.statSync((readStream as fs.ReadStream).path).size;
+      write.offset += size;
+      // Stock sends any last chunk of ≥ 5 MiB as a part; with uniform parts only the upload's last
+      // part may be short: a short chunk that does not end the upload waits as the tail instead.
+      if (size < this.uniformPartSize && write.offset !== metadata.file.size) return this.uploadIncompletePart(metadata.file.id, readStream);
+    }
     if (write) write.lastPart = Math.max(write.lastPart, partNumber);
     // Stock sends the staged part once: one `503 SlowDown` failed the whole PATCH.
     return sendWithRetries(readStream, (body) => super.uploadPart(metadata, body as Parameters<S3Store['uploadPart']>[1], partNumber));
