@@ -29,14 +29,19 @@ export class RedisKvStore<T> implements KvStore<T> {
   }
 
   /** Every key (without the prefix); SCAN, so Redis is never blocked. */
-  async list(): Promise<string[]> {
-    const keys = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of batch) keys.add(key.slice(this.prefix.length));
-    } while (cursor !== '0');
-    return [...keys];
+  list(): Promise<string[]> {
+    return scanKeys(this.redis, this.prefix);
   }
+}
+
+/** Every key under `prefix`, without it; SCAN, so Redis is never blocked (a key may be seen twice: deduplicated). */
+export async function scanKeys(redis: Redis, prefix: string): Promise<string[]> {
+  const keys = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of batch) keys.add(key.slice(prefix.length));
+  } while (cursor !== '0');
+  return [...keys];
 }

@@ -1,4 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import { scanKeys } from './redis-kv.js';
 import { recordTtl, sweepAt, type UploadRecord, type UploadRecordStore } from './types.js';
 
 /** Drop an id from the index only if its record is gone (atomic: a record is never written without its entry). */
@@ -59,15 +60,8 @@ export class RedisRecordStore implements UploadRecordStore {
   }
 
   /** Every record's id; SCAN, so Redis is never blocked. */
-  async list(): Promise<string[]> {
-    const ids = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${this.keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of batch) ids.add(key.slice(this.keyPrefix.length));
-    } while (cursor !== '0');
-    return [...ids];
+  list(): Promise<string[]> {
+    return scanKeys(this.redis, this.keyPrefix);
   }
 
   async due(now: number): Promise<string[]> {
