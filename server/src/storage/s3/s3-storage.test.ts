@@ -82,6 +82,17 @@ describe('S3Storage with uniform parts (Cloudflare R2 mode)', () => {
     await s.remove(id);
   });
 
+  it('an upload keeps the part size it was created with when the setting changes while it is in flight', async () => {
+    const id = `keep${randomBytes(6).toString('hex')}`;
+    await makeStorage(undefined, true).create(id, { length: 20 * MiB });
+    const later = makeStorage(undefined, false); // a node restarted without S3_UNIFORM_PARTS
+    await later.write(id, 0, Readable.from([randomBytes(7 * MiB)]), { limit: 7 * MiB, expected: 7 * MiB });
+    const layout = await store(later).layoutOf(id);
+    expect(layout.parts.map((p) => p.Size)).toEqual([5 * MiB]); // not one 7 MiB part
+    expect(layout.tail).toBe(2 * MiB);
+    await later.remove(id);
+  });
+
   it('concatenates into uniform parts: copied inside S3 where a part lies in one piece, read where it spans two', async () => {
     const seen: string[] = [];
     const s = makeStorage((command) => {

@@ -162,7 +162,7 @@ export class S3Storage implements UploadStorage {
   concatenate(targetId: string, partIds: string[]): Promise<void> {
     return storeCall(async () => {
       const meta = await this.store.metadataOf(targetId);
-      await concatenateObjects(this.client, this.bucket, targetId, meta['upload-id'], partIds, this.store.uniformPartSize);
+      await concatenateObjects(this.client, this.bucket, targetId, meta['upload-id'], partIds, this.store.partSizeOf(meta));
       await this.store.forget(targetId);
     });
   }

@@ -1,5 +1,6 @@
 import type { Part, S3 } from '@aws-sdk/client-s3';
 import { type MetadataValue, type Options, S3Store } from '@tus/s3-store';
+import type { Upload } from '@tus/utils';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
@@ -19,6 +20,8 @@ export interface PartLayout {
 
 /** Metadata on a tail object: the number of the part its bytes will open. */
 const TAIL_PART_META = 'tus-edge-part';
+/** In an upload's stored info (`.info`): its one part size, when it was created with uniform parts. */
+const PART_SIZE_INFO = 'tusEdgeUniformPartSize';
 
 /** What a running `append` of an upload has done so far (one write per upload at a time: the lock). */
 interface ActiveWrite {
@@ -26,6 +29,8 @@ interface ActiveWrite {
   tailWritten: boolean;
   /** Upload offset at the end of the chunks handed to `uploadPart` so far. */
   offset: number;
+  /** The upload's one part size, when its parts are uniform. */
+  uniform: number | undefined;
 }
 
 async function* concatStreams(...streams: Readable[]): AsyncGenerator<Buffer> {
@@ -76,7 +81,18 @@ export class TusS3Store extends S3Store {
   }
 
   protected override calcOptimalPartSize(size?: number): number {
-    return this.uniformPartSize ?? this.writePartSize.getStore() ?? this.uploadPartSize(size);
+    return this.writePartSize.getStore() ?? this.uploadPartSize(size);
+  }
+
+  /** With uniform parts, the part size goes into the upload's info: a later change of settings cannot make its parts unequal. */
+  override async create(upload: Upload): Promise<Upload> {
+    if (this.uniformPartSize) upload.metadata = { ...upload.metadata, [PART_SIZE_INFO]: String(this.uniformPartSize) };
+    return super.create(upload);
+  }
+
+  /** The upload's one part size if its parts are uniform (as stored when it was created, else this store's setting). */
+  partSizeOf(metadata: MetadataValue): number | undefined {
+    return Number(metadata.file.metadata?.[PART_SIZE_INFO]) || this.uniformPartSize;
   }
 
   private uploadPartSize(size?: number): number {
@@ -107,8 +123,9 @@ export class TusS3Store extends S3Store {
       start = offset - incomplete.size;
       body = Readable.from(concatStreams(incomplete.createReader({ cleanUpOnEnd: true }), src));
     }
-    const partSize = expected && !this.uniformPartSize ? this.partSizeForWrite(metadata.file.size, (tail ?? 0) + expected) : undefined;
-    const write: ActiveWrite = { lastPart: nextPart - 1, tailWritten: false, offset: start };
+    const uniform = this.partSizeOf(metadata);
+    const partSize = uniform ?? (expected ? this.partSizeForWrite(metadata.file.size, (tail ?? 0) + expected) : undefined);
+    const write: ActiveWrite = { lastPart: nextPart - 1, tailWritten: false, offset: start, uniform };
     this.active.set(id, write);
     let uploaded: number;
     try {
@@ -156,12 +173,12 @@ export class TusS3Store extends S3Store {
     const write = this.active.get(metadata.file.id);
     // Called in part order as the splitter finishes each chunk, before the tail (the last chunk); what
     // runs before the first await sees the chunks in that order.
-    if (write && this.uniformPartSize && !Buffer.isBuffer(readStream)) {
+    if (write?.uniform && !Buffer.isBuffer(readStream)) {
       const size = fs.statSync((readStream as fs.ReadStream).path).size;
       write.offset += size;
       // Stock sends any last chunk of ≥ 5 MiB as a part; with uniform parts only the upload's last
       // part may be short: a short chunk that does not end the upload waits as the tail instead.
-      if (size < this.uniformPartSize && write.offset !== metadata.file.size) return this.uploadIncompletePart(metadata.file.id, readStream);
+      if (size < write.uniform && write.offset !== metadata.file.size) return this.uploadIncompletePart(metadata.file.id, readStream);
     }
     if (write) write.lastPart = Math.max(write.lastPart, partNumber);
     // Stock sends the staged part once: one `503 SlowDown` failed the whole PATCH.
