@@ -161,13 +161,22 @@ export class Uploads {
   /**
    * Concatenates a final upload once every partial is finished. Safe to call any number of times
    * from any request: the first caller that sees all partials finished assembles, others return.
+   * A final upload one of whose partials was terminated or expired can never be assembled: it is
+   * turned into a tombstone at once (410), instead of answering "not assembled yet" until it expires.
    */
   async tryAssemble(finalId: string): Promise<void> {
     await this.withLock(finalId, AbortSignal.timeout(30_000), () => undefined, async () => {
       const record = await this.deps.records.get(finalId);
-      if (record?.concat?.kind !== 'final' || record.concat.assembled) return;
+      if (record?.concat?.kind !== 'final' || record.concat.assembled || record.expiredAt) return;
       const parts = await Promise.all(record.concat.parts.map((p) => this.deps.records.get(p)));
-      if (parts.some((p) => !p?.completedAt || p.expiredAt)) return;
+      if (parts.some((p) => !p || p.expiredAt)) {
+        await this.removeBytes(finalId);
+        record.expiredAt = this.deps.now().toISOString();
+        await this.deps.records.set(finalId, record);
+        this.deps.logger.info('final upload abandoned: one of its partial uploads is gone', { uploadId: finalId });
+        return;
+      }
+      if (parts.some((p) => !p?.completedAt)) return;
       await this.deps.storage.concatenate(finalId, record.concat.parts);
       record.size = parts.reduce((sum, p) => sum + (p?.size ?? 0), 0);
       record.concat.assembled = true;
@@ -175,12 +184,21 @@ export class Uploads {
     });
   }
 
-  /** Deletes an upload's bytes, its processing results and status, and its record (termination). */
+  /**
+   * Deletes an upload's bytes, its processing results and status, and its record (termination); final
+   * uploads that were waiting for it, if it was an unfinished partial, are abandoned (see tryAssemble).
+   */
   async remove(id: string): Promise<void> {
+    await this.removeBytes(id);
+    await this.deps.records.delete(id);
+    await this.assembleWaitingFinals(id);
+  }
+
+  /** Everything of an upload but its record: bytes, processing results, processing status. */
+  private async removeBytes(id: string): Promise<void> {
     await this.deps.storage.remove(id);
     await this.deps.results.remove(id);
     await this.deps.status.remove(id);
-    await this.deps.records.delete(id);
   }
 
   /**
@@ -188,7 +206,7 @@ export class Uploads {
    * tombstones are dropped after {@link tombstoneRetentionMs}. Returns how many uploads were expired.
    */
   async sweepExpired(): Promise<number> {
-    const { records, storage, config, metrics, logger } = this.deps;
+    const { records, config, metrics, logger } = this.deps;
     const now = this.deps.now().getTime();
     let expired = 0;
     for (const id of await records.due(now)) {
@@ -204,12 +222,11 @@ export class Uploads {
       }
       if (!this.isExpired(record)) continue;
       await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
-        await storage.remove(id);
-        await this.deps.results.remove(id);
-        await this.deps.status.remove(id);
+        await this.removeBytes(id);
         record.expiredAt = new Date(now).toISOString();
         await records.set(id, record);
       });
+      await this.assembleWaitingFinals(id);
       expired++;
       metrics.uploadsExpired.inc();
       logger.info('upload expired', { uploadId: id });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryPublisher } from '../../events/file-outbox.js';
 import {
-  b64, create, createUpload, download, expectError, head, idOf, offsetOf, options, patch, post, uploadCount, useServer,
+  b64, create, createUpload, del, download, expectError, head, idOf, offsetOf, options, patch, post, uploadCount, useServer,
   waitFor,
 } from './helpers.js';
 
@@ -215,6 +215,23 @@ describe('concatenation', () => {
     const [a, b] = await helloWorld();
     expect(await download(await final([a, relative(b)]))).toBe('hello world');
     expect(await download(await final([relative(a), b]))).toBe('hello world');
+  });
+
+  it('[server] a final upload whose partial was terminated answers 410 at once, instead of waiting until it expires', async () => {
+    const a = await partial(5);
+    const b = await partial(6, ' world');
+    const url = await final([a, b]);
+    expect((await del(a)).status).toBe(204);
+    expect((await head(url)).status).toBe(410);
+    // A finished partial terminated while the final waits for another: the final is abandoned when the other finishes.
+    const c = await partial(5, 'hello');
+    const d = await partial(6);
+    const other = await final([c, d]);
+    expect((await del(c)).status).toBe(204);
+    expect((await head(other)).headers.get('upload-offset')).toBeNull();
+    await patch(d, 0, ' world');
+    expect(await waitFor(async () => (await head(other)).status === 410)).toBe(true);
+    expect((await fetch(other)).status).toBe(410);
   });
 
   it('[server] a final upload longer than `Tus-Max-Size` is refused with 413', async () => {
