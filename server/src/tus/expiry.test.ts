@@ -62,6 +62,36 @@ describe('expiry with an injected clock', () => {
     expect((await fetch(url, { method: 'HEAD', headers: TUS })).headers.get('upload-expires')).toBe('Thu, 01 Jan 2026 01:00:40 GMT');
   });
 
+  it('a final upload waits for partials that are still being written, and goes (410) when one of them expires', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    server = await startTestServer({ UPLOAD_EXPIRY: '1h' }, { now: () => new Date(now) });
+    const post = async (headers: Record<string, string>) => (await fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...headers } })).headers.get('location')!;
+    const patch = (url: string, offset: number, body: string) =>
+      fetch(url, { method: 'PATCH', headers: { ...TUS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' }, body });
+    const part = async () => post({ 'Upload-Length': '4', 'Upload-Concat': 'partial' });
+    const [a, b] = [await part(), await part()];
+    const finalUrl = await post({ 'Upload-Concat': `final;${new URL(a).pathname} ${new URL(b).pathname}` });
+    for (let minutes = 0; minutes < 90; minutes += 30) {
+      now += 30 * 60_000; // the final's own hour runs out; the partials are still being written
+      expect((await fetch(finalUrl, { method: 'HEAD', headers: TUS })).status).toBe(200); // before any sweep, too
+      expect((await patch(a, minutes / 30, 'x')).status).toBe(204);
+      expect((await patch(b, minutes / 30, 'y')).status).toBe(204);
+      await sweep(server);
+      expect((await fetch(finalUrl, { method: 'HEAD', headers: TUS })).status).toBe(200);
+    }
+    expect((await patch(a, 3, 'x')).status).toBe(204);
+    expect((await patch(b, 3, 'y')).status).toBe(204);
+    expect(await (await fetch(finalUrl)).text()).toBe('xxxxyyyy');
+
+    const [c, d] = [await part(), await part()];
+    const abandoned = await post({ 'Upload-Concat': `final;${new URL(c).pathname} ${new URL(d).pathname}` });
+    await patch(c, 0, 'cccc');
+    now += 2 * 3_600_000; // d is never written again: it expires, and the final with it
+    await sweep(server);
+    expect((await fetch(d, { method: 'HEAD', headers: TUS })).status).toBe(410);
+    expect((await fetch(abandoned, { method: 'HEAD', headers: TUS })).status).toBe(410);
+  });
+
   it('never expires finished uploads', async () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     server = await startTestServer({ UPLOAD_EXPIRY: '1h' }, { now: () => new Date(now) });

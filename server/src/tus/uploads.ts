@@ -63,7 +63,9 @@ export class Uploads {
     return parts.reduce((sum, p) => sum + (p?.size ?? 0), 0);
   }
 
+  /** An unfinished upload past its expiry. A final upload not assembled yet waits for its partials instead (see sweepExpired). */
   isExpired(record: UploadRecord): boolean {
+    if (record.concat?.kind === 'final' && !record.concat.assembled) return false;
     return !record.completedAt && !!record.expiresAt && Date.parse(record.expiresAt) <= this.deps.now().getTime();
   }
 
@@ -220,6 +222,10 @@ export class Uploads {
         }
         continue;
       }
+      if (record.concat?.kind === 'final' && !record.concat.assembled) {
+        if (Date.parse(record.expiresAt ?? '') <= now) await this.recheckWaitingFinal(id);
+        continue;
+      }
       if (!this.isExpired(record)) continue;
       await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
         await this.removeBytes(id);
@@ -232,5 +238,20 @@ export class Uploads {
       logger.info('upload expired', { uploadId: id });
     }
     return expired;
+  }
+
+  /**
+   * A final upload past its own expiry lives as long as its partials can still finish (their writes
+   * slide their expiry, not the final's): it is assembled if they all finished (a crash may have
+   * skipped that), abandoned if one is gone, and otherwise looked at again one expiry period later.
+   */
+  private async recheckWaitingFinal(id: string): Promise<void> {
+    await this.tryAssemble(id);
+    await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
+      const record = await this.deps.records.get(id);
+      if (!record || record.expiredAt || record.concat?.kind !== 'final' || record.concat.assembled) return;
+      record.expiresAt = this.nextExpiry();
+      await this.deps.records.set(id, record);
+    });
   }
 }
