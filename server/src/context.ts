@@ -36,6 +36,7 @@ export type Overrides = Partial<Omit<TusDeps, 'config'>>;
  */
 export function buildContext(config: Config, overrides: Overrides = {}): TusDeps {
   const logger: Logger = overrides.logger ?? createLogger(config.logLevel, { node: config.nodeName });
+  const metrics = overrides.metrics ?? new Metrics();
   const checks: TusDeps['checks'] = {};
   const closers: Array<() => Promise<void> | void> = [];
 
@@ -76,6 +77,10 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
       partConcurrency: config.s3.partConcurrency,
       maxUploadSize: config.maxSize,
       uniformParts: config.s3.uniformParts,
+      onRetry: (what, err) => {
+        metrics.s3Retries.inc({ what });
+        logger.warn('S3 upload failed transiently; sending it again', { what, err: (err as Error).message });
+      },
       cache: redis ? new RedisKvStore<MetadataValue>(redis, `${prefix}s3info:`, () => 2 * expiry) : undefined,
     });
   }
@@ -126,7 +131,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
     status,
     results,
     logger,
-    metrics: overrides.metrics ?? new Metrics(),
+    metrics,
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
     now: overrides.now ?? (() => new Date()),
     checks: overrides.checks ?? checks,

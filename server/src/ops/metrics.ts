@@ -46,6 +46,12 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [this.registry],
   });
+  readonly s3Retries = new Counter({
+    name: 'tus_s3_retries_total',
+    help: 'Part and tail uploads to S3 sent again after a transient failure (503 SlowDown, 5xx, reset)',
+    labelNames: ['what'] as const,
+    registers: [this.registry],
+  });
   readonly errors = new Counter({
     name: 'tus_errors_total',
     help: 'Error responses by catalogue code',

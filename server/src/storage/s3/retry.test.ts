@@ -36,10 +36,12 @@ describe('isTransient', () => {
 });
 
 describe('retrying', () => {
-  it('retries transient failures until one succeeds', async () => {
+  it('retries transient failures until one succeeds, telling onRetry about each', async () => {
     let tries = 0;
-    expect(await retrying(async () => (++tries < 3 ? Promise.reject(busy()) : 'ok'), fast)).toBe('ok');
+    const told: string[] = [];
+    expect(await retrying(async () => (++tries < 3 ? Promise.reject(busy()) : 'ok'), { ...fast, onRetry: (err) => told.push((err as Error).name) })).toBe('ok');
     expect(tries).toBe(3);
+    expect(told).toEqual(['SlowDown', 'SlowDown']);
   });
 
   it('throws a refusal at once, and the last transient failure after the last try', async () => {

@@ -27,6 +27,8 @@ export interface RetryOptions {
   attempts: number;
   /** Wait before the first retry; doubles for each one after it (with jitter). */
   baseDelayMs: number;
+  /** Told about each failure that is retried (for metrics and logs). */
+  onRetry?: (err: unknown) => void;
 }
 
 /** Four tries over about 2 s: long enough for a store's hiccup, short against a PATCH's lock. */
@@ -42,6 +44,7 @@ export async function retrying<T>(attempt: (n: number) => Promise<T>, options: R
       return await attempt(n);
     } catch (err) {
       if (n + 1 >= options.attempts || !isTransient(err)) throw err;
+      options.onRetry?.(err);
       const delay = options.baseDelayMs * 2 ** n;
       await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * delay));
     }

@@ -22,7 +22,9 @@ afterAll(async () => {
  * its whole body (as a sent request would) and fails with the 503 Swift and S3 answer when busy.
  * `uniformParts` turns on the Cloudflare R2 mode (every part but the last of 5 MiB here).
  */
-function makeStorage(failNext?: (command: string, input: { Key?: string; Body?: unknown }) => boolean, uniformParts = false): S3Storage {
+function makeStorage(
+  failNext?: (command: string, input: { Key?: string; Body?: unknown }) => boolean, uniformParts = false, onRetry?: (what: 'part' | 'tail') => void,
+): S3Storage {
   const client = createS3Client({
     bucket: s3.bucket, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, partSize: 5 * 1024 * 1024, partConcurrency: 4,
@@ -38,7 +40,7 @@ function makeStorage(failNext?: (command: string, input: { Key?: string; Body?: 
       { step: 'initialize', name: 'failNext' },
     );
   }
-  return new S3Storage({ client, bucket: s3.bucket, partSize: 5 * 1024 * 1024, partConcurrency: 4, maxUploadSize: 1024 ** 3, uniformParts });
+  return new S3Storage({ client, bucket: s3.bucket, partSize: 5 * 1024 * 1024, partConcurrency: 4, maxUploadSize: 1024 ** 3, uniformParts, onRetry });
 }
 
 /** The upload's stored bytes have the sha256 of `data`. */
@@ -191,7 +193,12 @@ describe('S3Storage', () => {
 
   it('sends a part or a tail again when S3 answers 503 after taking its body; every byte arrives once', async () => {
     const failures: Record<string, number> = { UploadPartCommand: 2, PutObjectCommand: 1 };
-    const s = makeStorage((command, input) => !String(input.Key).endsWith('.info') && (failures[command] ?? 0) > 0 && failures[command]-- > 0);
+    const retried: string[] = [];
+    const s = makeStorage(
+      (command, input) => !String(input.Key).endsWith('.info') && (failures[command] ?? 0) > 0 && failures[command]-- > 0,
+      false,
+      (what) => retried.push(what),
+    );
     const id = `flaky${randomBytes(6).toString('hex')}`;
     const MiB = 1024 * 1024;
     const data = randomBytes(11 * MiB);
@@ -200,6 +207,7 @@ describe('S3Storage', () => {
     expect(await s.write(id, 0, Readable.from([data.subarray(0, 5 * MiB)]), { limit: 5 * MiB, expected: 5 * MiB })).toEqual({ bytes: 5 * MiB, end: 'complete' });
     expect(await s.write(id, 5 * MiB, Readable.from([data.subarray(5 * MiB, 8 * MiB)]), { limit: data.length })).toEqual({ bytes: 3 * MiB, end: 'complete' });
     expect(failures).toEqual({ UploadPartCommand: 0, PutObjectCommand: 0 });
+    expect(retried).toEqual(['part', 'part', 'tail']);
     await s.write(id, 8 * MiB, Readable.from([data.subarray(8 * MiB)]), { limit: 3 * MiB, expected: 3 * MiB });
     await s.complete(id, data.length);
     await expectStored(s, id, data);

@@ -26,6 +26,8 @@ export interface S3StorageOptions {
   cache?: KvStore<MetadataValue>;
   /** Every part but the last of one size (`S3_UNIFORM_PARTS`, Cloudflare R2). */
   uniformParts?: boolean;
+  /** Told about each part or tail upload that failed transiently and is sent again. */
+  onRetry?: (what: 'part' | 'tail', err: unknown) => void;
 }
 
 /**
@@ -58,6 +60,7 @@ export class S3Storage implements UploadStorage {
       maxConcurrentPartUploads: options.partConcurrency,
       maxUploadSize: options.maxUploadSize,
       uniformParts: options.uniformParts,
+      onRetry: options.onRetry,
       cache: options.cache,
       // Swift, Ceph and others have no object tagging; expiry is ours (records), not tag-based.
       useTags: false,

@@ -5,7 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { isNotFound } from './errors.js';
-import { sendWithRetries } from './retry.js';
+import { PART_RETRY, type RetryOptions, sendWithRetries } from './retry.js';
 
 /**
  * An upload's completed parts and the size of its short tail (`<id>.part`), if it has one that counts.
@@ -44,6 +44,8 @@ export interface TusS3StoreOptions extends Omit<Options, 's3ClientConfig'> {
   maxUploadSize: number;
   /** Every part but the last of one size, for every upload (Cloudflare R2 demands it). */
   uniformParts?: boolean;
+  /** Told about each part or tail upload that failed transiently and is sent again. */
+  onRetry?: (what: 'part' | 'tail', err: unknown) => void;
 }
 
 /**
@@ -72,9 +74,15 @@ export class TusS3Store extends S3Store {
    */
   readonly uniformPartSize: number | undefined;
 
+  private readonly retries: Record<'part' | 'tail', RetryOptions>;
+
   constructor(options: TusS3StoreOptions) {
-    const { client, bucket, maxUploadSize, uniformParts, ...rest } = options;
+    const { client, bucket, maxUploadSize, uniformParts, onRetry, ...rest } = options;
     super({ ...rest, s3ClientConfig: { bucket } });
+    this.retries = {
+      part: { ...PART_RETRY, onRetry: (err) => onRetry?.('part', err) },
+      tail: { ...PART_RETRY, onRetry: (err) => onRetry?.('tail', err) },
+    };
     this.client = client;
     this.maxUploadSizeBytes = maxUploadSize;
     this.uniformPartSize = uniformParts ? this.uploadPartSize(undefined) : undefined;
@@ -182,7 +190,7 @@ export class TusS3Store extends S3Store {
     }
     if (write) write.lastPart = Math.max(write.lastPart, partNumber);
     // Stock sends the staged part once: one `503 SlowDown` failed the whole PATCH.
-    return sendWithRetries(readStream, (body) => super.uploadPart(metadata, body as Parameters<S3Store['uploadPart']>[1], partNumber));
+    return sendWithRetries(readStream, (body) => super.uploadPart(metadata, body as Parameters<S3Store['uploadPart']>[1], partNumber), this.retries.part);
   }
 
   /** Stock's PutObject of the tail, tagged with the part number its bytes will open, and retried. */
@@ -196,6 +204,7 @@ export class TusS3Store extends S3Store {
         Body: body,
         Metadata: write ? { [TAIL_PART_META]: String(write.lastPart + 1) } : undefined,
       }),
+      this.retries.tail,
     );
     return data.ETag as string;
   }
