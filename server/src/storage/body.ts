@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { HeldBody } from './held-body.js';
+import { listen } from './listen.js';
 import type { WriteEnd, WriteOptions } from './types.js';
 
 export interface BodySink {
@@ -17,6 +18,8 @@ export interface BodySink {
 export function readBody(body: Readable, { limit, signal, onChunk }: WriteOptions, sink: BodySink): (reason: WriteEnd) => void {
   let accepted = 0;
   let ended = false;
+  /** Removes what the reader attached; nothing is attached when it stops before reading. */
+  let detach = () => {};
   const stop = (reason: WriteEnd) => {
     if (ended) return;
     ended = true;
@@ -43,24 +46,16 @@ export function readBody(body: Readable, { limit, signal, onChunk }: WriteOption
     for (let chunk: Buffer | null; !ended && (chunk = body.read() as Buffer | null) !== null; ) onData(chunk);
     stop('stopped');
   };
-  const detach = () => {
-    body.off('data', onData);
-    body.off('end', onEnd);
-    body.off('error', onGone);
-    body.off('close', onGone);
-    body.off('aborted', onGone);
-    signal?.removeEventListener('abort', onAbort);
-  };
 
   if (signal?.aborted) onAbort();
   else if (body.readableEnded) stop('complete');
   else {
     signal?.addEventListener('abort', onAbort, { once: true });
-    body.on('data', onData);
-    body.once('end', onEnd);
-    body.once('error', onGone);
-    body.once('close', onGone);
-    body.once('aborted', onGone);
+    const detachBody = listen(body, { data: onData }, { end: onEnd, error: onGone, close: onGone, aborted: onGone });
+    detach = () => {
+      detachBody();
+      signal?.removeEventListener('abort', onAbort);
+    };
     if (body.destroyed) onGone();
   }
   return stop;

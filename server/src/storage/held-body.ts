@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { listen } from './listen.js';
 
 /**
  * A request body taken in from its first byte, for requests that do slow work (S3 round trips)
@@ -26,20 +27,12 @@ export class HeldBody extends PassThrough {
       detach();
       this.end();
     };
+    const detachIncoming = listen(incoming, { data: onData }, { end: onEnd, aborted: gone, close: gone, error: gone });
+    const detachDrain = listen(this, { drain: onDrain });
     const detach = () => {
-      incoming.off('data', onData);
-      incoming.off('end', onEnd);
-      incoming.off('aborted', gone);
-      incoming.off('close', gone);
-      incoming.off('error', gone);
-      this.off('drain', onDrain);
+      detachIncoming();
+      detachDrain();
     };
-    incoming.on('data', onData);
-    incoming.once('end', onEnd);
-    incoming.once('aborted', gone);
-    incoming.once('close', gone);
-    incoming.once('error', gone);
-    this.on('drain', onDrain);
     if (incoming.destroyed) gone();
   }
 }
