@@ -172,7 +172,7 @@ export class Uploads {
       if (record?.concat?.kind !== 'final' || record.concat.assembled || record.expiredAt) return;
       const parts = await Promise.all(record.concat.parts.map((p) => this.deps.records.get(p)));
       if (parts.some((p) => !p || p.expiredAt)) {
-        await this.removeBytes(finalId);
+        await this.removeContents(finalId);
         record.expiredAt = this.deps.now().toISOString();
         await this.deps.records.set(finalId, record);
         this.deps.logger.info('final upload abandoned: one of its partial uploads is gone', { uploadId: finalId });
@@ -188,16 +188,16 @@ export class Uploads {
 
   /**
    * Deletes an upload's bytes, its processing results and status, and its record (termination); final
-   * uploads that were waiting for it, if it was an unfinished partial, are abandoned (see tryAssemble).
+   * uploads that were waiting for it, if it was a partial, are abandoned (see tryAssemble).
    */
-  async remove(id: string): Promise<void> {
-    await this.removeBytes(id);
-    await this.deps.records.delete(id);
-    await this.assembleWaitingFinals(id);
+  async remove(record: UploadRecord): Promise<void> {
+    await this.removeContents(record.id);
+    await this.deps.records.delete(record.id);
+    if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
   }
 
   /** Everything of an upload but its record: bytes, processing results, processing status. */
-  private async removeBytes(id: string): Promise<void> {
+  private async removeContents(id: string): Promise<void> {
     await this.deps.storage.remove(id);
     await this.deps.results.remove(id);
     await this.deps.status.remove(id);
@@ -228,11 +228,11 @@ export class Uploads {
       }
       if (!this.isExpired(record)) continue;
       await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
-        await this.removeBytes(id);
+        await this.removeContents(id);
         record.expiredAt = new Date(now).toISOString();
         await records.set(id, record);
       });
-      await this.assembleWaitingFinals(id);
+      if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(id);
       expired++;
       metrics.uploadsExpired.inc();
       logger.info('upload expired', { uploadId: id });

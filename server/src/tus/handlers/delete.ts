@@ -9,8 +9,8 @@ import type { Uploads } from '../uploads.js';
  */
 export async function handleDelete(deps: TusDeps, uploads: Uploads, id: string, signal: AbortSignal): Promise<Response> {
   await uploads.withLock(id, signal, () => undefined, async () => {
-    await uploads.load(id, true);
-    await uploads.remove(id);
+    const { record } = await uploads.load(id, true);
+    await uploads.remove(record);
   });
   deps.metrics.uploadsTerminated.inc();
   deps.logger.info('upload terminated', { uploadId: id });

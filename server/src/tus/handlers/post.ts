@@ -93,7 +93,7 @@ async function createWithUpload(
       try {
         return await appendBody(deps, uploads, req, record, 0, body, stop);
       } catch (err) {
-        await uploads.remove(record.id);
+        await uploads.remove(record);
         throw err;
       }
     });
