@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
+import { authenticate, limitApiBodies } from './auth/middleware.js';
+import { mountSecurityApi } from './auth/routes.js';
 import { cors, refuseWhileDraining, requestLog } from './ops/middleware.js';
 import type { TusDeps } from './tus/deps.js';
 import { mountTus } from './tus/routes.js';
@@ -31,6 +33,8 @@ export function createApp(deps: TusDeps): App {
   hono.use('*', requestLog(logger, metrics, routeOf));
   hono.use('*', refuseWhileDraining(lifecycle, metrics, logger));
   hono.use('*', cors(config.corsOrigins));
+  hono.use('*', limitApiBodies(deps));
+  hono.use('*', authenticate(deps));
 
   hono.get('/healthz', (c) => c.json({ status: 'ok' }));
   hono.get('/readyz', async (c) => {
@@ -51,6 +55,7 @@ export function createApp(deps: TusDeps): App {
   const uploads = mountTus(hono, deps, new Uploads(deps));
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
+  mountSecurityApi(hono, deps);
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));
   return { hono, uploads };
 }

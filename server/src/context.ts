@@ -25,6 +25,7 @@ import { S3Storage } from './storage/s3/s3-storage.js';
 import { Staging } from './storage/staging.js';
 import type { UploadStorage } from './storage/types.js';
 import type { TusDeps } from './tus/deps.js';
+import { buildSecurity } from './auth/build.js';
 
 /** Dependencies a test may replace. */
 export type Overrides = Partial<Omit<TusDeps, 'config'>>;
@@ -120,6 +121,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
   const results: ResultStore =
     overrides.results ?? createResultStore(config.processing, s3);
   closers.push(() => status.close());
+  const now = overrides.now ?? (() => new Date());
+  const security = overrides.security ?? buildSecurity(config, redis && { redis, prefix }, logger, now);
   return {
     config,
     storage,
@@ -133,7 +136,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
     logger,
     metrics,
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
-    now: overrides.now ?? (() => new Date()),
+    now,
+    security,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => void (await Promise.all(closers.map((c) => c())))),
   };

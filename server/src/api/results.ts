@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { isResultName, type ResultStore } from '@tus-edge/processors';
-import { parseRange } from '../tus/handlers/get.js';
+import { parseRange, USER_CONTENT_HEADERS } from '../tus/handlers/get.js';
 import type { TusDeps } from '../tus/deps.js';
 import { errorResponse } from '../tus/respond.js';
 
@@ -48,7 +48,7 @@ export function mountResultsApi(app: Hono, deps: TusDeps, store: ResultStore = d
         'Content-Type': file.contentType,
         'Content-Disposition': `${INLINE.test(file.contentType) ? 'inline' : 'attachment'}; filename="${name}"`,
         'Accept-Ranges': 'bytes',
-        'X-Content-Type-Options': 'nosniff',
+        ...USER_CONTENT_HEADERS,
         'Cache-Control': 'private, max-age=0, must-revalidate',
       };
       const header = c.req.header('range');

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError as ProcessorsConfigError, parseConfig as parseProcessorsConfig, type ProcessorsConfig } from '@tus-edge/processors';
 import type { RawEnv } from './env.js';
+import { parseSecurity, type SecurityConfig } from './security.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -54,6 +55,8 @@ export interface Config {
   processing: ProcessorsConfig;
   /** Run the processors in this process (`PROCESSORS_IN_PROCESS`, default true without `NATS_URL`). */
   processorsInProcess: boolean;
+  /** Authentication, upload tokens, signed URLs, rate limits, quotas, content checks (config/security.ts). */
+  security: SecurityConfig;
 }
 
 export interface S3Config {
@@ -120,7 +123,8 @@ export function parseDuration(name: string, value: string): number {
   return Number(m[1]) * DURATION_UNITS[(m[2] ?? '').toLowerCase()];
 }
 
-function parseInteger(name: string, value: string, min: number, max: number): number {
+/** Parses an integer from `min` to `max`; the error names the variable. */
+export function parseInteger(name: string, value: string, min: number, max: number): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
     throw new ConfigError(`${name}="${value}" must be an integer from ${min} to ${max}`);
   }
@@ -185,6 +189,7 @@ export function parseConfig(raw: RawEnv): Config {
     trustProxy: raw.TRUST_PROXY ? parseBoolean('TRUST_PROXY', raw.TRUST_PROXY) : false,
     ...parseDistributed(raw),
     ...parseProcessing(raw),
+    security: parseSecurity(raw),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Locker } from '@tus/server';
 import type { ResultStore, StatusStore } from '@tus-edge/processors';
+import type { Security } from '../auth/security.js';
 import type { Config } from '../config/config.js';
 import type { EventPublisher } from '../events/types.js';
 import type { Lifecycle } from '../ops/lifecycle.js';
@@ -28,6 +29,8 @@ export interface TusDeps {
   lifecycle: Lifecycle;
   /** Injectable clock for expiry tests. */
   now: () => Date;
+  /** Authentication, upload tokens, signed URLs, rate limits, quotas and content checks. */
+  security: Security;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
   checks: Record<string, () => Promise<void>>;
   /** Closes connections to backing services (after the HTTP server has closed). */

@@ -97,6 +97,7 @@ export class Uploads {
     record.completedAt = now;
     record.updatedAt = now;
     delete record.expiresAt;
+    await this.deps.security.parts.quotas.finished(record);
     await records.set(record.id, record);
     metrics.uploadsFinished.inc();
     logger.info('upload finished', { uploadId: record.id, size: record.size });
@@ -173,6 +174,7 @@ export class Uploads {
       const parts = await Promise.all(record.concat.parts.map((p) => this.deps.records.get(p)));
       if (parts.some((p) => !p || p.expiredAt)) {
         await this.removeContents(finalId);
+        await this.deps.security.parts.quotas.release(record);
         record.expiredAt = this.deps.now().toISOString();
         await this.deps.records.set(finalId, record);
         this.deps.logger.info('final upload abandoned: one of its partial uploads is gone', { uploadId: finalId });
@@ -192,6 +194,7 @@ export class Uploads {
    */
   async remove(record: UploadRecord): Promise<void> {
     await this.removeContents(record.id);
+    await this.deps.security.parts.quotas.release(record);
     await this.deps.records.delete(record.id);
     if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
   }
@@ -229,6 +232,7 @@ export class Uploads {
       if (!this.isExpired(record)) continue;
       await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
         await this.removeContents(id);
+        await this.deps.security.parts.quotas.release(record);
         record.expiredAt = new Date(now).toISOString();
         await records.set(id, record);
       });

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { tusError } from '../../errors.js';
+import { TusError, tusError } from '../../errors.js';
 import { HeldBody } from '../../storage/held-body.js';
 import type { StopReason, UploadStop } from '../../ops/lifecycle.js';
 import type { UploadRecord } from '../../records/types.js';
@@ -69,22 +69,32 @@ export async function appendBody(
   stop: UploadStop,
   declaredLength?: number,
 ): Promise<AppendResult> {
-  const length = record.size ?? declaredLength ?? deps.config.maxSize;
+  const length = record.size ?? declaredLength ?? record.maxSize ?? deps.config.maxSize;
   // "The Server SHOULD respond with the 413 Request Entity Too Large status" when a body would carry
   // the upload past its length; checked before reading a byte when Content-Length is known.
   if (headers.contentLength !== undefined && offset + headers.contentLength > length) {
     throw tusError('BODY_EXCEEDS_LENGTH', `offset ${offset} + ${headers.contentLength} bytes > ${length}`);
   }
   await deps.staging.ensureRoom();
+  const most = Math.min(length - offset, headers.contentLength ?? Number.MAX_SAFE_INTEGER);
+  let stream: Readable;
+  try {
+    stream = await deps.security.beforeWrite(req.identity, record, offset, headers.stream ?? req.body(), most, stop.signal);
+  } catch (err) {
+    // "A first PATCH whose bytes are not an allowed type is refused and the upload removed."
+    if (err instanceof TusError && err.code === 'TYPE_NOT_ALLOWED') await uploads.remove(record);
+    throw err;
+  }
   const outcome = await receiveBody(deps, record, {
     offset,
-    limit: Math.min(length - offset, headers.contentLength ?? Number.MAX_SAFE_INTEGER),
+    limit: most,
     lengthKnown: headers.contentLength !== undefined,
-    body: headers.stream ?? req.body(),
+    body: stream,
     checksum: headers.checksum,
     trailerChecksum: headers.trailerChecksum ? () => req.trailer('upload-checksum') : undefined,
     signal: stop.signal,
   });
+  await deps.security.afterWrite(req.identity, outcome.bytes);
   // A length declared with the PATCH (deferred length) takes effect only with bytes that were accepted.
   if (declaredLength !== undefined) record.size = declaredLength;
   const newOffset = offset + outcome.bytes;

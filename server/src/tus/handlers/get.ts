@@ -9,6 +9,20 @@ const INLINE_TYPES = new Set([
   'text/plain', 'image/png', 'image/jpeg', 'image/gif', 'image/bmp', 'image/webp', 'audio/wav', 'audio/webm',
   'audio/ogg', 'audio/mpeg', 'video/mp4', 'video/webm', 'video/ogg', 'application/ogg',
 ]);
+/**
+ * Types a browser would run as a document or script on our origin: served as bytes, never as
+ * themselves ("never serve user content as renderable HTML").
+ */
+const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/javascript|application\/(x-)?javascript|application\/ecmascript|text\/xsl|multipart\/x-mixed-replace)$/i;
+
+/**
+ * Headers of every download of user content: nothing sniffed, nothing run. `sandbox` makes a document
+ * opened anyway a unique opaque origin without scripts, so it cannot read our cookies or API.
+ */
+export const USER_CONTENT_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': "sandbox; default-src 'none'",
+} as const;
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 
 /**
@@ -25,7 +39,7 @@ export async function handleGet(deps: TusDeps, uploads: Uploads, id: string, ran
     'Content-Type': type,
     'Content-Disposition': contentDisposition(record, type),
     'Accept-Ranges': 'bytes',
-    'X-Content-Type-Options': 'nosniff',
+    ...USER_CONTENT_HEADERS,
     'Cache-Control': 'private, max-age=0, must-revalidate',
     ETag: `"${id}-${size}"`,
   };
@@ -74,7 +88,7 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
 
 function contentType(record: UploadRecord): string {
   const declared = record.metadata.filetype ?? record.metadata.contentType ?? record.metadata.type;
-  return declared && MIME.test(declared) ? declared.toLowerCase() : 'application/octet-stream';
+  return declared && MIME.test(declared) && !ACTIVE_TYPES.test(declared) ? declared.toLowerCase() : 'application/octet-stream';
 }
 
 /** `inline` only for safe types; the filename is reduced to ASCII and also given RFC 5987-encoded. */

@@ -35,8 +35,18 @@ export async function handlePatch(deps: TusDeps, uploads: Uploads, req: TusReque
         if (declaredLength < offset) throw tusError('LENGTH_BELOW_OFFSET');
         if (declaredLength > deps.config.maxSize) throw tusError('MAX_SIZE_EXCEEDED');
       }
-      const appended = await appendBody(deps, uploads, req, record, offset, body, stop, declaredLength);
-      return { record, appended };
+      if (declaredLength === undefined || record.size !== undefined) {
+        return { record, appended: await appendBody(deps, uploads, req, record, offset, body, stop, declaredLength) };
+      }
+      // A deferred length declared now is charged to the owner's quota, and given back if the write is refused.
+      const charged = record.charged?.bytes ?? 0;
+      await deps.security.declareLength(record, declaredLength);
+      try {
+        return { record, appended: await appendBody(deps, uploads, req, record, offset, body, stop, declaredLength) };
+      } catch (err) {
+        await deps.security.parts.quotas.undeclare(record, charged);
+        throw err;
+      }
     });
     deps.metrics.patchDuration.observe((performance.now() - started) / 1000);
     if (result.appended.stopped) throw stoppedError(result.appended);

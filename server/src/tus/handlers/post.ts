@@ -39,9 +39,10 @@ export async function handlePost(deps: TusDeps, uploads: Uploads, req: TusReques
 
   let role: ConcatRole | undefined;
   let unfinishedParts: string[] = [];
+  let parts: UploadRecord[] = [];
   if (concat?.kind === 'final') {
     if (hasBody) throw tusError('INVALID_CONCAT', 'a final upload cannot carry a body');
-    const parts = await resolveParts(deps, uploads, concat.urls);
+    parts = await resolveParts(deps, uploads, concat.urls);
     unfinishedParts = parts.filter((p) => !p.completedAt).map((p) => p.id);
     const total = parts.reduce((sum, p) => sum + (p.size ?? 0), 0);
     if (total > config.maxSize) throw tusError('MAX_SIZE_EXCEEDED', `${total} > ${config.maxSize}`);
@@ -61,8 +62,15 @@ export async function handlePost(deps: TusDeps, uploads: Uploads, req: TusReques
     updatedAt: now,
     expiresAt: uploads.nextExpiry(),
   };
-  await deps.storage.create(record.id, { length: role?.kind === 'final' ? await uploads.lengthOf(record) : size, contentType: contentTypeOf(metadata) });
-  await deps.records.set(record.id, record);
+  // Owner, upload-token limits, creation rate and quota: refused here, nothing was stored.
+  await deps.security.admitCreation(req.identity, record, parts, config.maxSize);
+  try {
+    await deps.storage.create(record.id, { length: role?.kind === 'final' ? await uploads.lengthOf(record) : size, contentType: contentTypeOf(metadata) });
+    await deps.records.set(record.id, record);
+  } catch (err) {
+    await deps.security.parts.quotas.release(record);
+    throw err;
+  }
   deps.metrics.uploadsCreated.inc({ concat: role?.kind ?? 'none' });
   const location = locationOf(deps, req, record.id);
   deps.logger.debug('upload created', { uploadId: record.id, size, concat: role?.kind });

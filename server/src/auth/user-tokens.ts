@@ -1,0 +1,71 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { AuthConfig } from '../config/security.js';
+import { tusError } from '../errors.js';
+import { UPLOAD_TOKEN_TYPE } from './upload-tokens.js';
+
+type JwtAuth = Extract<AuthConfig, { mode: 'jwt' }>;
+
+/** JWKS keys are kept this long; a token with an unknown `kid` refetches (at most once per cooldown). */
+const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
+const JWKS_COOLDOWN_MS = 30_000;
+const JWKS_TIMEOUT_MS = 5000;
+
+/** The owner a user token names. */
+export interface UserClaims {
+  owner: string;
+  tenant?: string;
+}
+
+/**
+ * Verifies users' bearer JWTs with jose: HS256 with `AUTH_JWT_SECRET`, or RS256/ES256/EdDSA against
+ * `AUTH_JWKS_URL` (keys cached, an unknown `kid` fetches the set again, so the provider can rotate).
+ * `iss`/`aud` are required when configured; `exp` always is; `sub` is the owner.
+ */
+export class UserTokens {
+  private readonly key: Uint8Array | JWTVerifyGetKey;
+  private readonly algorithms: string[];
+
+  constructor(private readonly config: JwtAuth) {
+    if (config.secret) {
+      this.key = new TextEncoder().encode(config.secret);
+      this.algorithms = ['HS256'];
+    } else {
+      this.key = createRemoteJWKSet(new URL(config.jwksUrl!), {
+        cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
+        cooldownDuration: JWKS_COOLDOWN_MS,
+        timeoutDuration: JWKS_TIMEOUT_MS,
+      });
+      this.algorithms = ['RS256', 'ES256', 'EdDSA'];
+    }
+  }
+
+  /** The token's owner; throws AUTH_EXPIRED or AUTH_INVALID (both 401). */
+  async verify(token: string): Promise<UserClaims> {
+    let payload: JWTPayload;
+    try {
+      const verified = await jwtVerify(token, this.key as Uint8Array, {
+        algorithms: this.algorithms,
+        issuer: this.config.issuer,
+        audience: this.config.audience,
+        clockTolerance: this.config.clockToleranceS,
+        requiredClaims: ['exp', 'sub'],
+      });
+      if (verified.protectedHeader.typ === UPLOAD_TOKEN_TYPE) throw tusError('AUTH_INVALID', 'an upload token is not a user token');
+      payload = verified.payload;
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) throw tusError('AUTH_EXPIRED');
+      if (err instanceof errors.JWKSTimeout || (err instanceof Error && /fetch|ECONN/i.test(err.message) && !(err instanceof errors.JOSEError))) {
+        throw tusError('AUTH_INVALID', 'the key set could not be fetched');
+      }
+      if (err instanceof Error && err.name === 'TusError') throw err;
+      throw tusError('AUTH_INVALID', err instanceof errors.JOSEError ? err.code : undefined);
+    }
+    const owner = payload.sub;
+    if (typeof owner !== 'string' || owner.length === 0 || owner.length > 256) throw tusError('AUTH_INVALID', 'sub must be a non-empty string');
+    const claim = this.config.tenantClaim;
+    if (!claim) return { owner };
+    const tenant = payload[claim];
+    if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > 256) throw tusError('AUTH_INVALID', `claim ${claim} (tenant) is missing`);
+    return { owner, tenant };
+  }
+}
