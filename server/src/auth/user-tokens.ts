@@ -25,14 +25,15 @@ export class UserTokens {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly algorithms: string[];
 
-  constructor(private readonly config: JwtAuth) {
+  /** `jwksCooldownMs`: least time between two fetches of the key set (default 30 s). */
+  constructor(private readonly config: JwtAuth, jwksCooldownMs = JWKS_COOLDOWN_MS) {
     if (config.secret) {
       this.key = new TextEncoder().encode(config.secret);
       this.algorithms = ['HS256'];
     } else {
       this.key = createRemoteJWKSet(new URL(config.jwksUrl!), {
         cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
-        cooldownDuration: JWKS_COOLDOWN_MS,
+        cooldownDuration: jwksCooldownMs,
         timeoutDuration: JWKS_TIMEOUT_MS,
       });
       this.algorithms = ['RS256', 'ES256', 'EdDSA'];
