@@ -20,7 +20,7 @@ import { RedisRecordStore } from './records/redis-records.js';
 import { ScanningRecordStore } from './records/scanning-records.js';
 import type { FinalLinkStore, UploadRecord, UploadRecordStore } from './records/types.js';
 import { FileStorage } from './storage/file-storage.js';
-import { createS3Client } from './storage/s3/client.js';
+import { createS3Client } from '@tus-edge/processors';
 import { S3Storage } from './storage/s3/s3-storage.js';
 import { Staging } from './storage/staging.js';
 import type { UploadStorage } from './storage/types.js';
