@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from '../tus/protocol.js';
-import { errorResponse } from '../tus/respond.js';
 import { tusError } from '../errors.js';
-import type { Lifecycle } from './lifecycle.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import type { Lifecycle } from '../ops/lifecycle.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import { errorResponse } from './respond.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -48,11 +47,22 @@ export function refuseWhileDraining(lifecycle: Lifecycle, metrics: Metrics, logg
   };
 }
 
+export interface CorsOptions {
+  /** Allowed origins; `*` allows any. */
+  origins: string[];
+  /** `Access-Control-Allow-Methods` of a preflight answer. */
+  allowMethods: string;
+  /** `Access-Control-Allow-Headers` of a preflight answer. */
+  allowHeaders: string;
+  /** `Access-Control-Expose-Headers`: response headers a page's script may read. */
+  exposeHeaders: string;
+}
+
 /**
- * CORS for browsers: allowed origins get `Access-Control-Allow-Origin`, the tus headers are exposed,
+ * CORS for browsers: allowed origins get `Access-Control-Allow-Origin`, the given headers are exposed,
  * and preflights (OPTIONS with `Access-Control-Request-Method`) are answered with 204.
  */
-export function cors(origins: string[]): MiddlewareHandler {
+export function cors({ origins, allowMethods, allowHeaders, exposeHeaders }: CorsOptions): MiddlewareHandler {
   const any = origins.includes('*');
   return async function corsMiddleware(c, next) {
     const origin = c.req.header('origin');
@@ -63,10 +73,10 @@ export function cors(origins: string[]): MiddlewareHandler {
     const headers = preflight ? new Headers() : c.res.headers;
     headers.set('Access-Control-Allow-Origin', any ? '*' : origin);
     headers.append('Vary', 'Origin');
-    headers.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    headers.set('Access-Control-Expose-Headers', exposeHeaders);
     if (!preflight) return undefined;
-    headers.set('Access-Control-Allow-Methods', ALLOWED_METHODS);
-    headers.set('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+    headers.set('Access-Control-Allow-Methods', allowMethods);
+    headers.set('Access-Control-Allow-Headers', allowHeaders);
     headers.set('Access-Control-Max-Age', '86400');
     return new Response(null, { status: 204, headers });
   };
