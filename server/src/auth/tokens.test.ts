@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TusError } from '../errors.js';
-import { userToken } from '../testing/jwt.js';
+import { userToken } from '@tus-edge/testkit';
 import { mayAccess } from './identity.js';
 import { UrlSigner } from './signed-urls.js';
 import { UploadTokens } from './upload-tokens.js';

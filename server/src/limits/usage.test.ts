@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { startRedis, type RedisHandle } from '../testing/services.js';
+import { startRedis, type RedisHandle } from '@tus-edge/testkit';
 import { usageContract } from './usage.contract.js';
 import { FileUsageStore, RedisUsageStore } from './usage.js';
 
