@@ -3,7 +3,7 @@ import { isResultName, type ResultStore } from '@tus-edge/processors';
 import { parseRange } from '../http/range.js';
 import type { AppContext } from '../context.js';
 import { errorResponse } from '../http/respond.js';
-import { USER_CONTENT_HEADERS } from '../tus/handlers/get.js';
+import { USER_CONTENT_HEADERS } from '../http/user-content.js';
 
 /** Upload ids as the result stores accept them. */
 const UPLOAD_ID = /^[A-Za-z0-9._-]{1,200}$/;

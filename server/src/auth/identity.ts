@@ -1,3 +1,4 @@
+import { ownerKey } from '../limits/usage.js';
 import type { UploadRecord } from '../records/types.js';
 
 /** Limits an upload token carries; each is optional. */
@@ -29,10 +30,6 @@ export function rateKey(identity: Identity): string {
   return 'owner' in identity ? ownerKey(identity.owner, identity.tenant) : `ip:${identity.address}`;
 }
 
-/** One string per (tenant, owner): quota and rate-limit key. */
-export function ownerKey(owner: string, tenant: string | undefined): string {
-  return `o:${encodeURIComponent(tenant ?? '')}:${encodeURIComponent(owner)}`;
-}
 
 /**
  * Whether `identity` may reach `record`: the same owner and tenant, and for an upload token only the

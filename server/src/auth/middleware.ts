@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { tusError } from '../errors.js';
-import type { AppContext } from '../context.js';
+import type { AuthDeps } from './deps.js';
 import { errorResponse } from '../http/respond.js';
 import { mayAccess, rateKey, type Identity } from './identity.js';
 
@@ -57,7 +57,7 @@ function sameSecret(given: string, expected: string): boolean {
  *   upload did not exist. This is the one ownership check for HEAD, PATCH, DELETE, GET, the upload
  *   API, its event stream, its results and its signed URLs.
  */
-export function authenticate(deps: AppContext): MiddlewareHandler {
+export function authenticate(deps: AuthDeps): MiddlewareHandler {
   const { security, records, config, metrics, logger } = deps;
   const tusPath = config.tusPath;
   const onTus = (p: string) => p === tusPath || p === `${tusPath}/` || p.startsWith(`${tusPath}/`);
@@ -106,7 +106,7 @@ export function authenticate(deps: AppContext): MiddlewareHandler {
 }
 
 /** Bodies of routes other than the tus upload routes are small: a larger Content-Length is 413. */
-export function limitApiBodies(deps: AppContext): MiddlewareHandler {
+export function limitApiBodies(deps: AuthDeps): MiddlewareHandler {
   const tusPath = deps.config.tusPath;
   return async function limitApiBodiesMiddleware(c, next) {
     const p = c.req.path;

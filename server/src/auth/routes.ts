@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { isResultName } from '@tus-edge/processors';
 import { tusError } from '../errors.js';
-import type { AppContext } from '../context.js';
+import type { AuthDeps } from './deps.js';
 import { errorResponse } from '../http/respond.js';
 import type { UploadTokenLimits } from './identity.js';
 import { MAX_API_BODY_BYTES } from './middleware.js';
@@ -69,7 +69,7 @@ function originOf(c: Context, trustProxy: boolean): string {
  * - `GET /api/usage` → `{ owner, tenant, usage: { bytes, uploads }, limits }`.
  * Ownership of `:id` was checked by the auth middleware.
  */
-export function mountSecurityApi(app: Hono, deps: AppContext): void {
+export function mountSecurityApi(app: Hono, deps: AuthDeps): void {
   const { security, config } = deps;
   const fail = (err: unknown) => errorResponse(err, deps.metrics, deps.logger);
 

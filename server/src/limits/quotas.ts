@@ -1,8 +1,7 @@
 import type { SecurityConfig } from '../config/security.js';
 import { tusError } from '../errors.js';
 import type { UploadRecord } from '../records/types.js';
-import { ownerKey } from '../auth/identity.js';
-import type { Usage, UsageStore } from './usage.js';
+import { ownerKey, type Usage, type UsageStore } from './usage.js';
 
 /**
  * Per-owner quotas (`QUOTA_BYTES` stored bytes, `QUOTA_UPLOADS` unfinished uploads). An upload is

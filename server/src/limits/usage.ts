@@ -20,6 +20,11 @@ export interface UsageStore {
   get(owner: string): Promise<Usage>;
 }
 
+/** One string per (tenant, owner): the quota and rate-limit key. */
+export function ownerKey(owner: string, tenant: string | undefined): string {
+  return `o:${encodeURIComponent(tenant ?? '')}:${encodeURIComponent(owner)}`;
+}
+
 const ZERO: Usage = { bytes: 0, uploads: 0 };
 
 /** The usage after `delta`, or undefined when a positive delta would pass a limit. */

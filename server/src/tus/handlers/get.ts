@@ -1,3 +1,4 @@
+import { USER_CONTENT_HEADERS } from '../../http/user-content.js';
 import { tusError } from '../../errors.js';
 import type { UploadRecord } from '../../records/types.js';
 import { parseRange } from '../../http/range.js';
@@ -15,14 +16,6 @@ const INLINE_TYPES = new Set([
  */
 const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/javascript|application\/(x-)?javascript|application\/ecmascript|text\/xsl|multipart\/x-mixed-replace)$/i;
 
-/**
- * Headers of every download of user content: nothing sniffed, nothing run. `sandbox` makes a document
- * opened anyway a unique opaque origin without scripts, so it cannot read our cookies or API.
- */
-export const USER_CONTENT_HEADERS = {
-  'X-Content-Type-Options': 'nosniff',
-  'Content-Security-Policy': "sandbox; default-src 'none'",
-} as const;
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 
 /**
