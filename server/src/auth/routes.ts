@@ -66,7 +66,7 @@ function originOf(c: Context, trustProxy: boolean): string {
  *   `{ token, expiresAt, limits }`: a capability a browser sends as `Authorization: Bearer`;
  * - `POST /api/uploads/:id/signed-url` `{ result?, expiresIn? }` → `{ url, expiresAt }` for the bytes
  *   of a finished upload, or for one of its results, downloadable without a token until it expires;
- * - `GET /api/usage` → `{ owner, tenant, usage: { bytes, uploads }, limits }`.
+ * - `GET /api/usage` → `{ owner, tenant, usage: { bytes, uploads }, limits, tracked }` (tracked: a quota is set).
  * Ownership of `:id` was checked by the auth middleware.
  */
 export function mountSecurityApi(app: Hono, deps: AuthDeps): void {
@@ -128,8 +128,8 @@ export function mountSecurityApi(app: Hono, deps: AuthDeps): void {
     try {
       const identity = c.get('identity');
       if (identity?.kind !== 'user') throw tusError('TOKEN_SCOPE', 'usage is per owner: call it with a user token (AUTH_MODE=jwt)');
-      const { usage, limits } = await security.parts.quotas.of(identity.owner, identity.tenant);
-      return c.json({ owner: identity.owner, tenant: identity.tenant ?? null, usage, limits });
+      const { usage, limits, tracked } = await security.parts.quotas.of(identity.owner, identity.tenant);
+      return c.json({ owner: identity.owner, tenant: identity.tenant ?? null, usage, limits, tracked });
     } catch (err) {
       return fail(err);
     }

@@ -94,6 +94,16 @@ describe('UserTokens (HS256)', () => {
     expect(await codeOf(verifier.verify('not.a.jwt'))).toBe('AUTH_INVALID');
   });
 
+  it('answers a token seen before from memory, but never past its exp', async () => {
+    const strict = new UserTokens({ mode: 'jwt', secret: 'user-secret', clockToleranceS: 0 });
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice')
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 2).sign(new TextEncoder().encode('user-secret'));
+    expect(await strict.verify(token)).toEqual({ owner: 'alice' });
+    expect(await strict.verify(token)).toEqual({ owner: 'alice' });
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await codeOf(strict.verify(token))).toBe('AUTH_EXPIRED');
+  });
+
   it('requires the tenant claim when one is configured', async () => {
     const scoped = new UserTokens({ mode: 'jwt', secret: 'user-secret', clockToleranceS: 5, tenantClaim: 'org' });
     const plain = (claims: Record<string, unknown>) =>

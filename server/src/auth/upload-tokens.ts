@@ -25,6 +25,8 @@ export interface UploadTokenClaims {
  */
 export class UploadTokens {
   private readonly keys: Uint8Array[];
+  /** Token → its verified claims (expiry is judged on every use), bounded like the user-token cache. */
+  private readonly verified = new Map<string, Omit<UploadTokenClaims, 'expired'>>();
 
   constructor(secrets: string[], private readonly now: () => Date) {
     this.keys = secrets.map((s) => new TextEncoder().encode(s));
@@ -58,6 +60,16 @@ export class UploadTokens {
 
   /** Checks the signature with every key; an expired token is returned with `expired: true`. */
   async verify(token: string): Promise<UploadTokenClaims> {
+    let claims = this.verified.get(token);
+    if (!claims) {
+      claims = await this.verifyAnew(token);
+      if (this.verified.size >= 10_000) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, claims);
+    }
+    return { ...claims, expired: claims.expiresAt.getTime() <= this.now().getTime() };
+  }
+
+  private async verifyAnew(token: string): Promise<Omit<UploadTokenClaims, 'expired'>> {
     for (const key of this.keys) {
       try {
         // Expiry is judged below: an expired token still proves which uploads it created.
@@ -71,7 +83,6 @@ export class UploadTokens {
           tokenId: payload.jti as string,
           limits: sanitize(payload.lim),
           expiresAt,
-          expired: expiresAt.getTime() <= this.now().getTime(),
         };
       } catch (err) {
         if (err instanceof errors.JWSSignatureVerificationFailed) continue;

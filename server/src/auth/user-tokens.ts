@@ -10,6 +10,9 @@ const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
 const JWKS_COOLDOWN_MS = 30_000;
 const JWKS_TIMEOUT_MS = 5000;
 
+/** Verified tokens kept, so a client sending the same token with every PATCH pays for one verification. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /** The owner a user token names. */
 export interface UserClaims {
   owner: string;
@@ -24,6 +27,8 @@ export interface UserClaims {
 export class UserTokens {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly algorithms: string[];
+  /** Token → its claims and `exp` (ms), for tokens whose signature and claims were verified. */
+  private readonly verified = new Map<string, { claims: UserClaims; expMs: number }>();
 
   /** `jwksCooldownMs`: least time between two fetches of the key set (default 30 s). */
   constructor(private readonly config: JwtAuth, jwksCooldownMs = JWKS_COOLDOWN_MS) {
@@ -40,8 +45,25 @@ export class UserTokens {
     }
   }
 
-  /** The token's owner; throws AUTH_EXPIRED or AUTH_INVALID (both 401). */
+  /**
+   * The token's owner; throws AUTH_EXPIRED or AUTH_INVALID (both 401). A token verified before is
+   * answered from memory until its `exp` (plus the clock tolerance): the same bytes carry the same
+   * signature, so only the expiry can have changed.
+   */
   async verify(token: string): Promise<UserClaims> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.expMs + this.config.clockToleranceS * 1000 > Date.now()) return known.claims;
+      this.verified.delete(token);
+      throw tusError('AUTH_EXPIRED');
+    }
+    const claims = await this.verifyAnew(token);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, claims);
+    return claims.claims;
+  }
+
+  private async verifyAnew(token: string): Promise<{ claims: UserClaims; expMs: number }> {
     let payload: JWTPayload;
     try {
       const verified = await jwtVerify(token, this.key as Uint8Array, {
@@ -64,9 +86,10 @@ export class UserTokens {
     const owner = payload.sub;
     if (typeof owner !== 'string' || owner.length === 0 || owner.length > 256) throw tusError('AUTH_INVALID', 'sub must be a non-empty string');
     const claim = this.config.tenantClaim;
-    if (!claim) return { owner };
+    const expMs = (payload.exp as number) * 1000;
+    if (!claim) return { claims: { owner }, expMs };
     const tenant = payload[claim];
     if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > 256) throw tusError('AUTH_INVALID', `claim ${claim} (tenant) is missing`);
-    return { owner, tenant };
+    return { claims: { owner, tenant }, expMs };
   }
 }

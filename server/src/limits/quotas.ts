@@ -8,7 +8,9 @@ import { ownerKey, type Usage, type UsageStore } from './usage.js';
  * charged at creation (its length, or nothing while deferred, and one open upload), again when a
  * deferred length is declared, turns "not open" when it finishes, and gives everything back when it is
  * terminated or expires. What was charged is kept in the record (`charged`), so a release gives back
- * exactly that, once. Uploads without an owner (auth off) are not counted.
+ * exactly that, once. Uploads without an owner (auth off) are not counted, and nothing is counted
+ * while neither quota is set (no counter write per creation): usage counts the uploads created while a
+ * quota is set.
  */
 export class Quotas {
   constructor(
@@ -16,14 +18,19 @@ export class Quotas {
     private readonly usage: UsageStore,
   ) {}
 
-  /** Where `owner` stands, with the limits (0 = unlimited). */
-  async of(owner: string, tenant: string | undefined): Promise<{ usage: Usage; limits: Usage }> {
-    return { usage: await this.usage.get(ownerKey(owner, tenant)), limits: { ...this.config } };
+  /** Whether any quota is set (else nothing is counted). */
+  get enabled(): boolean {
+    return this.config.bytes > 0 || this.config.uploads > 0;
+  }
+
+  /** Where `owner` stands, with the limits (0 = unlimited); `tracked` is false while no quota is set. */
+  async of(owner: string, tenant: string | undefined): Promise<{ usage: Usage; limits: Usage; tracked: boolean }> {
+    return { usage: await this.usage.get(ownerKey(owner, tenant)), limits: { ...this.config }, tracked: this.enabled };
   }
 
   /** Charges a new upload (length if known, and one open upload) before it is stored; 413/403 when over. */
   async charge(record: UploadRecord): Promise<void> {
-    if (record.owner === undefined) return;
+    if (record.owner === undefined || !this.enabled) return;
     const bytes = record.size ?? 0;
     await this.add(record, { bytes, uploads: 1 }, true);
     record.charged = { bytes, open: true };

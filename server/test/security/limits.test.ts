@@ -149,3 +149,20 @@ describe('upload tokens and rate limits (embedded)', () => {
     expect([final.status, await code(final)]).toEqual([400, 'INVALID_CONCAT_PART']);
   });
 });
+
+describe('bytes per second (embedded)', () => {
+  let server: TestServer;
+  afterAll(() => server?.close());
+
+  it('lets a body through, counts it, and answers 429 while the second is used up; the offset stays', async () => {
+    server = await startTestServer({ ...AUTH_ENV, RATE_LIMIT_BYTES: '1KiB', RATE_LIMIT_REQUESTS: '0', RATE_LIMIT_CREATIONS: '0' });
+    const alice = bearer(await userToken('alice'));
+    const res = await fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...alice, 'Upload-Length': '4096' } });
+    const url = res.headers.get('location')!;
+    expect((await fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0' }, body: Buffer.alloc(2048, 97) })).status).toBe(204);
+    const limited = await fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '2048' }, body: Buffer.alloc(2048, 97) });
+    expect([limited.status, await code(limited)]).toEqual([429, 'RATE_LIMITED']);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...alice } })).headers.get('upload-offset')).toBe('2048');
+  });
+});
