@@ -39,6 +39,7 @@ export const ERRORS = {
   AUTH_REQUIRED: { status: 401, message: 'authentication required: send Authorization: Bearer <token>' },
   AUTH_INVALID: { status: 401, message: 'the bearer token is not valid' },
   AUTH_EXPIRED: { status: 401, message: 'the bearer token has expired' },
+  AUTH_UNAVAILABLE: { status: 503, message: "the identity provider's key set (AUTH_JWKS_URL) could not be fetched; retry shortly" },
   METRICS_TOKEN_REQUIRED: { status: 401, message: 'metrics require Authorization: Bearer <METRICS_TOKEN>' },
   TOKEN_SCOPE: { status: 403, message: 'this token does not allow this request' },
   UPLOAD_TOKEN_EXHAUSTED: { status: 403, message: 'the upload token has created as many uploads as it allows' },

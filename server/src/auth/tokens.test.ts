@@ -149,6 +149,17 @@ describe('UserTokens (JWKS over HTTP, rotation)', () => {
   });
 });
 
+describe('UserTokens (JWKS unreachable)', () => {
+  it('answers 503 AUTH_UNAVAILABLE, not 401, when the key set cannot be fetched', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k' }).setSubject('x').setExpirationTime('1m').sign(privateKey);
+    const verifier = new UserTokens({ mode: 'jwt', jwksUrl: 'http://127.0.0.1:1/jwks.json', clockToleranceS: 5 }, 0);
+    const err = await verifier.verify(token).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TusError);
+    expect([(err as TusError).code, (err as TusError).status]).toEqual(['AUTH_UNAVAILABLE', 503]);
+  });
+});
+
 describe('mayAccess', () => {
   const rec = { id: 'u', metadata: {}, createdAt: '', updatedAt: '', owner: 'alice', tenant: 'acme', tokenId: 't1' };
   it('is the same owner and tenant, and for an upload token only its own uploads', () => {

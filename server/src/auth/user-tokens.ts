@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config/security.js';
-import { tusError } from '../errors.js';
+import { TusError, tusError } from '../errors.js';
 import { UPLOAD_TOKEN_TYPE } from './upload-tokens.js';
 
 type JwtAuth = Extract<AuthConfig, { mode: 'jwt' }>;
@@ -76,12 +76,14 @@ export class UserTokens {
       if (verified.protectedHeader.typ === UPLOAD_TOKEN_TYPE) throw tusError('AUTH_INVALID', 'an upload token is not a user token');
       payload = verified.payload;
     } catch (err) {
+      if (err instanceof TusError) throw err;
       if (err instanceof errors.JWTExpired) throw tusError('AUTH_EXPIRED');
-      if (err instanceof errors.JWKSTimeout || (err instanceof Error && /fetch|ECONN/i.test(err.message) && !(err instanceof errors.JOSEError))) {
-        throw tusError('AUTH_INVALID', 'the key set could not be fetched');
+      // The provider's key set could not be had (timeout, network): not the token's fault, so not a 401
+      // that would make a client drop a good token.
+      if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError)) {
+        throw tusError('AUTH_UNAVAILABLE', err instanceof Error ? err.message : undefined, { 'Retry-After': '5' });
       }
-      if (err instanceof Error && err.name === 'TusError') throw err;
-      throw tusError('AUTH_INVALID', err instanceof errors.JOSEError ? err.code : undefined);
+      throw tusError('AUTH_INVALID', err.code);
     }
     const owner = payload.sub;
     if (typeof owner !== 'string' || owner.length === 0 || owner.length > 256) throw tusError('AUTH_INVALID', 'sub must be a non-empty string');
