@@ -7,7 +7,7 @@ import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from './tus/protoco
 import { authenticate, limitApiBodies } from './auth/middleware.js';
 import { mountSecurityApi } from './auth/routes.js';
 import { mountTus } from './tus/routes.js';
-import { Uploads } from './tus/uploads.js';
+import { Uploads } from './uploads/uploads.js';
 
 /** A backing service that does not answer within this is reported unavailable. */
 const READY_CHECK_TIMEOUT_MS = 2000;

@@ -10,7 +10,7 @@
  * BENCH_AUTH_SMALL_MIB (default 16, in 256 KiB PATCHes), BENCH_AUTH_POSTS (default 300; also 16 concurrent).
  */
 import { AUTH_ENV, spawnServer, userToken, type SpawnedServer } from '@tus-edge/testkit';
-import { expectStatus, HttpClient } from './client.js';
+import { expectStatus, HttpClient, Payload } from './client.js';
 import { f0, MiB, median, ratio, spread, table } from './stats.js';
 
 const RUNS = Number(process.env.BENCH_AUTH_RUNS ?? 5);
@@ -36,7 +36,7 @@ async function pairedUpload(http: HttpClient, targets: Record<Mode, Target>, siz
   for (let offset = 0, i = 0; offset < size; offset += chunk, i++) {
     const n = Math.min(chunk, size - offset);
     for (const mode of i % 2 ? [...MODES].reverse() : MODES) {
-      const r = await http.request(urls[mode], 'PATCH', { ...TUS, ...targets[mode].auth, 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset) }, n);
+      const r = await http.request(urls[mode], 'PATCH', { ...TUS, ...targets[mode].auth, 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset) }, { offset, n });
       expectStatus(r, 204, `${mode} PATCH`);
       spent[mode] += r.ms;
     }
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     spawnServer({ FSYNC: 'false', LOG_LEVEL: 'error' }),
     spawnServer({ ...AUTH_ENV, RATE_LIMIT_REQUESTS: '0', RATE_LIMIT_CREATIONS: '0', FSYNC: 'false', LOG_LEVEL: 'error' }),
   ]);
-  const http = new HttpClient(Buffer.alloc(8 * MiB, 7));
+  const http = new HttpClient(new Payload(Buffer.alloc(8 * MiB, 7)));
   const targets: Record<Mode, Target> = {
     none: { server: none, auth: {} },
     jwt: { server: jwt, auth: { Authorization: `Bearer ${await userToken('bench', { expiresIn: 7200 })}` } },

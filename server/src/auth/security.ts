@@ -4,7 +4,7 @@ import { ERRORS, TusError, tusError } from '../errors.js';
 import { HEAD_BYTES, judgeHead, peekHead } from '../limits/content.js';
 import type { Quotas } from '../limits/quotas.js';
 import type { RateLimits } from '../limits/rate-limits.js';
-import type { UploadRecord } from '../records/types.js';
+import type { UploadAccess, UploadRecord } from '../records/types.js';
 import { mayAccess, rateKey, type Identity } from './identity.js';
 import type { UrlSigner } from './signed-urls.js';
 import { UploadTokens } from './upload-tokens.js';
@@ -75,32 +75,34 @@ export class Security {
   }
 
   /**
-   * Admits a new upload before anything is stored: stamps its owner, applies an upload token's limits
-   * (size 413, uploads 403), checks that a final upload lists only partials the caller may reach
-   * (others look unknown), counts the creation rate (429) and charges the quota (413/403).
+   * Admits a new upload before anything is stored, and says whose it is: the caller's owner and tenant,
+   * an upload token's id and limits (size 413, uploads 403). A final upload may list only partials the
+   * caller may reach (others look unknown). Counts the creation rate (429). The quota is charged by the
+   * uploads domain when it creates the upload.
    */
-  async admitCreation(identity: Identity | undefined, record: UploadRecord, parts: UploadRecord[], maxSize: number): Promise<void> {
-    if (!identity) return;
+  async admitCreation(identity: Identity | undefined, size: number | undefined, parts: UploadRecord[], maxSize: number): Promise<UploadAccess> {
+    if (!identity) return {};
     if (identity.kind === 'signed-url') throw tusError('TOKEN_SCOPE', 'a signed URL only downloads');
     this.refuseExpired(identity);
     for (const part of parts) if (!mayAccess(identity, part)) throw tusError('INVALID_CONCAT_PART');
+    const access: UploadAccess = {};
     if (identity.kind === 'user' || identity.kind === 'upload-token') {
-      record.owner = identity.owner;
-      if (identity.tenant !== undefined) record.tenant = identity.tenant;
+      access.owner = identity.owner;
+      if (identity.tenant !== undefined) access.tenant = identity.tenant;
     }
     if (identity.kind === 'upload-token') {
       const { limits } = identity;
-      record.tokenId = identity.tokenId;
+      access.tokenId = identity.tokenId;
       if (limits.maxSize !== undefined) {
-        const size = record.size ?? parts.reduce((sum, p) => sum + (p.size ?? 0), 0);
-        if (size > limits.maxSize) throw tusError('UPLOAD_TOKEN_SIZE_EXCEEDED', `${size} > ${limits.maxSize}`);
-        record.maxSize = Math.min(limits.maxSize, maxSize);
+        const total = size ?? parts.reduce((sum, p) => sum + (p.size ?? 0), 0);
+        if (total > limits.maxSize) throw tusError('UPLOAD_TOKEN_SIZE_EXCEEDED', `${total} > ${limits.maxSize}`);
+        access.maxSize = Math.min(limits.maxSize, maxSize);
       }
-      if (limits.types?.length) record.allowedTypes = limits.types;
+      if (limits.types?.length) access.allowedTypes = limits.types;
       if (limits.maxUploads !== undefined) await this.parts.limits.tokenUse(identity.tokenId, limits.maxUploads);
     }
     await this.parts.limits.creation(rateKey(identity));
-    await this.parts.quotas.charge(record);
+    return access;
   }
 
   /** A length declared later must fit the upload's own limit (an upload token's), then the quota. */

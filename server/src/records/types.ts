@@ -48,6 +48,9 @@ export interface UploadRecord {
   charged?: { bytes: number; open: boolean };
 }
 
+/** Who an upload belongs to and what it may become, fixed at creation (see auth/security.ts). */
+export type UploadAccess = Pick<UploadRecord, 'owner' | 'tenant' | 'tokenId' | 'maxSize' | 'allowedTypes'>;
+
 /** Upload records, keyed by upload id: the tus `KvStore` contract, plus what the periodic sweep asks. */
 export type UploadRecordStore = KvStore<UploadRecord> & {
   list(): Promise<string[]>;

@@ -18,3 +18,4 @@ export * from './processors/fixtures.js';
 export * from './processors/child.js';
 export * from './processors/context.js';
 export * from './jwt.js';
+export * from './tus.js';
