@@ -17,13 +17,13 @@ let a: SpawnedServer;
 let b: SpawnedServer;
 
 beforeAll(async () => {
-  [redis, s3] = await Promise.all([startRedis({ timeoutMs: 90_000 }), startS3({ timeoutMs: 90_000 })]);
+  [redis, s3] = await Promise.all([startRedis({ timeoutMs: 180_000 }), startS3({ timeoutMs: 180_000 })]);
   const env = {
     ...AUTH_ENV, ...s3Env(s3), REDIS_URL: redis.url, REDIS_PREFIX: 'sec:', S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB',
     RATE_LIMIT_REQUESTS: '40', RATE_LIMIT_CREATIONS: '0', QUOTA_UPLOADS: '2', ALLOWED_TYPES: 'text/plain,image/*',
   };
   [a, b] = await Promise.all([spawnServer({ ...env, NODE_NAME: 'a' }), spawnServer({ ...env, NODE_NAME: 'b' })]);
-}, 180_000);
+}, 300_000);
 afterAll(async () => {
   await Promise.all([a?.terminate(), b?.terminate()]);
   await Promise.all([redis?.stop(), s3?.stop()]);
@@ -55,9 +55,9 @@ describe('security across nodes (S3 + Redis)', () => {
     let heldOnB = false;
     for (let attempt = 0; attempt < 3 && !heldOnB; attempt++) {
       await new Promise((r) => setTimeout(r, 1100));
-      let limited = false;
-      for (let i = 0; i < 60 && !limited; i++) limited = (await fetch(`${a.url}/api/usage`, { headers: dave })).status === 429;
-      expect(limited).toBe(true);
+      // 50 at once through node A, past its 40 per second, then one through node B in the same second.
+      const burst = await Promise.all(Array.from({ length: 50 }, () => fetch(`${a.url}/api/usage`, { headers: dave }).then((r) => r.status)));
+      if (!burst.includes(429)) continue;
       const onB = await fetch(`${b.url}/api/usage`, { headers: dave });
       heldOnB = onB.status === 429 && Number(onB.headers.get('retry-after')) >= 1;
     }
