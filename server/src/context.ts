@@ -56,6 +56,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
       const locker = new RedisLocker({
         redis, subscriber: connect('locks'), prefix: config.redis.prefix,
         ttlMs: config.redis.lockTtlMs, acquireTimeoutMs: config.lockAcquireTimeoutMs,
+        onHandover: () => metrics.lockHandovers.inc(),
       });
       overrides = { ...overrides, locker };
     }
@@ -86,6 +87,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
   }
   storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync });
   const chosenStorage = storage;
+  metrics.watchStagingDisk(config.stagingDir);
   checks.storage = () => chosenStorage.check();
 
   const records: UploadRecordStore =

@@ -34,6 +34,8 @@ export interface ReceiveOutcome {
 export async function receiveBody(deps: TusDeps, record: UploadRecord, input: ReceiveInput): Promise<ReceiveOutcome> {
   const verified = input.checksum !== undefined || input.trailerChecksum !== undefined;
   deps.metrics.uploadsInProgress.inc();
+  const announced = input.lengthKnown ? input.limit : 0;
+  deps.metrics.bytesInFlight.inc(announced);
   try {
     const outcome =
       deps.storage.truncate ? await receiveInPlace(deps, record, input, verified)
@@ -43,6 +45,7 @@ export async function receiveBody(deps: TusDeps, record: UploadRecord, input: Re
     return outcome;
   } finally {
     deps.metrics.uploadsInProgress.dec();
+    deps.metrics.bytesInFlight.dec(announced);
   }
 }
 

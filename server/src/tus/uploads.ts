@@ -1,5 +1,6 @@
 import type { Lock, RequestRelease } from '@tus/server';
 import { tusError } from '../errors.js';
+import { sizeClass } from '../ops/metrics.js';
 import { tombstoneRetentionMs, type UploadRecord } from '../records/types.js';
 import type { TusDeps } from './deps.js';
 
@@ -99,6 +100,8 @@ export class Uploads {
     delete record.expiresAt;
     await records.set(record.id, record);
     metrics.uploadsFinished.inc();
+    const took = (Date.parse(now) - Date.parse(record.createdAt)) / 1000;
+    if (took >= 0) metrics.uploadDuration.observe({ size_class: sizeClass(record.size ?? 0) }, took);
     logger.info('upload finished', { uploadId: record.id, size: record.size });
     // "The Server SHOULD NOT process these partial uploads until they are concatenated to form a final
     // upload": a partial gets no completion event; its final upload does.
