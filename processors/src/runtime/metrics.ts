@@ -8,6 +8,10 @@ export class RuntimeMetrics {
   readonly failures: Counter<'kind' | 'code' | 'final'>;
   readonly pending: Gauge<'kind' | 'lane'>;
   readonly pickup: Histogram<'lane'>;
+  readonly unacked: Gauge<'kind' | 'lane'>;
+  readonly processing: Histogram<'kind' | 'media'>;
+  readonly workers: Gauge<'kind'>;
+  readonly tokens: Counter<'kind' | 'type'>;
 
   /** `defaults`: also collect prom-client's Node metrics (not when sharing the server's registry). */
   constructor(readonly registry: Registry = new Registry(), defaults = false) {
@@ -38,6 +42,26 @@ export class RuntimeMetrics {
       help: 'From the upload event being persisted to its job starting (first delivery only)',
       labelNames: ['lane'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+      registers,
+    });
+    this.unacked = new Gauge({
+      name: 'processor_jobs_unacked',
+      help: 'Jobs delivered and not yet acknowledged (running, or waiting for a retry); with processor_jobs_pending, the consumer lag',
+      labelNames: ['kind', 'lane'],
+      registers,
+    });
+    this.processing = new Histogram({
+      name: 'processor_processing_seconds',
+      help: 'Run time of successful jobs by kind and media class (video, audio, pdf, docx, pptx, text, markdown, other)',
+      labelNames: ['kind', 'media'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+      registers,
+    });
+    this.workers = new Gauge({ name: 'processor_workers', help: 'Worker slots this process runs, by kind', labelNames: ['kind'], registers });
+    this.tokens = new Counter({
+      name: 'processor_generation_tokens_total',
+      help: 'Tokens the generation API reported as used, by kind and type (prompt, completion)',
+      labelNames: ['kind', 'type'],
       registers,
     });
     if (defaults) collectDefaultMetrics({ register: registry });

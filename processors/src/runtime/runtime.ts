@@ -208,13 +208,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         }
       }
     };
-    const workers = [...byKind.values()].flatMap((p) =>
-      Array.from({ length: Math.max(1, Math.min(config.concurrency, p.concurrency ?? config.concurrency)) }, () => worker(p.kind)),
-    );
+    const workers = [...byKind.values()].flatMap((p) => {
+      const slots = Math.max(1, Math.min(config.concurrency, p.concurrency ?? config.concurrency));
+      metrics.workers.set({ kind: p.kind }, slots);
+      // Present from the start, so rate() and increase() see the first tokens.
+      for (const type of ['prompt', 'completion']) metrics.tokens.inc({ kind: p.kind, type }, 0);
+      return Array.from({ length: slots }, () => worker(p.kind));
+    });
 
     const refreshPending = async () => {
       try {
-        for (const p of await jobSource.pending()) metrics.pending.set({ kind: p.kind, lane: p.lane }, p.count);
+        for (const p of await jobSource.pending()) {
+          metrics.pending.set({ kind: p.kind, lane: p.lane }, p.count);
+          if (p.unacked !== undefined) metrics.unacked.set({ kind: p.kind, lane: p.lane }, p.unacked);
+        }
       } catch {
         /* source unreachable: keep the last values */
       }

@@ -1,0 +1,92 @@
+/**
+ * The runtime's capacity, queue and cost metrics, observed on a real JetStream + Redis run of the
+ * default processors (generation against the fake OpenAI, the only fake).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/config.js';
+import { JetStreamEventPublisher } from '../nats/publishers.js';
+import { ensureStreams } from '../nats/streams.js';
+import { RedisStatusStore } from '../status/redis.js';
+import { startFakeOpenAI, type FakeOpenAI } from '../testing/fake-openai.js';
+import { makeEvent, waitFor } from '../testing/fixtures.js';
+import { startNats, startRedis, tempDir, type ServiceHandle } from '../testing/services.js';
+import { mediaOf } from './execute.js';
+import { startRuntime, type Runtime } from './runtime.js';
+
+const value = (text: string, series: string): number | undefined => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe('mediaOf', () => {
+  it('prefers the sniffed type, else the declared one, else other', () => {
+    expect(mediaOf(makeEvent({ metadata: { filetype: 'video/mp4' } }), { mime: 'application/pdf', ext: 'pdf' })).toBe('pdf');
+    expect(mediaOf(makeEvent({ metadata: { filename: 'talk.mp3' } }), undefined)).toBe('audio');
+    expect(mediaOf(makeEvent(), undefined)).toBe('other');
+  });
+});
+
+describe('runtime metrics on JetStream', () => {
+  let nats: ServiceHandle;
+  let redis: ServiceHandle;
+  let openai: FakeOpenAI;
+  let runtime: Runtime;
+  let dataDir: string;
+  const closers: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => {
+    [nats, redis, openai] = await Promise.all([startNats(), startRedis(), startFakeOpenAI()]);
+    dataDir = await tempDir();
+  });
+  afterAll(async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    await runtime?.stop();
+    await Promise.allSettled([nats?.stop(), redis?.stop(), openai?.close()]);
+    if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('exports worker slots, processing time by kind and media, tokens used, and pending / unacked jobs', async () => {
+    const env = {
+      NATS_URL: nats.url, REDIS_URL: redis.url, REDIS_PREFIX: 'm:', DATA_DIR: dataDir, HOST: '127.0.0.1', PROCESSORS_PORT: '0',
+      LOG_LEVEL: 'silent', PROCESSOR_KINDS: 'fingerprint,documents,generate', PROCESSOR_CONCURRENCY: '2',
+      OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: openai.baseURL,
+    };
+    const config = parseConfig(env);
+    runtime = await startRuntime({ config });
+    const nc = await connect({ servers: nats.url });
+    closers.push(() => nc.close());
+    if (config.queue.kind !== 'jetstream') throw new Error('unreachable');
+    await ensureStreams(await jetstreamManager(nc), config.queue.streams);
+    const status = new RedisStatusStore(redis.url, { prefix: 'm:' });
+    closers.push(() => status.close());
+
+    const file = path.join(dataDir, 'notes.txt');
+    const text = 'Resumable uploads survive broken connections. '.repeat(40);
+    await fs.writeFile(file, text);
+    const event = makeEvent({ size: Buffer.byteLength(text), filePath: file, metadata: { filetype: 'text/plain', filename: 'notes.txt' } });
+    await new JetStreamEventPublisher(jetstream(nc)).publish(event);
+    const done = await waitFor(async () => {
+      const s = await status.get(event.uploadId);
+      return s && ['done', 'failed'].includes(s.state) ? s : null;
+    }, 30_000, 'processing status');
+    expect(done.jobs.generate?.state).toBe('done');
+
+    // The pending/unacked gauges are refreshed every 5 s.
+    await new Promise((r) => setTimeout(r, 5500));
+    const metrics = await (await fetch(`${runtime.url}/metrics`)).text();
+    expect(value(metrics, 'processor_workers{kind="fingerprint"}')).toBe(2);
+    expect(value(metrics, 'processor_processing_seconds_count{kind="documents",media="text"}')).toBe(1);
+    expect(value(metrics, 'processor_processing_seconds_count{kind="generate",media="text"}')).toBe(1);
+    const calls = openai.of('chat').length;
+    expect(calls).toBeGreaterThan(0);
+    // The fake reports 10 prompt and 10 completion tokens per answer.
+    expect(value(metrics, 'processor_generation_tokens_total{kind="generate",type="prompt"}')).toBe(10 * calls);
+    expect(value(metrics, 'processor_generation_tokens_total{kind="generate",type="completion"}')).toBe(10 * calls);
+    expect(value(metrics, 'processor_generation_tokens_total{kind="fingerprint",type="prompt"}')).toBe(0);
+    expect(value(metrics, 'processor_jobs_pending{kind="documents",lane="high"}')).toBe(0);
+    expect(value(metrics, 'processor_jobs_unacked{kind="documents",lane="high"}')).toBe(0);
+  });
+});
