@@ -84,6 +84,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): TusDeps
       },
       cache: redis ? new RedisKvStore<MetadataValue>(redis, `${prefix}s3info:`, () => 2 * expiry) : undefined,
     });
+    // Present from the start, so rate() sees the first retry.
+    for (const what of ['part', 'tail'] as const) metrics.s3Retries.inc({ what }, 0);
   }
   storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync });
   const chosenStorage = storage;
