@@ -13,6 +13,10 @@ fi
 
 echo "==> build (tsc -b)"
 npx tsc -b || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+echo "==> type-check the tests (tsc -p tsconfig.test.json)"
+npx tsc -p tsconfig.test.json || { echo "test type-check failed"; echo "0 passed, 1 failed"; exit 1; }
+echo "==> no import cycle between folders (scripts/check-cycles.mjs)"
+node scripts/check-cycles.mjs || { echo "0 passed, 1 failed"; exit 1; }
 
 report="$(mktemp -t vitest-report.XXXXXX.json)"
 echo "==> vitest"

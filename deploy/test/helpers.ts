@@ -1,5 +1,5 @@
 /** Shared by the deploy tests: paths, running a tool, reading YAML documents. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,4 +60,59 @@ export function dashboardExpressions(): { panel: string; expr: string }[] {
     panels: { title: string; type: string; targets?: { expr: string }[]; panels?: unknown[] }[];
   };
   return dashboard.panels.filter((p) => p.type !== 'row').flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+}
+
+/** A process started by a deploy test; stopped by PID. */
+export interface Started {
+  readonly pid: number;
+  running(): boolean;
+  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves once it has exited. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+const started = new Set<ChildProcess>();
+let exitHook = false;
+
+/**
+ * Starts `command` with its output appended to `logFile` and waits until `ready()` resolves true
+ * (polled every 200 ms, up to `timeoutMs`). Fails with the log's tail if the process exits first or
+ * does not become ready; whatever was started is killed then, and at the latest when the test process exits.
+ */
+export async function startProcess(
+  spec: { command: string; args: string[]; env: NodeJS.ProcessEnv; logFile: string; cwd: string },
+  ready: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<Started> {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => started.forEach((c) => c.kill('SIGKILL')));
+  }
+  const fd = fs.openSync(spec.logFile, 'a');
+  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  started.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => (started.delete(child), resolve())));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const handle: Started = {
+    pid: child.pid ?? -1,
+    running,
+    stop: async (stopMs = 10_000) => {
+      if (!running()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => running() && child.kill('SIGKILL'), stopMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const tail = () => fs.readFileSync(spec.logFile, 'utf8').slice(-3000);
+    if (!running()) throw new Error(`${spec.command} exited before it was ready:\n${tail()}`);
+    if (await ready().catch(() => false)) return handle;
+    if (Date.now() > deadline) {
+      await handle.stop(1000);
+      throw new Error(`${spec.command} not ready within ${timeoutMs} ms:\n${tail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

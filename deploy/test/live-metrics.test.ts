@@ -7,12 +7,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { freePort, startFakeOpenAI, startStack, tempDir, type FakeOpenAI, type Stack } from '@tus-edge/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAI, type FakeOpenAI } from '../../processors/src/testing/fake-openai.js';
-import { freePort } from '../../server/src/testing/harness.js';
-import { launchAll, makeTempDir, removeTempDir, waitFor, type ManagedProcess } from '../../server/src/testing/services/process.js';
-import { startStack, type Stack } from '../../server/src/testing/stack.js';
-import { alertMeasure, dashboardExpressions, DEPLOY, REPO, rules } from './helpers.js';
+import { alertMeasure, dashboardExpressions, DEPLOY, REPO, rules, startProcess, type Started } from './helpers.js';
 
 const PROCESSORS_JS = path.join(REPO, 'processors/dist/main.js');
 /** Bounds of the load: uploads, parallel clients, largest upload, chunk size. */
@@ -26,7 +23,7 @@ interface Sample {
 let stack: Stack | undefined;
 let openai: FakeOpenAI | undefined;
 let dir = '';
-const procs: ManagedProcess[] = [];
+const procs: Started[] = [];
 let prometheus = '';
 let processorsUrl = '';
 
@@ -97,52 +94,52 @@ async function startPrometheus(targets: { server: string[]; processors: string[]
     }),
   );
   const url = `http://127.0.0.1:${port}`;
-  const [proc] = await launchAll(
-    'prometheus',
-    [{
-      name: 'prometheus',
-      command: 'prometheus',
-      args: [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-      logFile: path.join(dir, 'prometheus.log'),
-      cwd: dir,
-    }],
-    (p) => waitFor('prometheus /-/ready', 30_000, p, async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined)),
+  procs.push(
+    await startProcess(
+      {
+        command: 'prometheus',
+        args: [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+        env: { PATH: process.env.PATH },
+        logFile: path.join(dir, 'prometheus.log'),
+        cwd: dir,
+      },
+      async () => (await fetch(`${url}/-/ready`)).ok,
+    ),
   );
-  procs.push(proc);
   return url;
 }
 
 beforeAll(async () => {
-  dir = await makeTempDir('deploy-live-');
+  dir = await tempDir('deploy-live-');
   openai = await startFakeOpenAI();
-  stack = await startStack({ nodes: 3, timeoutMs: 60_000 });
+  // Generous bounds: on a busy 2-core machine Swift alone can take half a minute to answer.
+  stack = await startStack({ nodes: 3, timeoutMs: 90_000 });
   const port = await freePort();
   processorsUrl = `http://127.0.0.1:${port}`;
-  const [worker] = await launchAll(
-    'processors',
-    [{
-      name: 'processors',
-      command: process.execPath,
-      args: [PROCESSORS_JS],
-      env: {
-        PATH: process.env.PATH, ...stack.env, HOST: '127.0.0.1', PROCESSORS_PORT: String(port), NODE_NAME: 'worker-1',
-        DATA_DIR: path.join(dir, 'processors'), TMPDIR: dir, LOG_LEVEL: 'warn',
-        OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: openai.baseURL, PROCESSOR_KINDS: 'fingerprint,documents,generate',
+  procs.push(
+    await startProcess(
+      {
+        command: process.execPath,
+        args: [PROCESSORS_JS],
+        env: {
+          PATH: process.env.PATH, ...stack.env, HOST: '127.0.0.1', PROCESSORS_PORT: String(port), NODE_NAME: 'worker-1',
+          DATA_DIR: path.join(dir, 'processors'), TMPDIR: dir, LOG_LEVEL: 'warn',
+          OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: openai.baseURL, PROCESSOR_KINDS: 'fingerprint,documents,generate',
+        },
+        logFile: path.join(dir, 'processors.log'),
+        cwd: dir,
       },
-      logFile: path.join(dir, 'processors.log'),
-      cwd: dir,
-    }],
-    (p) => waitFor('processors /readyz', 30_000, p, async () => ((await fetch(`${processorsUrl}/readyz`)).ok ? true : undefined)),
+      async () => (await fetch(`${processorsUrl}/readyz`)).ok,
+    ),
   );
-  procs.push(worker);
   prometheus = await startPrometheus({ server: stack.nodes.map((n) => n.url), processors: [processorsUrl] });
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
-  await Promise.allSettled(procs.map((p) => p.stop('SIGTERM', 10_000)));
+  await Promise.allSettled(procs.map((p) => p.stop(10_000)));
   await stack?.stop();
   await openai?.close();
-  if (dir) await removeTempDir(dir);
+  if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
 }, 60_000);
 
 describe('dashboard and alert expressions on a live stack', () => {

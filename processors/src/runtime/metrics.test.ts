@@ -11,9 +11,7 @@ import { parseConfig } from '../config/config.js';
 import { JetStreamEventPublisher } from '../nats/publishers.js';
 import { ensureStreams } from '../nats/streams.js';
 import { RedisStatusStore } from '../status/redis.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../testing/fake-openai.js';
-import { makeEvent, waitFor } from '../testing/fixtures.js';
-import { startNats, startRedis, tempDir, type ServiceHandle } from '../testing/services.js';
+import { makeEvent, startFakeOpenAI, startNats, startRedis, tempDir, waitFor, type FakeOpenAI, type NatsHandle, type RedisHandle } from '@tus-edge/testkit';
 import { mediaOf } from './execute.js';
 import { startRuntime, type Runtime } from './runtime.js';
 
@@ -31,8 +29,8 @@ describe('mediaOf', () => {
 });
 
 describe('runtime metrics on JetStream', () => {
-  let nats: ServiceHandle;
-  let redis: ServiceHandle;
+  let nats: NatsHandle;
+  let redis: RedisHandle;
   let openai: FakeOpenAI;
   let runtime: Runtime;
   let dataDir: string;

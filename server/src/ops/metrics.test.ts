@@ -2,8 +2,8 @@ import http from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLocker } from '../locking/redis-locker.js';
-import { startTestServer, type TestServer } from '../testing/harness.js';
-import { startRedis, type RedisHandle } from '../testing/services.js';
+import { startRedis, type RedisHandle } from '@tus-edge/testkit';
+import { startTestServer, type TestServer } from '../../test/harness.js';
 import { Metrics, sizeClass } from './metrics.js';
 
 const value = (text: string, series: string): number | undefined => {
