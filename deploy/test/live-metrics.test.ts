@@ -13,7 +13,7 @@ import { alertMeasure, dashboardExpressions, DEPLOY, REPO, rules, startProcess, 
 
 const PROCESSORS_JS = path.join(REPO, 'processors/dist/main.js');
 /** Bounds of the load: uploads, parallel clients, largest upload, chunk size. */
-const LOAD = { uploads: 16, concurrency: 4, maxBytes: 2 * 1024 * 1024, chunk: 512 * 1024 };
+const LOAD = { uploads: 12, concurrency: 4, maxBytes: 1024 * 1024, chunk: 256 * 1024 };
 
 interface Sample {
   metric: Record<string, string>;
@@ -145,7 +145,7 @@ afterAll(async () => {
 describe('dashboard and alert expressions on a live stack', () => {
   it('each expression returns data after a short upload load', async () => {
     const started = Date.now();
-    // The load: uploads of 64 KiB .. 2 MiB in 512 KiB PATCHes, LOAD.concurrency at a time, through nginx.
+    // The load: uploads of 64 KiB .. 1 MiB in 256 KiB PATCHes, LOAD.concurrency at a time, through nginx.
     let next = 0;
     let bytes = 0;
     const client = async () => {

@@ -2,8 +2,9 @@
  * Prometheus config and rules with Debian's promtool (check config, check rules, test rules), and the
  * shape of the Grafana dashboard. That every expression returns data is live-metrics.test.ts.
  */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alertMeasure, dashboardExpressions, readText, rules, run, yamlDocuments } from './helpers.js';
+import { alertMeasure, dashboardExpressions, DEPLOY, readText, rules, run, yamlDocuments } from './helpers.js';
 
 const ALERTS = ['TusHighErrorRate', 'TusSlowResponses', 'TusUploadSuccessRateLow', 'TusStagingDiskLow', 'ProcessorConsumerLagGrowing', 'ProcessorDeadLetters', 'TusNodeNotReady'];
 
@@ -33,7 +34,7 @@ describe('Prometheus', () => {
       expect(cases.some((c) => c.alertname === alert && c.exp_alerts.length > 0), `${alert} fires somewhere`).toBe(true);
       expect(cases.some((c) => c.alertname === alert && c.exp_alerts.length === 0), `${alert} is quiet somewhere`).toBe(true);
     }
-    const { stdout } = await run('promtool', ['test', 'rules', 'alerts.test.yml'], { cwd: 'deploy/prometheus' });
+    const { stdout } = await run('promtool', ['test', 'rules', 'alerts.test.yml'], { cwd: path.join(DEPLOY, 'prometheus') });
     expect(stdout).toMatch(/SUCCESS/);
   });
 });
