@@ -196,7 +196,10 @@ describe('dashboard and alert expressions on a live stack', () => {
     }
     expect(empty, 'expressions without data').toEqual([]);
 
-    // The healthy stack fires none of the page alerts.
+    // The rules run for real: the dead-lettered PDF fires ProcessorDeadLetters (it has no `for`), and the
+    // healthy stack fires none of the page alerts.
+    const deadLetters = await query('ALERTS{alertname="ProcessorDeadLetters",alertstate="firing"}');
+    expect(deadLetters.length).toBeGreaterThan(0);
     const firing = await query('ALERTS{alertstate="firing",severity="page"}');
     expect(firing.map((s) => s.metric.alertname)).toEqual([]);
     console.log(
