@@ -175,7 +175,7 @@ describe('dashboard and alert expressions on a live stack', () => {
     const settled = async (expr: string) => (await query(expr)).some((s) => Number(s.value[1]) > 0);
     const deadline = Date.now() + 45_000;
     for (;;) {
-      const done = (await settled('sum(processor_job_failures_total{final="true"})')) && (await settled('sum(processor_generation_tokens_total)'))
+      const done = (await settled('sum(processor_jobs_dead_lettered_total)')) && (await settled('sum(processor_generation_tokens_total)'))
         && (await settled('sum(tus_lock_handovers_total)'));
       if (done) break;
       if (Date.now() > deadline) throw new Error(`jobs did not settle in 45 s\n${fs.readFileSync(path.join(dir, 'processors.log'), 'utf8').slice(-3000)}`);

@@ -230,6 +230,7 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
 /** Final failure: status `failed` first, then the outcome, then the dead-letter record and term. */
 async function fail(job: Job, err: ProcessingError, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
   deps.metrics.failures.inc({ kind: job.kind, code: err.code, final: 'true' });
+  deps.metrics.deadLettered.inc({ kind: job.kind });
   const reason = describeError(err);
   log.error('job failed; dead-lettered', { code: err.code, err: err.message, attempts: job.deliveryCount });
   const status = await update({ state: 'failed', reason, code: err.code, attempts: job.deliveryCount, finishedAt: new Date().toISOString() });

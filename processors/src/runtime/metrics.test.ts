@@ -46,7 +46,7 @@ describe('runtime metrics on JetStream', () => {
     if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
   });
 
-  it('exports worker slots, processing time by kind and media, tokens used, and pending / unacked jobs', async () => {
+  it('exports worker slots, processing time by kind and media, tokens used, pending / unacked and dead-lettered jobs', async () => {
     const env = {
       NATS_URL: nats.url, REDIS_URL: redis.url, REDIS_PREFIX: 'm:', DATA_DIR: dataDir, HOST: '127.0.0.1', PROCESSORS_PORT: '0',
       LOG_LEVEL: 'silent', PROCESSOR_KINDS: 'fingerprint,documents,generate', PROCESSOR_CONCURRENCY: '2',
@@ -65,18 +65,28 @@ describe('runtime metrics on JetStream', () => {
     const text = 'Resumable uploads survive broken connections. '.repeat(40);
     await fs.writeFile(file, text);
     const event = makeEvent({ size: Buffer.byteLength(text), filePath: file, metadata: { filetype: 'text/plain', filename: 'notes.txt' } });
-    await new JetStreamEventPublisher(jetstream(nc)).publish(event);
-    const done = await waitFor(async () => {
-      const s = await status.get(event.uploadId);
-      return s && ['done', 'failed'].includes(s.state) ? s : null;
-    }, 30_000, 'processing status');
+    // And a PDF that is not one: documents fails it for good (dead letter).
+    const broken = path.join(dataDir, 'broken.pdf');
+    await fs.writeFile(broken, '%PDF-1.4\nnot a PDF at all\n'.repeat(20));
+    const bad = makeEvent({ size: (await fs.stat(broken)).size, filePath: broken, metadata: { filetype: 'application/pdf', filename: 'broken.pdf' } });
+    const publisher = new JetStreamEventPublisher(jetstream(nc));
+    await publisher.publish(event);
+    await publisher.publish(bad);
+    const settled = (id: string) =>
+      waitFor(async () => {
+        const s = await status.get(id);
+        return s && ['done', 'failed'].includes(s.state) ? s : null;
+      }, 30_000, `processing status of ${id}`);
+    const done = await settled(event.uploadId);
     expect(done.jobs.generate?.state).toBe('done');
+    expect((await settled(bad.uploadId)).jobs.documents?.state).toBe('failed');
 
     // The pending/unacked gauges are refreshed every 5 s.
     await new Promise((r) => setTimeout(r, 5500));
     const metrics = await (await fetch(`${runtime.url}/metrics`)).text();
     expect(value(metrics, 'processor_workers{kind="fingerprint"}')).toBe(2);
     expect(value(metrics, 'processor_processing_seconds_count{kind="documents",media="text"}')).toBe(1);
+    expect(value(metrics, 'processor_processing_seconds_count{kind="fingerprint",media="pdf"}')).toBe(1);
     expect(value(metrics, 'processor_processing_seconds_count{kind="generate",media="text"}')).toBe(1);
     const calls = openai.of('chat').length;
     expect(calls).toBeGreaterThan(0);
@@ -86,5 +96,7 @@ describe('runtime metrics on JetStream', () => {
     expect(value(metrics, 'processor_generation_tokens_total{kind="fingerprint",type="prompt"}')).toBe(0);
     expect(value(metrics, 'processor_jobs_pending{kind="documents",lane="high"}')).toBe(0);
     expect(value(metrics, 'processor_jobs_unacked{kind="documents",lane="high"}')).toBe(0);
+    expect(value(metrics, 'processor_jobs_dead_lettered_total{kind="documents"}')).toBe(1);
+    expect(value(metrics, 'processor_jobs_dead_lettered_total{kind="fingerprint"}')).toBe(0);
   });
 });

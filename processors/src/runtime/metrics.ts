@@ -12,6 +12,7 @@ export class RuntimeMetrics {
   readonly processing: Histogram<'kind' | 'media'>;
   readonly workers: Gauge<'kind'>;
   readonly tokens: Counter<'kind' | 'type'>;
+  readonly deadLettered: Counter<'kind'>;
 
   /** `defaults`: also collect prom-client's Node metrics (not when sharing the server's registry). */
   constructor(readonly registry: Registry = new Registry(), defaults = false) {
@@ -62,6 +63,14 @@ export class RuntimeMetrics {
       name: 'processor_generation_tokens_total',
       help: 'Tokens the generation API reported as used, by kind and type (prompt, completion)',
       labelNames: ['kind', 'type'],
+      registers,
+    });
+    // Besides processor_job_failures_total{final="true"}: one series per kind that exists from the start
+    // at 0, so increase() sees the first dead letter (a labelled series born at 1 shows no increase).
+    this.deadLettered = new Counter({
+      name: 'processor_jobs_dead_lettered_total',
+      help: 'Jobs that failed for good and were dead-lettered, by kind',
+      labelNames: ['kind'],
       registers,
     });
     if (defaults) collectDefaultMetrics({ register: registry });

@@ -213,6 +213,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       metrics.workers.set({ kind: p.kind }, slots);
       // Present from the start, so rate() and increase() see the first tokens.
       for (const type of ['prompt', 'completion']) metrics.tokens.inc({ kind: p.kind, type }, 0);
+      metrics.deadLettered.inc({ kind: p.kind }, 0);
       return Array.from({ length: slots }, () => worker(p.kind));
     });
 
