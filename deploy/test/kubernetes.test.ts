@@ -62,10 +62,10 @@ describe.each([
   it('the schema validation is real: a wrong field type is refused', () => {
     const server = structuredClone(find('Deployment', 'tus-server'));
     server.spec.template.spec.containers[0].ports[0].containerPort = 'http';
-    expect(() => new Deployment(server).validate()).toThrow(/containerPort/);
+    expect(() => new Deployment(server as any).validate()).toThrow(/containerPort/);
     const so = structuredClone(find('ScaledObject', 'tus-processor-video'));
     so.spec.minReplicaCount = 'zero';
-    expect(() => new ScaledObject(so).validate()).toThrow(/minReplicaCount/);
+    expect(() => new ScaledObject(so as any).validate()).toThrow(/minReplicaCount/);
   });
 
   it('deploys the server and one Deployment per processor kind, with probes, preStop and a grace period longer than the drain', () => {
