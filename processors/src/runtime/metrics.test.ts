@@ -85,6 +85,7 @@ describe('runtime metrics on JetStream', () => {
     await new Promise((r) => setTimeout(r, 5500));
     const metrics = await (await fetch(`${runtime.url}/metrics`)).text();
     expect(value(metrics, 'processor_workers{kind="fingerprint"}')).toBe(2);
+    expect(value(metrics, 'processor_ready')).toBe(1);
     expect(value(metrics, 'processor_processing_seconds_count{kind="documents",media="text"}')).toBe(1);
     expect(value(metrics, 'processor_processing_seconds_count{kind="fingerprint",media="pdf"}')).toBe(1);
     expect(value(metrics, 'processor_processing_seconds_count{kind="generate",media="text"}')).toBe(1);

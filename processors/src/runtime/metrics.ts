@@ -13,6 +13,8 @@ export class RuntimeMetrics {
   readonly workers: Gauge<'kind'>;
   readonly tokens: Counter<'kind' | 'type'>;
   readonly deadLettered: Counter<'kind'>;
+  readonly ready: Gauge;
+  private readinessProbe: (() => boolean) | null = null;
 
   /** `defaults`: also collect prom-client's Node metrics (not when sharing the server's registry). */
   constructor(readonly registry: Registry = new Registry(), defaults = false) {
@@ -73,6 +75,22 @@ export class RuntimeMetrics {
       labelNames: ['kind'],
       registers,
     });
+    const probe = () => this.readinessProbe;
+    const ready: Gauge = new Gauge({
+      name: 'processor_ready',
+      help: '1 when this runtime would answer GET /readyz with 200 (its job source can deliver, not draining), else 0',
+      registers,
+      collect() {
+        const p = probe();
+        if (p) ready.set(p() ? 1 : 0);
+      },
+    });
+    this.ready = ready;
     if (defaults) collectDefaultMetrics({ register: registry });
+  }
+
+  /** Reports `probe` (what `GET /readyz` answers) as `processor_ready` at each scrape. */
+  watchReadiness(probe: () => boolean): void {
+    this.readinessProbe = probe;
   }
 }

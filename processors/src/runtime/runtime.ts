@@ -232,6 +232,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     let draining = false;
     const ready = () => !draining && jobSource.ready();
+    metrics.watchReadiness(ready);
     let ops: OpsServer | null = null;
     if (options.http !== false) ops = await startOpsServer(config.host, config.port, metrics.registry, ready);
     logger.info('processor runtime started', { source: jobSource.name, kinds: [...byKind.keys()], concurrency: config.concurrency, ops: ops?.url });

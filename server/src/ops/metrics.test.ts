@@ -24,8 +24,16 @@ describe('sizeClass', () => {
 
 describe('upload metrics on a running server', () => {
   let server: TestServer;
+  let storageDown = false;
   beforeAll(async () => {
-    server = await startTestServer();
+    // The readiness check of the storage can be made to fail (a test override of the real check list).
+    server = await startTestServer({}, {
+      checks: {
+        storage: async () => {
+          if (storageDown) throw new Error('storage unreachable');
+        },
+      },
+    });
   });
   afterAll(() => server.close());
   const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
@@ -57,6 +65,19 @@ describe('upload metrics on a running server', () => {
     const after = await scrape();
     expect(value(after, 'tus_bytes_in_flight')).toBe(0);
     expect(value(after, 'tus_upload_duration_seconds_count{size_class="lt_1m"}')).toBe(1);
+  });
+
+  it('reports readiness as /readyz answers it', async () => {
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    expect(value(await scrape(), 'tus_ready')).toBe(1);
+    storageDown = true;
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+      expect(value(await scrape(), 'tus_ready')).toBe(0);
+    } finally {
+      storageDown = false;
+    }
+    expect(value(await scrape(), 'tus_ready')).toBe(1);
   });
 
   it('reports the staging file system at each scrape', async () => {

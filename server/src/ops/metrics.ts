@@ -99,8 +99,24 @@ export class Metrics {
     },
   });
 
+  /** What `GET /readyz` answers, asked at each scrape (set by {@link watchReadiness}). */
+  private readinessProbe: (() => Promise<boolean>) | null = null;
+  readonly ready: Gauge = new Gauge({
+    name: 'tus_ready',
+    help: '1 when this node would answer GET /readyz with 200 (started, not draining, backing services reachable), else 0',
+    registers: [this.registry],
+    collect: async () => {
+      if (this.readinessProbe) this.ready.set((await this.readinessProbe().catch(() => false)) ? 1 : 0);
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Reports `probe` (the node's readiness) as `tus_ready` at each scrape. */
+  watchReadiness(probe: () => Promise<boolean>): void {
+    this.readinessProbe = probe;
   }
 
   /** Reports the file system holding `dir` (or its nearest existing parent) as the staging disk. */
