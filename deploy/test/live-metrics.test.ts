@@ -200,6 +200,8 @@ describe('dashboard and alert expressions on a live stack', () => {
     // healthy stack fires none of the page alerts.
     const deadLetters = await query('ALERTS{alertname="ProcessorDeadLetters",alertstate="firing"}');
     expect(deadLetters.length).toBeGreaterThan(0);
+    const ready = await query('tus:target_ready');
+    expect(ready.map((s) => `${s.metric.job} ${s.value[1]}`).sort()).toEqual(['tus-processors 1', 'tus-server 1', 'tus-server 1', 'tus-server 1']);
     const firing = await query('ALERTS{alertstate="firing",severity="page"}');
     expect(firing.map((s) => s.metric.alertname)).toEqual([]);
     console.log(
