@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
-import { createResultStore, createStatusStore, type ResultStore, type StatusStore } from '@tus-edge/processors';
+import {
+  createResultStore, createStatusStore, DirectoryOutbox, JetStreamLink,
+  type EventPublisher, type ResultStore, type StatusStore, type UploadCompletedEvent,
+} from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
 import type { Config } from './config/config.js';
-import { FileOutbox } from './events/file-outbox.js';
-import { JetStreamLink } from './events/jetstream-link.js';
 import { OutboxPublisher } from './events/outbox-publisher.js';
-import type { EventPublisher, UploadCompletedEvent } from './events/types.js';
 import { ProcessLocker } from './locking/process-locker.js';
 import { RedisLocker } from './locking/redis-locker.js';
 import { Lifecycle } from './ops/lifecycle.js';
@@ -141,7 +141,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     closers.unshift(() => outbox.stop(), () => link.close());
     events = outbox;
   }
-  events ??= new FileOutbox(path.join(config.dataDir, 'events'));
+  events ??= new DirectoryOutbox(path.join(config.dataDir, 'events'));
   const status: StatusStore = overrides.status ?? createStatusStore(config.processing, logger);
   // What processors produce lives beside the uploads: the bucket's results/<id>/, or DATA_DIR/results.
   const results: ResultStore =

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.js';
 import type { RawEnv } from '../config/env.js';
-import type { DeadLetterRecord } from '../jobs/types.js';
+import type { DeadLetterRecord } from '../pipeline/job-source.js';
 import { FileStatusStore } from '../status/file.js';
 import type { ProcessingStatus } from '../status/types.js';
 import { spawnChildWorker, type ChildWorker } from '@tus-edge/testkit';
