@@ -13,9 +13,10 @@
  */
 export type { UploadCompletedEvent, UploadLocation } from './pipeline/event.js';
 export { parseUploadCompletedEvent } from './pipeline/event.js';
-export { ConfigError, parseConfig, parseDuration, parseSize, PROCESSOR_KIND_NAMES } from './config/config.js';
-export type { DocumentsConfig, LogLevel, OpenAIConfig, ProcessorKindName, ProcessorsConfig, QueueConfig, StatusConfig, StreamSettings, Retention, VideoConfig } from './config/config.js';
-export { ENV_KEYS, loadConfig, readEnv, type RawEnv } from './config/env.js';
+export { ConfigError, LOG_LEVELS, parseBoolean, parseDuration, parseInteger, parseLogLevel, parseSize, type LogLevel } from './common/config-parse.js';
+export { ENV_KEYS, parseConfig, parsePipelineConfig, PROCESSOR_KIND_NAMES, type RawEnv } from './config/config.js';
+export type { DocumentsConfig, OpenAIConfig, PipelineConfig, ProcessorKindName, ProcessorsConfig, QueueConfig, S3ReadConfig, StatusConfig, StreamSettings, Retention, VideoConfig } from './config/config.js';
+export { loadConfig, readEnv } from './config/env.js';
 export { ERRORS, ProcessingError, classifyError, notApplicable, permanentError, type ErrorCode } from './errors.js';
 export { createLogger, silentLogger, type Logger, type LogFields } from './logger.js';
 export { LANES, type DeadLetterInfo, type DeadLetterRecord, type Job, type JobSource, type Lane, type PendingCount, type RouteFn, type SourceStartOptions } from './pipeline/job-source.js';

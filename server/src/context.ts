@@ -68,8 +68,9 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const closers: Array<() => Promise<void> | void> = [];
 
   let redis: Redis | undefined;
-  if (config.redis) {
-    const url = config.redis.url;
+  const coordination = config.coordination;
+  if (coordination.kind === 'redis') {
+    const url = coordination.url;
     const connect = (name: string) => {
       const client = new Redis(url, { connectionName: `${config.nodeName}-${name}`, maxRetriesPerRequest: 2, enableOfflineQueue: true });
       client.on('error', (err) => logger.warn('redis connection error', { connection: name, err: err.message }));
@@ -81,29 +82,30 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     checks.redis = async () => void (await commands.ping());
     if (!overrides.locker) {
       const locker = new RedisLocker({
-        redis, subscriber: connect('locks'), prefix: config.redis.prefix,
-        ttlMs: config.redis.lockTtlMs, acquireTimeoutMs: config.lockAcquireTimeoutMs,
+        redis, subscriber: connect('locks'), prefix: coordination.prefix,
+        ttlMs: coordination.lockTtlMs, acquireTimeoutMs: config.lockAcquireTimeoutMs,
       });
       overrides = { ...overrides, locker };
     }
   }
-  const prefix = config.redis?.prefix ?? '';
+  const prefix = coordination.kind === 'redis' ? coordination.prefix : '';
   const expiry = config.uploadExpiryMs;
 
   // One S3 client for the upload storage and the processors' result store.
-  const s3 = config.s3 && { bucket: config.s3.bucket, client: createS3Client(config.s3) };
+  const s3Config = config.storage.kind === 's3' ? config.storage : undefined;
+  const s3 = s3Config && { bucket: s3Config.bucket, client: createS3Client(s3Config) };
   let storage: UploadStorage | undefined = overrides.storage;
-  if (!storage && config.s3 && s3) {
+  if (!storage && s3Config && s3) {
     // @tus/s3-store stages parts in os.tmpdir(), which follows TMPDIR: keep them on the staging disk.
     process.env.TMPDIR = path.join(config.stagingDir, 'parts');
     fs.mkdirSync(process.env.TMPDIR, { recursive: true });
     storage = new S3Storage({
       client: s3.client,
       bucket: s3.bucket,
-      partSize: config.s3.partSize,
-      partConcurrency: config.s3.partConcurrency,
+      partSize: s3Config.partSize,
+      partConcurrency: s3Config.partConcurrency,
       maxUploadSize: config.maxSize,
-      uniformParts: config.s3.uniformParts,
+      uniformParts: s3Config.uniformParts,
       onRetry: (what, err) => {
         metrics.s3Retries.inc({ what });
         logger.warn('S3 upload failed transiently; sending it again', { what, err: (err as Error).message });

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.js';
-import type { RawEnv } from '../config/env.js';
+import type { RawEnv } from '../config/config.js';
 import type { DeadLetterRecord } from '../pipeline/job-source.js';
 import { FileStatusStore } from '../status/file.js';
 import type { ProcessingStatus } from '../status/types.js';

@@ -9,7 +9,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jet
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type ProcessorsConfig } from '../config/config.js';
-import type { RawEnv } from '../config/env.js';
+import type { RawEnv } from '../config/config.js';
 import { ProcessingError } from '../errors.js';
 import type { UploadCompletedEvent } from '../pipeline/event.js';
 import type { DeadLetterRecord, JobSource } from '../pipeline/job-source.js';

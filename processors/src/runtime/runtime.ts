@@ -82,7 +82,7 @@ export interface Runtime {
 const KIND = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Builds the status store chosen by the configuration: Redis when `REDIS_URL` is set, else files. */
-export function createStatusStore(config: ProcessorsConfig, logger?: Logger): StatusStore {
+export function createStatusStore(config: Pick<ProcessorsConfig, 'status'>, logger?: Logger): StatusStore {
   return config.status.kind === 'redis'
     ? new RedisStatusStore(config.status.url, { prefix: config.status.prefix, ttlMs: config.status.ttlMs, logger })
     : new FileStatusStore(config.status.dir, { ttlMs: config.status.ttlMs });
