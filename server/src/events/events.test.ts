@@ -3,8 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir, type TestServer } from '../../test/harness.js';
 import { DirectoryOutbox, type EventPublisher, type UploadCompletedEvent } from '@tus-edge/processors';
-
-const TUS = { 'Tus-Resumable': '1.0.0' };
+import { TUS } from '@tus-edge/testkit';
 
 async function upload(server: TestServer, body: string, metadata = 'filename YS50eHQ='): Promise<string> {
   const res = await fetch(server.tusUrl, {

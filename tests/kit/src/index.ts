@@ -20,3 +20,4 @@ export * from './processors/fixtures.js';
 export * from './processors/child.js';
 export * from './processors/context.js';
 export * from './memory.js';
+export * from './tus.js';
