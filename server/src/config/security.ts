@@ -2,8 +2,8 @@
  * Security settings: who may call the server (AUTH_*), what it signs (SIGNING_SECRET), how much one
  * identity may do (RATE_LIMIT_*, QUOTA_*), which bytes it takes (ALLOWED_TYPES) and request limits.
  */
-import { ConfigError, parseDuration, parseInteger, parseSize } from './config.js';
-import type { RawEnv } from './env.js';
+import { ConfigError, parseDuration, parseInteger, parseSize } from '@tus-edge/processors';
+import type { RawEnv } from './config.js';
 
 /** Authentication: off (`AUTH_MODE=none`) or bearer JWTs (`AUTH_MODE=jwt`). */
 export type AuthConfig =
