@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { extends: true, test: { name: 'all', include: ['{server,processors,client-sdk}/src/**/*.test.ts', 'loadtests/**/*.test.ts'] } },
+      { extends: true, test: { name: 'all', include: ['{server,processors,client-sdk}/src/**/*.test.ts', 'loadtests/**/*.test.ts', 'client-sdk/test/**/*.test.ts'] } },
       // The tus protocol suite once more, with the server on S3 storage and Redis records and locks.
       {
         extends: true,

@@ -21,6 +21,8 @@ declare -A NEED=(
   # The video processor's tests run the real ffmpeg/ffprobe (fluent-ffmpeg drives them).
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg
+  # The browser tests (client-sdk/test) drive Debian's Chromium through playwright-core.
+  [/usr/bin/chromium]=chromium
 )
 missing=()
 for probe in "${!NEED[@]}"; do

@@ -13,6 +13,8 @@ fi
 
 echo "==> build (tsc -b)"
 npx tsc -b || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+# The browser SDK bundle (esbuild) that the server serves at /sdk/tus-edge.mjs.
+npm run build --silent -w @tus-edge/client-sdk || { echo "SDK bundle build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 report="$(mktemp -t vitest-report.XXXXXX.json)"
 echo "==> vitest"

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
+import { mountStatic } from './static/static.js';
 import { cors, refuseWhileDraining, requestLog } from './ops/middleware.js';
 import type { TusDeps } from './tus/deps.js';
 import { mountTus } from './tus/routes.js';
@@ -51,6 +52,7 @@ export function createApp(deps: TusDeps): App {
   const uploads = mountTus(hono, deps, new Uploads(deps));
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
+  mountStatic(hono, config.tusPath);
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));
   return { hono, uploads };
 }
