@@ -69,7 +69,7 @@ describe('the demo page in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     try {
       const { page, log } = await openPage(context, `${server.url}/demo/`);
-      await page.waitForSelector('body[data-ready="true"]');
+      await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
       const started = Date.now();
       await page.setInputFiles('input[type=file]', file);
       const card = page.locator('li.card').first();
@@ -123,7 +123,7 @@ describe('the demo page in Chromium', () => {
       });
       const url = `${origin.url}/demo/?endpoint=${encodeURIComponent(`${server.tusUrl}/`)}`;
       const { page, log } = await openPage(context, url);
-      await page.waitForSelector('body[data-ready="true"]');
+      await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
       await page.setInputFiles('input[type=file]', file);
       // Wait until the cut has refused a PATCH, then reload as a user would.
       const deadline = Date.now() + 20_000;
@@ -133,7 +133,7 @@ describe('the demo page in Chromium', () => {
       expect(created).toHaveLength(1);
       phase = 2;
       await page.reload();
-      await page.waitForSelector('body[data-ready="true"]');
+      await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
       await page.setInputFiles('input[type=file]', file);
       const card = page.locator('li.card').first();
       await page.waitForSelector('[data-upload-state="done"], [data-upload-state="failed"]', { timeout: 60_000 });
