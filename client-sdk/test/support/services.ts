@@ -6,3 +6,4 @@
 export { spawnServer, tempDir, type SpawnedServer } from '../../../server/src/testing/harness.js';
 export { startStack, type Stack } from '../../../server/src/testing/stack.js';
 export { makeVideo, startFakeOpenAI, type FakeOpenAI } from '@tus-edge/processors/testing';
+export { makePdf } from '@tus-edge/processors/testing';

@@ -1,0 +1,169 @@
+/**
+ * The SDK in Node (the package's `node` export, as applications import it) against the compiled
+ * server: an upload, in one request stream and in parallel, then its processing followed over SSE and
+ * by polling, and its typed results; and the token callback's mechanics through an auth proxy that
+ * speaks the security issue's flow (`POST /api/upload-tokens` -> 201 `{ token }`, `Authorization:
+ * Bearer`, 401 for an expired or revoked token): tokens are refreshed before they expire, and a
+ * revoked one is replaced after one 401.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { createClient, TusEdgeError, type ProcessingStatus } from '@tus-edge/client-sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePdf, spawnServer, type SpawnedServer } from './support/services.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+let server: SpawnedServer;
+
+beforeAll(async () => {
+  server = await spawnServer();
+}, 60_000);
+afterAll(async () => {
+  if (server && server.child.exitCode === null) await server.terminate();
+  if (server) await fsp.rm(server.dataDir, { recursive: true, force: true });
+});
+
+const stored = (id: string) => fsp.readFile(path.join(server.dataDir, 'uploads', id));
+
+describe('the SDK in Node', () => {
+  it('uploads a PDF, follows its processing over SSE (and by polling) and reads the typed results', async () => {
+    const client = createClient({ endpoint: `${server.tusUrl}/`, chunkSize: 64 * KiB });
+    const pdf = makePdf(['Chapter one: tus.', 'Chapter two: resumable uploads.'], { Title: 'Notes' });
+    const progress: number[] = [];
+    const handle = client.upload(pdf, { metadata: { filename: 'notes.pdf', filetype: 'application/pdf' }, onProgress: (p) => progress.push(p.percent) });
+    const { id, url } = await handle.done;
+    expect(url).toBe(`${server.tusUrl}/${id}`);
+    expect(handle.state).toBe('uploaded');
+    expect(progress.at(-1)).toBe(100);
+    expect(sha256(await stored(id))).toBe(sha256(pdf));
+
+    const seen: ProcessingStatus[] = [];
+    const status = await client.watchProcessing(id, { onStatus: (s) => seen.push(s) });
+    expect(status.state).toBe('done');
+    expect(status.jobs.documents?.state).toBe('done');
+    expect(seen.at(-1)).toEqual(status);
+    const polled = await client.watchProcessing(id, { poll: true, pollIntervalMs: 100 });
+    expect(polled.state).toBe('done');
+
+    const info = await client.getUpload(id);
+    expect(info.state).toBe('finished');
+    expect(info.metadata.filename).toBe('notes.pdf');
+    const results = await client.results(id);
+    expect(results.text?.unit).toBe('page');
+    expect(results.text?.segments.map((s) => s.ref)).toEqual([1, 2]);
+    expect(results.textFile?.url).toBe(`${server.url}/api/uploads/${id}/results/text.txt`);
+    expect(await (await client.fetchResult(results.textFile!)).text()).toContain('resumable uploads');
+    expect(results.chapters).toEqual([]); // no OpenAI key: generated content is skipped
+  });
+
+  it('uploads in parallel above the threshold, and reports server errors with their catalogue code', async () => {
+    const client = createClient({ endpoint: `${server.tusUrl}/`, parallelThreshold: MiB, parallelUploads: 3 });
+    const data = randomBytes(3 * MiB + 17);
+    const handle = client.upload(data);
+    expect(handle.parallel).toBe(true);
+    const { url } = await handle.done;
+    expect(sha256(new Uint8Array(await (await fetch(url)).arrayBuffer()))).toBe(sha256(data));
+
+    const err = await client.getUpload('no-such-upload').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TusEdgeError);
+    expect((err as TusEdgeError).code).toBe('UPLOAD_NOT_FOUND');
+    expect((err as TusEdgeError).status).toBe(404);
+  });
+});
+
+/** An auth proxy in front of the server: issues short-lived JWT-shaped tokens and checks them. */
+async function startAuthProxy(target: string, lifetimeMs: number) {
+  const valid = new Set<string>();
+  const stats = { issued: 0, refused: 0, patches: 0 };
+  let revokeAtPatch = -1;
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const proxy = http.createServer(async (req, res) => {
+    if (req.method === 'POST' && req.url === '/api/upload-tokens') {
+      const exp = Math.ceil((Date.now() + lifetimeMs) / 1000);
+      const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ exp, n: stats.issued++ })}.sig`;
+      valid.add(token);
+      return res.writeHead(201, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token }));
+    }
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const exp = token && valid.has(token) ? JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000 : 0;
+    if (!token || !valid.has(token) || Date.now() >= exp) {
+      stats.refused++;
+      req.resume();
+      return res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'token missing, expired or revoked' } }));
+    }
+    if (req.method === 'PATCH') {
+      stats.patches++;
+      if (stats.patches === revokeAtPatch) valid.delete(token);
+      await new Promise((r) => setTimeout(r, 250)); // a slow link, so the upload outlives a token
+    }
+    const upstream = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  return {
+    url,
+    stats,
+    revokeAt: (n: number) => void (revokeAtPatch = n),
+    close: () => new Promise<void>((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); }),
+  };
+}
+
+describe('the SDK token callback (against an auth proxy speaking the upload-token flow)', () => {
+  const fetchToken = (proxyUrl: string, calls: { n: number }) => async () => {
+    calls.n++;
+    const res = await fetch(`${proxyUrl}/api/upload-tokens`, { method: 'POST' });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { token: string }).token;
+  };
+
+  it('refreshes a token before it expires: a 4 s upload with 3 s tokens sees no 401', async () => {
+    const proxy = await startAuthProxy(server.url, 3000);
+    try {
+      const calls = { n: 0 };
+      const client = createClient({ endpoint: `${proxy.url}/files/`, chunkSize: 256 * KiB, token: fetchToken(proxy.url, calls) });
+      const data = randomBytes(4 * MiB);
+      const { id } = await client.upload(data).done;
+      expect(sha256(await stored(id))).toBe(sha256(data));
+      expect(proxy.stats.patches).toBe(16);
+      expect(proxy.stats.refused).toBe(0);
+      expect(calls.n).toBeGreaterThanOrEqual(2);
+      // The API calls carry the token too.
+      expect((await client.getUpload(id)).state).toBe('finished');
+      expect(proxy.stats.refused).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('replaces a revoked token after one 401 and carries on; a refused static token fails with the server\'s code', async () => {
+    const proxy = await startAuthProxy(server.url, 60_000);
+    try {
+      proxy.revokeAt(3);
+      const calls = { n: 0 };
+      const client = createClient({ endpoint: `${proxy.url}/files/`, chunkSize: 256 * KiB, token: fetchToken(proxy.url, calls) });
+      const data = randomBytes(MiB + 5);
+      const { id } = await client.upload(data).done;
+      expect(sha256(await stored(id))).toBe(sha256(data));
+      expect(proxy.stats.refused).toBe(1);
+      expect(calls.n).toBe(2);
+
+      const stale = createClient({ endpoint: `${proxy.url}/files/`, token: 'not-a-token' });
+      const err = (await stale.upload(randomBytes(10)).done.catch((e: unknown) => e)) as TusEdgeError;
+      expect(err).toBeInstanceOf(TusEdgeError);
+      expect(err.status).toBe(401);
+      expect(err.code).toBe('UNAUTHORIZED');
+    } finally {
+      await proxy.close();
+    }
+  });
+});
