@@ -3,14 +3,26 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { extends: true, test: { name: 'all', include: ['{server,processors,client-sdk}/src/**/*.test.ts', 'loadtests/**/*.test.ts', 'client-sdk/test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'all',
+          include: [
+            '{server,processors,client-sdk}/src/**/*.test.ts',
+            '{server,client-sdk}/test/**/*.test.ts',
+            'tests/kit/src/**/*.test.ts',
+            'loadtests/**/*.test.ts',
+          ],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+        },
+      },
       // The tus protocol suite once more, with the server on S3 storage and Redis records and locks.
       {
         extends: true,
         test: {
           name: 'spec-distributed',
-          include: ['server/src/tus/spec/*.test.ts'],
-          globalSetup: ['server/src/testing/distributed-setup.ts'],
+          include: ['server/test/spec/*.test.ts'],
+          globalSetup: ['server/test/distributed-setup.ts'],
         },
       },
     ],

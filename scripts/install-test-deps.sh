@@ -8,7 +8,7 @@ declare -A NEED=(
   [curl]=curl
   [/usr/lib/python3/dist-packages/tusclient]=python3-tuspy
   [/usr/bin/python3]=python3
-  # Real services started by server/src/testing/services.ts (sbin tools probed by path: a non-root
+  # Real services started by tests/kit/src/services.ts (sbin tools probed by path: a non-root
   # PATH often lacks /usr/sbin).
   [redis-server]=redis-server
   [/usr/sbin/nats-server]=nats-server

@@ -4,8 +4,9 @@
  * - distributed mode: `createStatusStore(config)` to read/subscribe status, `ensureStreams(jsm, settings)`
  *   and `JetStreamEventPublisher` to publish `uploads.completed`;
  * - the results API: `createResultStore(config, s3?)` to read what the processors stored.
- * Test helpers (fake OpenAI server, test documents and videos, the ResultStore contract) are in
- * `@tus-edge/processors/testing`.
+ * - both packages: `createS3Client`, the one S3 client factory for S3-compatible stores.
+ * Test helpers (fake OpenAI server, test documents and videos, scripted processors) are in the test kit
+ * (`tests/kit`, `@tus-edge/testkit`); nothing here imports them.
  */
 export type { UploadCompletedEvent, UploadLocation } from './events.js';
 export { parseUploadCompletedEvent } from './events.js';
@@ -13,7 +14,7 @@ export { ConfigError, parseConfig, parseDuration, parseSize, PROCESSOR_KIND_NAME
 export type { DocumentsConfig, LogLevel, OpenAIConfig, ProcessorKindName, ProcessorsConfig, QueueConfig, StatusConfig, StreamSettings, Retention, VideoConfig } from './config/config.js';
 export { ENV_KEYS, loadConfig, readEnv, type RawEnv } from './config/env.js';
 export { ERRORS, ProcessingError, classifyError, notApplicable, permanentError, type ErrorCode } from './errors.js';
-export { createLogger, type Logger, type LogFields } from './logger.js';
+export { createLogger, silentLogger, type Logger, type LogFields } from './logger.js';
 export { LANES, type DeadLetterRecord, type Job, type JobSource, type Lane, type RouteFn } from './jobs/types.js';
 export { backoffDelay, chooseLane } from './jobs/policy.js';
 export { DirectorySource, type DirectorySourceOptions } from './sources/directory.js';
@@ -37,8 +38,9 @@ export type { ExtractedText, TextSegment } from './processors/text.js';
 export { FileResultStore } from './results/file.js';
 export { S3ResultStore, type ResultsS3API } from './results/s3.js';
 export { createResultStore, createResultStores, resultsDir } from './results/choose.js';
-export { contentTypeOf, isResultName, RESULT_NAME, type ByteRange, type ResultBody, type ResultFile, type ResultStore } from './results/types.js';
+export { contentTypeOf, isResultName, RESULT_NAME, uploadResults, type ByteRange, type ResultBody, type ResultFile, type ResultStore } from './results/types.js';
 export { createUploadAccess, type RandomAccess, type UploadAccess } from './storage/access.js';
-export { createS3Client as createProcessorsS3Client } from './storage/s3.js';
+export { createS3Client, type S3ClientSettings } from './common/s3-client.js';
 export { RuntimeMetrics } from './runtime/metrics.js';
 export { createStatusStore, startRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
+export { waitForJobs } from './runtime/execute.js';

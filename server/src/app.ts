@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
+import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
+import type { AppContext } from './context.js';
+import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from './tus/protocol.js';
 import { mountStatic } from './static/static.js';
-import { cors, refuseWhileDraining, requestLog } from './ops/middleware.js';
-import type { TusDeps } from './tus/deps.js';
 import { mountTus } from './tus/routes.js';
 import { Uploads } from './tus/uploads.js';
 
@@ -24,14 +25,14 @@ export interface App {
 }
 
 /** The HTTP surface: tus at `config.tusPath`, the upload API, and the operations endpoints. */
-export function createApp(deps: TusDeps): App {
+export function createApp(deps: AppContext): App {
   const { config, lifecycle, metrics, logger, checks } = deps;
   const hono = new Hono();
   const routeOf = (p: string) =>
     p === config.tusPath || p.startsWith(`${config.tusPath}/`) ? 'tus' : p.startsWith('/api/') ? 'api' : 'ops';
   hono.use('*', requestLog(logger, metrics, routeOf));
   hono.use('*', refuseWhileDraining(lifecycle, metrics, logger));
-  hono.use('*', cors(config.corsOrigins));
+  hono.use('*', cors({ origins: config.corsOrigins, allowMethods: ALLOWED_METHODS, allowHeaders: ALLOWED_HEADERS, exposeHeaders: EXPOSED_HEADERS }));
 
   hono.get('/healthz', (c) => c.json({ status: 'ok' }));
   hono.get('/readyz', async (c) => {

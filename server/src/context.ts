@@ -20,24 +20,51 @@ import { RedisRecordStore } from './records/redis-records.js';
 import { ScanningRecordStore } from './records/scanning-records.js';
 import type { FinalLinkStore, UploadRecord, UploadRecordStore } from './records/types.js';
 import { FileStorage } from './storage/file-storage.js';
-import { createS3Client } from './storage/s3/client.js';
+import { createS3Client } from '@tus-edge/processors';
 import { S3Storage } from './storage/s3/s3-storage.js';
 import { Staging } from './storage/staging.js';
 import type { UploadStorage } from './storage/types.js';
-import type { TusDeps } from './tus/deps.js';
+
+/**
+ * The app context: every dependency of the HTTP surface and the uploads domain, built once at start-up
+ * by {@link buildContext} (the one place that chooses implementations).
+ */
+export interface AppContext {
+  config: Config;
+  storage: UploadStorage;
+  /** Scratch space for writes verified before they reach a storage without `truncate`. */
+  staging: Staging;
+  records: UploadRecordStore;
+  links: FinalLinkStore;
+  locker: Locker;
+  events: EventPublisher;
+  /** Processing status per upload (written by the processor runtime, read by the API). */
+  status: StatusStore;
+  /** What the processors produced for each upload; removed with the upload. */
+  results: ResultStore;
+  metrics: Metrics;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  /** Injectable clock for expiry tests. */
+  now: () => Date;
+  /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
+  checks: Record<string, () => Promise<void>>;
+  /** Closes connections to backing services (after the HTTP server has closed). */
+  close: () => Promise<void>;
+}
 
 /** Dependencies a test may replace. */
-export type Overrides = Partial<Omit<TusDeps, 'config'>>;
+export type Overrides = Partial<Omit<AppContext, 'config'>>;
 
 /**
  * Builds every dependency once from the config. This is the one place that chooses implementations:
  * the embedded default (file storage, in-process locker, file records, directory outbox), or S3
  * storage and Redis records and locks when `S3_BUCKET` / `REDIS_URL` are set.
  */
-export function buildContext(config: Config, overrides: Overrides = {}): TusDeps {
+export function buildContext(config: Config, overrides: Overrides = {}): AppContext {
   const logger: Logger = overrides.logger ?? createLogger(config.logLevel, { node: config.nodeName });
   const metrics = overrides.metrics ?? new Metrics();
-  const checks: TusDeps['checks'] = {};
+  const checks: AppContext['checks'] = {};
   const closers: Array<() => Promise<void> | void> = [];
 
   let redis: Redis | undefined;

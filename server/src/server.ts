@@ -2,12 +2,12 @@ import type { AddressInfo } from 'node:net';
 import { createServer, STATUS_CODES } from 'node:http';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { tusError } from './errors.js';
-import { errorResponse } from './tus/respond.js';
+import { errorResponse } from './http/respond.js';
 import { startRuntime } from '@tus-edge/processors';
 import { createApp } from './app.js';
 import type { Config } from './config/config.js';
 import { buildContext, type Overrides } from './context.js';
-import type { TusDeps } from './tus/deps.js';
+import type { AppContext } from './context.js';
 import type { Uploads } from './tus/uploads.js';
 
 /** Processing statuses without their own expiry (files) are pruned this often (see `StatusStore.prune`). */
@@ -17,7 +17,7 @@ export interface RunningServer {
   /** Base URL, e.g. http://127.0.0.1:1080 */
   url: string;
   port: number;
-  deps: TusDeps;
+  deps: AppContext;
   /** Upload lifecycle operations (expiry sweep, assembly), for operators and tests. */
   uploads: Uploads;
   /** Graceful stop: readiness off, in-flight uploads get `shutdownTimeoutMs`, then the server closes. */

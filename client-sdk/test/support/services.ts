@@ -1,9 +1,5 @@
 /**
- * The real services the browser tests run against, from the repository's test tooling: the compiled
- * server as its own process, the multi-node stack, the fake OpenAI and test media. One import site,
- * so a move of that tooling changes this file only.
+ * The real services the browser tests run against, from the test kit: the compiled server as its own
+ * process, the multi-node stack, the fake OpenAI and test media.
  */
-export { spawnServer, tempDir, type SpawnedServer } from '../../../server/src/testing/harness.js';
-export { startStack, type Stack } from '../../../server/src/testing/stack.js';
-export { makeVideo, startFakeOpenAI, type FakeOpenAI } from '@tus-edge/processors/testing';
-export { makePdf } from '@tus-edge/processors/testing';
+export { makePdf, makeVideo, spawnServer, startFakeOpenAI, startStack, tempDir, type FakeOpenAI, type SpawnedServer, type Stack } from '@tus-edge/testkit';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeEvent } from '../testing/fixtures.js';
+import { makeEvent } from '@tus-edge/testkit';
 import { backoffDelay, chooseLane } from './policy.js';
 
 describe('chooseLane', () => {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll } from 'vitest';
-import { startRedis, type ServiceHandle } from '../testing/services.js';
+import { startRedis, type NatsHandle, type RedisHandle } from '@tus-edge/testkit';
 import { leasesContract } from './leases.contract.js';
 import { type LeaseTable, LocalJobLeases } from './local.js';
 import { RedisJobLeases } from './redis.js';
 
-let redis: ServiceHandle;
+let redis: RedisHandle;
 let prefixCounter = 0;
 beforeAll(async () => {
   redis = await startRedis();

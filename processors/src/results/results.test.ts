@@ -1,11 +1,12 @@
 /**
- * The ResultStore contract on files. (The S3 store runs the same contract against a real S3-compatible
- * server in server/src/api/results.test.ts, where the test S3 service lives.)
+ * The ResultStore contract on files, and on a real S3-compatible server (Swift's s3api, or
+ * `TEST_S3_ENDPOINT`) with the runtime's own S3 client.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { tempDir } from '../testing/services.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS3, tempDir, type S3Handle } from '@tus-edge/testkit';
+import { createS3Client } from '../common/s3-client.js';
 import { createResultStores, resultsDir } from './choose.js';
 import { FileResultStore } from './file.js';
 import { resultStoreContract } from './results.contract.js';
@@ -15,6 +16,19 @@ import { contentTypeOf } from './types.js';
 resultStoreContract('FileResultStore', async () => {
   const dir = await tempDir();
   return { store: new FileResultStore(dir), cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
+});
+
+describe('on S3', () => {
+  let s3: S3Handle;
+  beforeAll(async () => {
+    s3 = await startS3();
+  }, 60_000);
+  afterAll(async () => {
+    await s3?.stop();
+  });
+  const runtimeClient = () =>
+    createS3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+  resultStoreContract('S3ResultStore (Swift s3api, the runtime S3 client)', async () => ({ store: new S3ResultStore(runtimeClient(), s3.bucket) }));
 });
 
 describe('FileResultStore', () => {

@@ -10,8 +10,8 @@ import { type LeaseTable, LocalJobLeases } from '../leases/local.js';
 import { createLogger } from '../logger.js';
 import { FileResultStore } from '../results/file.js';
 import { MemoryStatusStore } from '../status/memory.js';
-import { makeEvent } from '../testing/fixtures.js';
-import { ScriptedProcessor, wait } from '../testing/processors.js';
+import { makeEvent } from '@tus-edge/testkit';
+import { ScriptedProcessor, wait } from '@tus-edge/testkit';
 import { executeJob, type ExecuteDeps } from './execute.js';
 import { RuntimeMetrics } from './metrics.js';
 

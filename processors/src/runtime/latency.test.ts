@@ -12,9 +12,9 @@ import { parseConfig } from '../config/config.js';
 import type { UploadCompletedEvent } from '../events.js';
 import { JetStreamEventPublisher } from '../nats/publishers.js';
 import { ensureStreams } from '../nats/streams.js';
-import { makeEvent, percentile, waitFor, writeOutboxEvent } from '../testing/fixtures.js';
-import { ScriptedProcessor, wait } from '../testing/processors.js';
-import { startNats, startRedis, tempDir, type ServiceHandle } from '../testing/services.js';
+import { makeEvent, percentile, waitFor, writeOutboxEvent } from '@tus-edge/testkit';
+import { ScriptedProcessor, wait } from '@tus-edge/testkit';
+import { startNats, startRedis, tempDir, type NatsHandle, type RedisHandle } from '@tus-edge/testkit';
 import { startRuntime } from './runtime.js';
 
 const SAMPLES = 200;
@@ -39,8 +39,8 @@ function report(name: string, l: number[]): void {
 }
 
 describe('pickup latency (idle)', () => {
-  let nats: ServiceHandle;
-  let redis: ServiceHandle;
+  let nats: NatsHandle;
+  let redis: RedisHandle;
   let dir: string;
   beforeAll(async () => {
     [nats, redis, dir] = await Promise.all([startNats(), startRedis(), tempDir()]);

@@ -10,10 +10,10 @@ import { parseConfig } from '../config/config.js';
 import type { UploadCompletedEvent } from '../events.js';
 import { FileStatusStore } from '../status/file.js';
 import type { ProcessingStatus } from '../status/types.js';
-import { makePdf } from '../testing/documents.js';
-import { startFakeOpenAI, type FakeOpenAI } from '../testing/fake-openai.js';
-import { makeEvent, waitFor, writeOutboxEvent } from '../testing/fixtures.js';
-import { tempDir } from '../testing/services.js';
+import { makePdf } from '@tus-edge/testkit';
+import { startFakeOpenAI, type FakeOpenAI } from '@tus-edge/testkit';
+import { makeEvent, waitFor, writeOutboxEvent } from '@tus-edge/testkit';
+import { tempDir } from '@tus-edge/testkit';
 import { startRuntime, type Runtime } from './runtime.js';
 
 let dataDir: string;

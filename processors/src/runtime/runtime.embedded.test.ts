@@ -11,10 +11,10 @@ import type { RawEnv } from '../config/env.js';
 import type { DeadLetterRecord } from '../jobs/types.js';
 import { FileStatusStore } from '../status/file.js';
 import type { ProcessingStatus } from '../status/types.js';
-import { spawnChildWorker, type ChildWorker } from '../testing/child.js';
-import { makeEvent, waitFor, writeOutboxEvent } from '../testing/fixtures.js';
-import { readRunLog, ScriptedProcessor, wait } from '../testing/processors.js';
-import { tempDir } from '../testing/services.js';
+import { spawnChildWorker, type ChildWorker } from '@tus-edge/testkit';
+import { makeEvent, waitFor, writeOutboxEvent } from '@tus-edge/testkit';
+import { readRunLog, ScriptedProcessor, wait } from '@tus-edge/testkit';
+import { tempDir } from '@tus-edge/testkit';
 import { startRuntime, type Runtime } from './runtime.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

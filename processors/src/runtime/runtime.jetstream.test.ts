@@ -20,13 +20,13 @@ import type { MediaOutcome } from '../outcomes.js';
 import { RedisStatusStore } from '../status/redis.js';
 import type { ProcessingStatus } from '../status/types.js';
 import { JetStreamSource } from '../sources/jetstream.js';
-import { spawnChildWorker, type ChildWorker } from '../testing/child.js';
-import { makeEvent, waitFor } from '../testing/fixtures.js';
-import { readRunLog, ScriptedProcessor, wait } from '../testing/processors.js';
-import { startNats, startRedis, tempDir, type ServiceHandle } from '../testing/services.js';
+import { spawnChildWorker, type ChildWorker } from '@tus-edge/testkit';
+import { makeEvent, waitFor } from '@tus-edge/testkit';
+import { readRunLog, ScriptedProcessor, wait } from '@tus-edge/testkit';
+import { startNats, startRedis, tempDir, type NatsHandle, type RedisHandle } from '@tus-edge/testkit';
 import { startRuntime, type Runtime } from './runtime.js';
 
-let redis: ServiceHandle;
+let redis: RedisHandle;
 let testNo = 0;
 beforeAll(async () => {
   redis = await startRedis();
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 interface Env {
-  nats: ServiceHandle;
+  nats: NatsHandle;
   env: RawEnv;
   config: ProcessorsConfig;
   nc: NatsConnection;
@@ -188,11 +188,11 @@ describe('processor runtime on JetStream + Redis', () => {
     const events = Array.from({ length: 20 }, () => makeEvent());
     for (const e of events) await t.publish(e);
     await waitFor(() => p.effects.length >= 4, 10_000, 'first effects');
-    await t.nats.halt();
+    await t.nats.down();
     const effectsWhileDown = p.effects.length;
     await wait(1500);
     expect(p.effects.length).toBeLessThanOrEqual(effectsWhileDown + 2); // only jobs already in hand finish
-    await t.nats.restart();
+    await t.nats.up();
     for (const e of events) await t.waitStatus(e.uploadId, (s) => s.state === 'done', 30_000);
     await wait(1500); // anything doubled would show up within an ack wait
     const counts = p.effectCounts();

@@ -19,7 +19,7 @@ import type { OpenStream, Processor } from '../processors/types.js';
 import { createResultStores } from '../results/choose.js';
 import type { ResultStore } from '../results/types.js';
 import { createUploadAccess, type UploadAccess } from '../storage/access.js';
-import { createS3Client } from '../storage/s3.js';
+import { createS3Client } from '../common/s3-client.js';
 import { DirectorySource } from '../sources/directory.js';
 import { JetStreamSource } from '../sources/jetstream.js';
 import { LocalJobLeases } from '../leases/local.js';

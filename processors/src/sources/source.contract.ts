@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { UploadCompletedEvent } from '../events.js';
 import type { DeadLetterRecord, Job, JobSource, Lane, SourceStartOptions } from '../jobs/types.js';
-import { makeEvent, waitFor } from '../testing/fixtures.js';
+import { makeEvent, waitFor } from '@tus-edge/testkit';
 
 /** What a source implementation provides to the shared contract. */
 export interface SourceHarness {

@@ -1,13 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, tempDir, type ServiceHandle } from '../testing/services.js';
+import { startRedis, tempDir, type NatsHandle, type RedisHandle } from '@tus-edge/testkit';
 import { FileStatusStore } from './file.js';
 import { MemoryStatusStore } from './memory.js';
 import { RedisStatusStore } from './redis.js';
 import { statusStoreContract } from './status.contract.js';
 
-let redis: ServiceHandle;
+let redis: RedisHandle;
 let prefixCounter = 0;
 beforeAll(async () => {
   redis = await startRedis();

@@ -1,23 +1,9 @@
-import { S3 } from '@aws-sdk/client-s3';
+import type { S3 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { createS3Client } from '../common/s3-client.js';
 import type { S3ReadConfig } from '../config/config.js';
 import { ProcessingError } from '../errors.js';
 import type { UploadLocation } from '../events.js';
-
-/**
- * The runtime's S3 client, from the server's `S3_*` variables. Checksums only when required, as for
- * the server: non-AWS stores reject the SDK's default checksum handling.
- */
-export function createS3Client(config: S3ReadConfig): S3 {
-  return new S3({
-    endpoint: config.endpoint,
-    region: config.region,
-    credentials: config.credentials,
-    forcePathStyle: config.forcePathStyle,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
 
 /**
  * Opens stored uploads in S3 as streams for processors running in their own process (the server

@@ -1,19 +1,18 @@
 /**
- * The results API (`GET /api/uploads/:id/results[/:name]`) on the file store and on S3, and the
- * ResultStore contract against a real S3-compatible server (Swift's s3api, started here) with the
- * runtime's own S3 client. Results are written with the processors' store, as the runtime writes them.
+ * The results API (`GET /api/uploads/:id/results[/:name]`) on the file store and on S3 (Swift's s3api,
+ * started here). (The ResultStore contract itself runs in processors/src/results/results.test.ts.) Results are written with the processors' store, as the runtime writes them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  createProcessorsS3Client, createUploadAccess, DocumentsProcessor, FileResultStore, parseConfig, S3ResultStore, sniff, VideoProcessor,
+  createS3Client, createUploadAccess, DocumentsProcessor, FileResultStore, parseConfig, S3ResultStore, sniff, VideoProcessor,
   type ResultStore, type UploadCompletedEvent,
 } from '@tus-edge/processors';
-import { makePdf, makeVideo, resultStoreContract, testContext } from '@tus-edge/processors/testing';
-import { startTestServer, type TestServer } from '../testing/harness.js';
-import { s3Env, startS3, type S3Handle } from '../testing/services.js';
+import { makePdf, makeVideo, testContext } from '@tus-edge/testkit';
+import { startTestServer, type TestServer } from '../../test/harness.js';
+import { s3Env, startS3, type S3Handle } from '@tus-edge/testkit';
 
 const TUS = { 'Tus-Resumable': '1.0.0' };
 // Taken before any server starts: a server on S3 points TMPDIR at its own staging folder.
@@ -28,9 +27,7 @@ afterAll(async () => {
 });
 
 const runtimeClient = () =>
-  createProcessorsS3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
-
-resultStoreContract('S3ResultStore (Swift s3api, the runtime S3 client)', async () => ({ store: new S3ResultStore(runtimeClient(), s3.bucket) }));
+  createS3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
 
 async function finishedUpload(server: TestServer, body = 'hello'): Promise<string> {
   const res = await fetch(server.tusUrl, {

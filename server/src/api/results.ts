@@ -1,15 +1,15 @@
 import type { Hono } from 'hono';
 import { isResultName, type ResultStore } from '@tus-edge/processors';
-import { parseRange } from '../tus/handlers/get.js';
-import type { TusDeps } from '../tus/deps.js';
-import { errorResponse } from '../tus/respond.js';
+import { parseRange } from '../http/range.js';
+import type { AppContext } from '../context.js';
+import { errorResponse } from '../http/respond.js';
 
 /** Upload ids as the result stores accept them. */
 const UPLOAD_ID = /^[A-Za-z0-9._-]{1,200}$/;
 /** Results a browser may show inline; others download as attachments. */
 const INLINE = /^(image\/(jpeg|png|webp)|video\/mp4|audio\/(mp4|mpeg)|application\/json|text\/plain)/;
 
-function problem(deps: TusDeps, status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+function problem(deps: AppContext, status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
   deps.metrics.errors.inc({ code });
   return new Response(JSON.stringify({ error: { code, message } }), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 }
@@ -23,7 +23,7 @@ function problem(deps: TusDeps, status: number, code: string, message: string, h
  * Names must match the result-name rule (`[a-z0-9][a-z0-9._-]*`, no `..`): anything else is 400, an
  * unknown upload or a missing result 404.
  */
-export function mountResultsApi(app: Hono, deps: TusDeps, store: ResultStore = deps.results): void {
+export function mountResultsApi(app: Hono, deps: AppContext, store: ResultStore = deps.results): void {
   const known = async (id: string) => UPLOAD_ID.test(id) && id !== '.' && id !== '..' && !!(await deps.records.get(id));
 
   app.get('/api/uploads/:id/results', async (c) => {

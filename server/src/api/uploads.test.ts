@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../testing/harness.js';
+import { startTestServer, type TestServer } from '../../test/harness.js';
 
 const TUS = { 'Tus-Resumable': '1.0.0' };
 

@@ -2,8 +2,8 @@ import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { ProcessingStatus } from '@tus-edge/processors';
 import { TusError, tusError } from '../errors.js';
-import type { TusDeps } from '../tus/deps.js';
-import { errorResponse } from '../tus/respond.js';
+import type { AppContext } from '../context.js';
+import { errorResponse } from '../http/respond.js';
 import type { Uploads } from '../tus/uploads.js';
 
 export type UploadState = 'created' | 'uploading' | 'assembling' | 'finished' | 'expired';
@@ -28,7 +28,7 @@ export interface UploadInfo {
 const SSE_HEARTBEAT_MS = 15_000;
 
 /** Mounts `GET /api/uploads/:id`. Reads never take the upload's lock, so they never disturb a PATCH. */
-export function mountUploadApi(app: Hono, deps: TusDeps, uploads: Uploads): void {
+export function mountUploadApi(app: Hono, deps: AppContext, uploads: Uploads): void {
   app.get('/api/uploads/:id', async (c) => {
     const id = c.req.param('id');
     try {

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, tempDir, type TestServer } from '../testing/harness.js';
+import { startTestServer, tempDir, type TestServer } from '../../test/harness.js';
 import { FileOutbox } from './file-outbox.js';
 import type { EventPublisher, UploadCompletedEvent } from './types.js';
 

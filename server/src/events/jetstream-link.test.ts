@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../ops/logger.js';
 import { RedisKvStore } from '../records/redis-kv.js';
-import { startNats, startRedis, type NatsHandle, type RedisHandle } from '../testing/services.js';
+import { startNats, startRedis, type NatsHandle, type RedisHandle } from '@tus-edge/testkit';
 import { JetStreamLink } from './jetstream-link.js';
 import { OutboxPublisher } from './outbox-publisher.js';
 import type { UploadCompletedEvent } from './types.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '../testing/services.js';
+import { startRedis, type RedisHandle } from '@tus-edge/testkit';
 import { lockerContract } from './locker.contract.js';
 import { RedisLocker } from './redis-locker.js';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../testing/harness.js';
+import { tempDir } from '../../test/harness.js';
 import { JsonFileKvStore, MemoryKvStore } from './json-file-kv.js';
 import { recordStoreContract } from './records.contract.js';
 import { ScanningRecordStore } from './scanning-records.js';

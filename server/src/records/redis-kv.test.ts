@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '../testing/services.js';
+import { startRedis, type RedisHandle } from '@tus-edge/testkit';
 import { recordStoreContract } from './records.contract.js';
 import { RedisKvStore } from './redis-kv.js';
 import { RedisRecordStore } from './redis-records.js';

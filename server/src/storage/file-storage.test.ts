@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../testing/harness.js';
+import { tempDir } from '../../test/harness.js';
 import { FileStorage } from './file-storage.js';
 import { storageContract } from './storage.contract.js';
 

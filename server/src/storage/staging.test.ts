@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, tempDir, type TestServer } from '../testing/harness.js';
+import { startTestServer, tempDir, type TestServer } from '../../test/harness.js';
 import { Staging } from './staging.js';
 
 describe('Staging', () => {

@@ -3,7 +3,7 @@ import { tusError } from '../errors.js';
 import type { UploadRecord } from '../records/types.js';
 import { StorageUnavailableError, type UploadStorage, type WriteEnd, type WriteResult } from '../storage/types.js';
 import { type ExpectedChecksum, newHash, parseChecksum } from './checksum.js';
-import type { TusDeps } from './deps.js';
+import type { AppContext } from '../context.js';
 
 export interface ReceiveInput {
   offset: number;
@@ -31,7 +31,7 @@ export interface ReceiveOutcome {
  * leaving nothing behind. Where the storage can cut back (files), the body is written in place and
  * undone on failure; where it cannot (S3), such a write is first staged locally and verified.
  */
-export async function receiveBody(deps: TusDeps, record: UploadRecord, input: ReceiveInput): Promise<ReceiveOutcome> {
+export async function receiveBody(deps: AppContext, record: UploadRecord, input: ReceiveInput): Promise<ReceiveOutcome> {
   const verified = input.checksum !== undefined || input.trailerChecksum !== undefined;
   deps.metrics.uploadsInProgress.inc();
   try {
@@ -47,7 +47,7 @@ export async function receiveBody(deps: TusDeps, record: UploadRecord, input: Re
 }
 
 /** A plain write of known length to a storage without truncate: whatever arrives is kept. */
-async function receiveDirect(deps: TusDeps, record: UploadRecord, input: ReceiveInput): Promise<ReceiveOutcome> {
+async function receiveDirect(deps: AppContext, record: UploadRecord, input: ReceiveInput): Promise<ReceiveOutcome> {
   const result = await write(deps.storage, record.id, input, input.body);
   if (result.end === 'limit') throw tusError('WRITE_FAILED', 'body longer than its Content-Length');
   return { bytes: result.bytes, end: result.end };
@@ -57,7 +57,7 @@ async function receiveDirect(deps: TusDeps, record: UploadRecord, input: Receive
  * In place, undone by truncate. A checksummed write is marked pending in the record before the first
  * byte, so a crash mid-write is undone on the next load (see Uploads.load).
  */
-async function receiveInPlace(deps: TusDeps, record: UploadRecord, input: ReceiveInput, verified: boolean): Promise<ReceiveOutcome> {
+async function receiveInPlace(deps: AppContext, record: UploadRecord, input: ReceiveInput, verified: boolean): Promise<ReceiveOutcome> {
   const { storage, records } = deps;
   const rollback = async () => {
     await storage.truncate!(record.id, input.offset);
@@ -98,7 +98,7 @@ async function receiveInPlace(deps: TusDeps, record: UploadRecord, input: Receiv
 }
 
 /** Staged locally first; only a body that arrived within its limit and matched its checksum is stored. */
-async function receiveStaged(deps: TusDeps, record: UploadRecord, input: ReceiveInput, verified: boolean): Promise<ReceiveOutcome> {
+async function receiveStaged(deps: AppContext, record: UploadRecord, input: ReceiveInput, verified: boolean): Promise<ReceiveOutcome> {
   const hash = input.checksum ? newHash(input.checksum.algorithm) : undefined;
   return deps.staging.withScratch(async (scratch, scratchId) => {
     const staged = await scratch.write(scratchId, 0, input.body, {

@@ -1,29 +1,6 @@
-import { ERRORS, TusError, tusError } from '../errors.js';
-import { StorageUnavailableError } from '../storage/types.js';
-import type { Logger } from '../ops/logger.js';
-import type { Metrics } from '../ops/metrics.js';
-import { TUS_VERSION } from './protocol.js';
+import { baseResponse } from '../http/respond.js';
 
-/** A response with the headers every tus response carries. */
+/** A tus response: every one carries `Tus-Resumable` (see {@link baseResponse}). */
 export function tusResponse(status: number, headers: Record<string, string> = {}, body: string | null = null): Response {
-  const all: Record<string, string> = { 'Tus-Resumable': TUS_VERSION, ...headers };
-  if (body === null && status !== 204 && status !== 304) all['Content-Length'] = '0';
-  return new Response(body, { status, headers: all });
-}
-
-/**
- * Maps any thrown value to a JSON error response; a storage that is busy becomes 503 with Retry-After,
- * unknown errors become 500 and are logged.
- */
-export function errorResponse(err: unknown, metrics: Metrics, logger: Logger, extra: Record<string, string> = {}): Response {
-  if (err instanceof StorageUnavailableError) logger.warn('storage unavailable', { err: err.message });
-  const known = err instanceof StorageUnavailableError
-    ? tusError('STORAGE_UNAVAILABLE', err.message, { 'Retry-After': '1' })
-    : err instanceof TusError ? err : undefined;
-  if (!known) logger.error('unhandled error', { err });
-  const code = known?.code ?? 'INTERNAL';
-  const status = known?.status ?? ERRORS.INTERNAL.status;
-  metrics.errors.inc({ code });
-  const body = JSON.stringify({ error: { code, message: known?.message ?? ERRORS.INTERNAL.message } });
-  return tusResponse(status, { 'Content-Type': 'application/json', ...extra, ...(known?.headers ?? {}) }, body);
+  return baseResponse(status, headers, body);
 }

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { tusError } from '../errors.js';
-import type { TusDeps } from './deps.js';
+import type { AppContext } from '../context.js';
 import { handleDelete } from './handlers/delete.js';
 import { handleGet } from './handlers/get.js';
 import { handleHead } from './handlers/head.js';
@@ -9,13 +9,13 @@ import { handlePatch } from './handlers/patch.js';
 import { handlePost } from './handlers/post.js';
 import { TUS_VERSION } from './protocol.js';
 import { toTusRequest } from './request.js';
-import { errorResponse } from './respond.js';
+import { errorResponse } from '../http/respond.js';
 import { Uploads } from './uploads.js';
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Mounts the tus endpoint at `config.tusPath` (collection) and `config.tusPath/:id` (uploads). */
-export function mountTus(app: Hono, deps: TusDeps, uploads = new Uploads(deps)): Uploads {
+export function mountTus(app: Hono, deps: AppContext, uploads = new Uploads(deps)): Uploads {
   const base = deps.config.tusPath;
   const dispatch = async (c: Context, rawId: string | undefined) => {
     const req = toTusRequest(c, rawId);

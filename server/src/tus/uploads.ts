@@ -1,7 +1,7 @@
 import type { Lock, RequestRelease } from '@tus/server';
 import { tusError } from '../errors.js';
 import { tombstoneRetentionMs, type UploadRecord } from '../records/types.js';
-import type { TusDeps } from './deps.js';
+import type { AppContext } from '../context.js';
 
 export interface LoadedUpload {
   record: UploadRecord;
@@ -11,7 +11,7 @@ export interface LoadedUpload {
 
 /** Upload lifecycle shared by the handlers: load, finish, assemble, terminate, expire. */
 export class Uploads {
-  constructor(private readonly deps: TusDeps) {}
+  constructor(private readonly deps: AppContext) {}
 
   /**
    * Runs `fn` holding the upload's lock. A later request for the same upload calls `onRelease`

@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3, type S3Handle } from '../../testing/services.js';
+import { createS3Client } from '@tus-edge/processors';
+import { startS3, type S3Handle } from '@tus-edge/testkit';
 import { storageContract } from '../storage.contract.js';
 import { StorageUnavailableError } from '../types.js';
-import { createS3Client } from './client.js';
 import { S3Storage } from './s3-storage.js';
 import type { TusS3Store } from './tus-s3-store.js';
 
@@ -26,8 +26,8 @@ function makeStorage(
   failNext?: (command: string, input: { Key?: string; Body?: unknown }) => boolean, uniformParts = false, onRetry?: (what: 'part' | 'tail') => void,
 ): S3Storage {
   const client = createS3Client({
-    bucket: s3.bucket, endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, partSize: 5 * 1024 * 1024, partConcurrency: 4,
+    endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
   });
   if (failNext) {
     client.middlewareStack.add(
@@ -257,8 +257,8 @@ describe('S3Storage', () => {
 
   it('reports a missing bucket as unavailable, not as a missing upload', async () => {
     const client = createS3Client({
-      bucket: 'no-such-bucket-here', endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }, partSize: 5 * 1024 * 1024, partConcurrency: 1,
+      endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     });
     const s = new S3Storage({ client, bucket: 'no-such-bucket-here', partSize: 5 * 1024 * 1024, partConcurrency: 1, maxUploadSize: 1024 });
     await expect(s.check()).rejects.toThrow();

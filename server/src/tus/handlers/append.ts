@@ -4,7 +4,7 @@ import { HeldBody } from '../../storage/held-body.js';
 import type { StopReason, UploadStop } from '../../ops/lifecycle.js';
 import type { UploadRecord } from '../../records/types.js';
 import { type ExpectedChecksum, parseChecksum } from '../checksum.js';
-import type { TusDeps } from '../deps.js';
+import type { AppContext } from '../../context.js';
 import { httpDate, isOffsetContentType, parseUploadLength } from '../protocol.js';
 import { receiveBody } from '../receive.js';
 import type { TusRequest } from '../request.js';
@@ -41,7 +41,7 @@ export function readBodyHeaders(req: TusRequest): BodyHeaders {
  * client that disconnects meanwhile still has what it sent stored; file storage reads the socket
  * stream directly, with nothing in between.
  */
-export function takeBody(deps: TusDeps, req: TusRequest): Readable {
+export function takeBody(deps: AppContext, req: TusRequest): Readable {
   return deps.storage.truncate ? req.body() : new HeldBody(req.body());
 }
 
@@ -60,7 +60,7 @@ export interface AppendResult {
  * needs the upload or the server shuts down, and says which.
  */
 export async function appendBody(
-  deps: TusDeps,
+  deps: AppContext,
   uploads: Uploads,
   req: TusRequest,
   record: UploadRecord,

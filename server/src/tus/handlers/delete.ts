@@ -1,4 +1,4 @@
-import type { TusDeps } from '../deps.js';
+import type { AppContext } from '../../context.js';
 import { tusResponse } from '../respond.js';
 import type { Uploads } from '../uploads.js';
 
@@ -7,7 +7,7 @@ import type { Uploads } from '../uploads.js';
  * associated resources and MUST respond with the 204 No Content status confirming that the upload
  * was terminated." A PATCH still running on the upload is asked to stop first.
  */
-export async function handleDelete(deps: TusDeps, uploads: Uploads, id: string, signal: AbortSignal): Promise<Response> {
+export async function handleDelete(deps: AppContext, uploads: Uploads, id: string, signal: AbortSignal): Promise<Response> {
   await uploads.withLock(id, signal, () => undefined, async () => {
     const { record } = await uploads.load(id, true);
     await uploads.remove(record);

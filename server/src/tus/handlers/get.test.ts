@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UploadRecord } from '../../records/types.js';
-import { contentDisposition, parseRange } from './get.js';
+import { parseRange } from '../../http/range.js';
+import { contentDisposition } from './get.js';
 
 const rec = (metadata: Record<string, string | null>): UploadRecord => ({ id: 'x', metadata, createdAt: '', updatedAt: '' });
 

@@ -1,7 +1,7 @@
 import { tusError } from '../../errors.js';
 import type { UploadRecord } from '../../records/types.js';
-import type { ByteRange } from '../../storage/types.js';
-import type { TusDeps } from '../deps.js';
+import { parseRange } from '../../http/range.js';
+import type { AppContext } from '../../context.js';
 import type { Uploads } from '../uploads.js';
 
 /** Types a browser may render inline; everything else is served as an attachment. */
@@ -16,7 +16,7 @@ const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126
  * are answered with the whole body), and sets a Content-Disposition that cannot inject headers or
  * paths. Unfinished uploads answer 409.
  */
-export async function handleGet(deps: TusDeps, uploads: Uploads, id: string, rangeHeader: string | undefined): Promise<Response> {
+export async function handleGet(deps: AppContext, uploads: Uploads, id: string, rangeHeader: string | undefined): Promise<Response> {
   const { record, offset } = await uploads.load(id, false);
   if (!record.completedAt || offset === undefined) throw tusError('UPLOAD_INCOMPLETE');
   const size = offset;
@@ -50,26 +50,6 @@ function ReadableStreamFrom(stream: NodeJS.ReadableStream): ReadableStream {
   return (ReadableStream as unknown as { from(it: AsyncIterable<Uint8Array>): ReadableStream }).from(
     stream as unknown as AsyncIterable<Uint8Array>,
   );
-}
-
-/** Parses one `bytes=` range; undefined means "serve everything". */
-export function parseRange(header: string, size: number): ByteRange | 'unsatisfiable' | undefined {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0) return 'unsatisfiable';
-    start = Math.max(0, size - suffix);
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-    if (m[2] !== '' && Number(m[2]) < start) return undefined;
-  }
-  if (start >= size) return 'unsatisfiable';
-  return { start, end };
 }
 
 function contentType(record: UploadRecord): string {

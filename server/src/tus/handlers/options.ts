@@ -1,5 +1,5 @@
 import { CHECKSUM_ALGORITHMS } from '../checksum.js';
-import type { TusDeps } from '../deps.js';
+import type { AppContext } from '../../context.js';
 import { EXTENSIONS, TUS_VERSION } from '../protocol.js';
 import { tusResponse } from '../respond.js';
 
@@ -8,7 +8,7 @@ import { tusResponse } from '../respond.js';
  * A successful response ... MUST contain the Tus-Version header." Answered with 200 (tusd and the
  * conformance suites expect 200 or 204; 200 is what strict clients accept everywhere).
  */
-export function handleOptions(deps: TusDeps): Response {
+export function handleOptions(deps: AppContext): Response {
   return tusResponse(200, {
     'Tus-Version': TUS_VERSION,
     'Tus-Extension': EXTENSIONS.join(','),

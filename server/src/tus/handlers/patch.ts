@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { tusError } from '../../errors.js';
-import type { TusDeps } from '../deps.js';
+import type { AppContext } from '../../context.js';
 import { parseUploadLength, parseUploadOffset } from '../protocol.js';
 import { tusResponse } from '../respond.js';
 import type { TusRequest } from '../request.js';
@@ -12,7 +12,7 @@ import { appendBody, appendHeaders, readBodyHeaders, stoppedError, takeBody } fr
  * costs no I/O. "The Server SHOULD accept PATCH requests against any upload URL and apply the bytes
  * contained in the message at the given offset specified by the Upload-Offset header."
  */
-export async function handlePatch(deps: TusDeps, uploads: Uploads, req: TusRequest, id: string): Promise<Response> {
+export async function handlePatch(deps: AppContext, uploads: Uploads, req: TusRequest, id: string): Promise<Response> {
   const body = { ...readBodyHeaders(req), stream: takeBody(deps, req) };
   const offset = parseUploadOffset(req.header('upload-offset'));
   const lengthHeader = req.header('upload-length');

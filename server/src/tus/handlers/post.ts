@@ -1,7 +1,7 @@
 import { Uid } from '@tus/server';
 import { tusError } from '../../errors.js';
 import type { ConcatRole, UploadRecord } from '../../records/types.js';
-import type { TusDeps } from '../deps.js';
+import type { AppContext } from '../../context.js';
 import { idFromUploadUrl, parseConcat, parseMetadata, parseUploadLength } from '../protocol.js';
 import { tusResponse } from '../respond.js';
 import type { TusRequest } from '../request.js';
@@ -13,7 +13,7 @@ import { describe } from './head.js';
  * Creation (with upload, deferred length and concatenation). Every header is validated before
  * anything is stored, so a refused POST leaves no trace.
  */
-export async function handlePost(deps: TusDeps, uploads: Uploads, req: TusRequest): Promise<Response> {
+export async function handlePost(deps: AppContext, uploads: Uploads, req: TusRequest): Promise<Response> {
   const { config } = deps;
   const concatHeader = req.header('upload-concat');
   const concat = concatHeader !== undefined ? parseConcat(concatHeader) : undefined;
@@ -85,7 +85,7 @@ export async function handlePost(deps: TusDeps, uploads: Uploads, req: TusReques
  * upload is removed again, so a failed request creates nothing.
  */
 async function createWithUpload(
-  deps: TusDeps, uploads: Uploads, req: TusRequest, record: UploadRecord, body: BodyHeaders, location: string,
+  deps: AppContext, uploads: Uploads, req: TusRequest, record: UploadRecord, body: BodyHeaders, location: string,
 ): Promise<Response> {
   const stop = deps.lifecycle.startUpload();
   try {
@@ -104,7 +104,7 @@ async function createWithUpload(
   }
 }
 
-async function resolveParts(deps: TusDeps, uploads: Uploads, urls: string[]): Promise<UploadRecord[]> {
+async function resolveParts(deps: AppContext, uploads: Uploads, urls: string[]): Promise<UploadRecord[]> {
   return Promise.all(
     urls.map(async (url) => {
       const id = idFromUploadUrl(url, deps.config.tusPath);
@@ -118,7 +118,7 @@ async function resolveParts(deps: TusDeps, uploads: Uploads, urls: string[]): Pr
 }
 
 /** Absolute upload URL; X-Forwarded-Proto/Host are honoured only with TRUST_PROXY. */
-function locationOf(deps: TusDeps, req: TusRequest, id: string): string {
+function locationOf(deps: AppContext, req: TusRequest, id: string): string {
   const proto = deps.config.trustProxy ? (req.header('x-forwarded-proto')?.split(',')[0].trim() ?? req.url.protocol.slice(0, -1)) : req.url.protocol.slice(0, -1);
   const host = deps.config.trustProxy ? (req.header('x-forwarded-host')?.split(',')[0].trim() ?? req.url.host) : req.url.host;
   return `${proto}://${host}${deps.config.tusPath}/${id}`;
