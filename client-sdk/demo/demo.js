@@ -183,7 +183,12 @@ async function renderResults(root, r, sdk, withToken) {
     parts.push(el('div', {}, el('h4', { textContent: 'Quiz' }), el('div', { className: 'quiz' }, ...sets)));
   }
   if (r.files.length) {
-    const links = r.files.map((f) => el('a', { href: f.url, textContent: f.name, target: '_blank', rel: 'noopener' }));
+    const links = r.files.map((f) => {
+      const a = el('a', { href: f.url, textContent: f.name, target: '_blank', rel: 'noopener' });
+      // With a token, a plain link would be refused: download with the token, then open the copy.
+      if (withToken) a.addEventListener('click', async (e) => { e.preventDefault(); window.open(URL.createObjectURL(await sdk.fetchResult(f)), '_blank'); });
+      return a;
+    });
     const line = el('p', { className: 'files' }, 'Files: ');
     links.forEach((a, i) => line.append(a, i < links.length - 1 ? ' · ' : ''));
     parts.push(line);

@@ -8,11 +8,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createClient, TusEdgeError, type ProcessingStatus } from '@tus-edge/client-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAuthProxy } from './support/auth-proxy.js';
 import { makePdf, spawnServer, type SpawnedServer } from './support/services.js';
 
 const KiB = 1024;
@@ -75,48 +74,6 @@ describe('the SDK in Node', () => {
     expect((err as TusEdgeError).status).toBe(404);
   });
 });
-
-/** An auth proxy in front of the server: issues short-lived JWT-shaped tokens and checks them. */
-async function startAuthProxy(target: string, lifetimeMs: number) {
-  const valid = new Set<string>();
-  const stats = { issued: 0, refused: 0, patches: 0 };
-  let revokeAtPatch = -1;
-  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const proxy = http.createServer(async (req, res) => {
-    if (req.method === 'POST' && req.url === '/api/upload-tokens') {
-      const exp = Math.ceil((Date.now() + lifetimeMs) / 1000);
-      const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ exp, n: stats.issued++ })}.sig`;
-      valid.add(token);
-      return res.writeHead(201, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token }));
-    }
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const exp = token && valid.has(token) ? JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000 : 0;
-    if (!token || !valid.has(token) || Date.now() >= exp) {
-      stats.refused++;
-      req.resume();
-      return res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'token missing, expired or revoked' } }));
-    }
-    if (req.method === 'PATCH') {
-      stats.patches++;
-      if (stats.patches === revokeAtPatch) valid.delete(token);
-      await new Promise((r) => setTimeout(r, 250)); // a slow link, so the upload outlives a token
-    }
-    const upstream = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-  return {
-    url,
-    stats,
-    revokeAt: (n: number) => void (revokeAtPatch = n),
-    close: () => new Promise<void>((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); }),
-  };
-}
 
 describe('the SDK token callback (against an auth proxy speaking the upload-token flow)', () => {
   const fetchToken = (proxyUrl: string, calls: { n: number }) => async () => {
