@@ -6,7 +6,7 @@ import type { AppContext } from './context.js';
 import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from './tus/protocol.js';
 import { mountStatic } from './static/static.js';
 import { mountTus } from './tus/routes.js';
-import { Uploads } from './tus/uploads.js';
+import { Uploads } from './uploads/uploads.js';
 
 /** A backing service that does not answer within this is reported unavailable. */
 const READY_CHECK_TIMEOUT_MS = 2000;

@@ -23,6 +23,7 @@ import { FileStorage } from './storage/file-storage.js';
 import { createS3Client } from '@tus-edge/processors';
 import { S3Storage } from './storage/s3/s3-storage.js';
 import { Staging } from './storage/staging.js';
+import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 
 /**
@@ -34,6 +35,8 @@ export interface AppContext {
   storage: UploadStorage;
   /** Scratch space for writes verified before they reach a storage without `truncate`. */
   staging: Staging;
+  /** How request bodies reach `storage`: in place, or staged where the storage cannot undo a write. */
+  receiver: Receiver;
   records: UploadRecordStore;
   links: FinalLinkStore;
   locker: Locker;
@@ -147,10 +150,13 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const results: ResultStore =
     overrides.results ?? createResultStore(config.processing, s3);
   closers.push(() => status.close());
+  const staging = overrides.staging ?? new Staging(config.stagingDir, config.stagingMinFreeBytes);
   return {
     config,
     storage,
-    staging: overrides.staging ?? new Staging(config.stagingDir, config.stagingMinFreeBytes),
+    staging,
+    // What the storage can do is asked once, here: requests never ask it again.
+    receiver: overrides.receiver ?? createReceiver(storage, staging),
     records,
     links,
     locker,

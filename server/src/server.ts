@@ -8,7 +8,7 @@ import { createApp } from './app.js';
 import type { Config } from './config/config.js';
 import { buildContext, type Overrides } from './context.js';
 import type { AppContext } from './context.js';
-import type { Uploads } from './tus/uploads.js';
+import type { Uploads } from './uploads/uploads.js';
 
 /** Processing statuses without their own expiry (files) are pruned this often (see `StatusStore.prune`). */
 const STATUS_PRUNE_INTERVAL_MS = 3_600_000;

@@ -4,7 +4,7 @@ import type { ProcessingStatus } from '@tus-edge/processors';
 import { TusError, tusError } from '../errors.js';
 import type { AppContext } from '../context.js';
 import { errorResponse } from '../http/respond.js';
-import type { Uploads } from '../tus/uploads.js';
+import type { Uploads } from '../uploads/uploads.js';
 
 export type UploadState = 'created' | 'uploading' | 'assembling' | 'finished' | 'expired';
 

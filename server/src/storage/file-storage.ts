@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { directoryOnce } from './dir.js';
 import { drainToFile } from './drain.js';
-import type { ByteRange, UploadLocation, UploadStorage, WriteOptions, WriteResult } from './types.js';
+import type { ByteRange, StoredOffset, UploadLocation, UploadStorage, WriteOptions, WriteResult } from './types.js';
 
 export interface FileStorageOptions {
   /** Directory that holds one file per upload. */
@@ -47,9 +47,9 @@ export class FileStorage implements UploadStorage {
     await fh.close();
   }
 
-  async offset(id: string): Promise<number | undefined> {
+  async offset(id: string): Promise<StoredOffset | undefined> {
     try {
-      return (await fsp.stat(this.pathOf(id))).size;
+      return { bytes: (await fsp.stat(this.pathOf(id))).size };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;

@@ -15,7 +15,7 @@ describe('Staging', () => {
     await expect(
       staging.withScratch(async (files, id) => {
         seen = id;
-        expect(await files.offset(id)).toBe(0);
+        expect((await files.offset(id))?.bytes).toBe(0);
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');

@@ -31,6 +31,22 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** Sees every chunk before it is written (used for checksums and metrics). */
   onChunk?: (chunk: Buffer) => void;
+  /**
+   * The `basis` of the offset check this write follows under the same lock (see {@link StoredOffset}),
+   * so the storage need not read again what it just read.
+   */
+  basis?: unknown;
+}
+
+/** What an offset check found. */
+export interface StoredOffset {
+  /** Bytes durably stored. */
+  bytes: number;
+  /**
+   * What the storage read to know it (S3: the completed parts and the tail), handed back to the write
+   * that follows under the same lock as `WriteOptions.basis`. Opaque to callers.
+   */
+  basis?: unknown;
 }
 
 /**
@@ -60,8 +76,8 @@ export interface CreateOptions {
 export interface UploadStorage {
   /** Creates an empty upload. */
   create(id: string, options?: CreateOptions): Promise<void>;
-  /** Bytes durably stored for `id`; `undefined` when the upload does not exist. */
-  offset(id: string): Promise<number | undefined>;
+  /** Bytes durably stored for `id` (and what was read to know it); `undefined` when the upload does not exist. */
+  offset(id: string): Promise<StoredOffset | undefined>;
   /**
    * Appends `body` at `offset` (which must equal the current offset). Bytes received before a client
    * disconnect or a stop are kept; a storage failure rejects and keeps what was written before it.

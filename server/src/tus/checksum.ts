@@ -1,15 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
 import { tusError } from '../errors.js';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, type ExpectedChecksum } from '../storage/checksum.js';
 
-/** Supported algorithms, advertised in `Tus-Checksum-Algorithm`. sha1 is required by the spec. */
-export const CHECKSUM_ALGORITHMS = ['sha1', 'md5', 'sha256', 'sha512'] as const;
-export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
-
-export interface ExpectedChecksum {
-  algorithm: ChecksumAlgorithm;
-  /** Decoded digest bytes. */
-  digest: Buffer;
-}
+export { CHECKSUM_ALGORITHMS };
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -24,8 +16,4 @@ export function parseChecksum(value: string): ExpectedChecksum {
     throw tusError('UNSUPPORTED_CHECKSUM_ALGORITHM', parts[0]);
   }
   return { algorithm: algorithm as ChecksumAlgorithm, digest: Buffer.from(parts[1], 'base64') };
-}
-
-export function newHash(algorithm: ChecksumAlgorithm): Hash {
-  return createHash(algorithm);
 }

@@ -27,12 +27,12 @@ describe('expiry with an injected clock', () => {
     now += 2 * 60_000;
     expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(410);
     const id = url.split('/').pop()!;
-    expect(await server.deps.storage.offset(id)).toBe(3);
+    expect((await server.deps.storage.offset(id))?.bytes).toBe(3);
     const someStatus = () => server.deps.status.update({ uploadId: id, eventId: `upload-${id}`, kind: 'fingerprint', patch: { state: 'queued' } });
     await someStatus();
     const swept = await sweep(server);
     expect(swept).toBe(1);
-    expect(await server.deps.storage.offset(id)).toBeUndefined();
+    expect((await server.deps.storage.offset(id))?.bytes).toBeUndefined();
     expect(await server.deps.status.get(id)).toBeNull();
     expect(fs.existsSync(path.join(server.dataDir, 'uploads', id))).toBe(false);
     expect((await fetch(url, { method: 'HEAD', headers: TUS })).status).toBe(410);

@@ -10,7 +10,7 @@ import { handlePost } from './handlers/post.js';
 import { TUS_VERSION } from './protocol.js';
 import { toTusRequest } from './request.js';
 import { errorResponse } from '../http/respond.js';
-import { Uploads } from './uploads.js';
+import { Uploads } from '../uploads/uploads.js';
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 

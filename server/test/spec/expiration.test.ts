@@ -13,7 +13,7 @@ const server = useServer({ UPLOAD_EXPIRY: '2s', EXPIRY_SWEEP_INTERVAL: '200ms' }
 
 /** Waits until the sweep has removed the bytes of `url`. */
 async function waitUntilSwept(url: string): Promise<void> {
-  const swept = await waitFor(async () => (await server().deps.storage.offset(idOf(url))) === undefined, EXPIRY_MS + 3000, 100);
+  const swept = await waitFor(async () => (await server().deps.storage.offset(idOf(url)))?.bytes === undefined, EXPIRY_MS + 3000, 100);
   expect(swept, 'expired upload swept').toBe(true);
 }
 

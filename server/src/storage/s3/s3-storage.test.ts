@@ -135,7 +135,7 @@ describe('S3Storage', () => {
     expect(await keysOf(id)).toEqual([id + '.info', id + '.part']);
     await s.remove(id);
     expect(await keysOf(id)).toEqual([]);
-    expect(await s.offset(id)).toBeUndefined();
+    expect((await s.offset(id))?.bytes).toBeUndefined();
   });
 
   it('cuts writes of known length into whole parts: no tail is left for the next write to re-upload', async () => {
@@ -155,7 +155,7 @@ describe('S3Storage', () => {
     // The client goes away after 2 of 6 MiB: those bytes stay as a tail, as with stock.
     await write(18 * MiB, 2 * MiB, 6 * MiB);
     expect(await keysOf(id)).toEqual([id + '.info', id + '.part']);
-    expect(await s.offset(id)).toBe(20 * MiB);
+    expect((await s.offset(id))?.bytes).toBe(20 * MiB);
     // The next write takes the tail in: 2 + 4 MiB make one 6 MiB part, and the last write ends the upload.
     await write(20 * MiB, 4 * MiB, 4 * MiB);
     expect(await keysOf(id)).toEqual([id + '.info']);
@@ -174,7 +174,7 @@ describe('S3Storage', () => {
     const data = randomBytes(12 * MiB);
     await s.create(id, { length: data.length });
     await s.write(id, 0, Readable.from([data.subarray(0, MiB)]), { limit: MiB, expected: MiB }); // a 1 MiB tail
-    expect(await s.offset(id)).toBe(MiB);
+    expect((await s.offset(id))?.bytes).toBe(MiB);
     const deleteTail = store.deleteIncompletePart.bind(store);
     store.deleteIncompletePart = async () => {
       throw new Error('the node died here');
@@ -183,7 +183,7 @@ describe('S3Storage', () => {
     store.deleteIncompletePart = deleteTail;
     // The merged 6 MiB part is stored and the old tail object is still there: it must not count again.
     expect(await keysOf(id)).toEqual([id + '.info', id + '.part']);
-    expect(await s.offset(id)).toBe(6 * MiB);
+    expect((await s.offset(id))?.bytes).toBe(6 * MiB);
     await s.write(id, 6 * MiB, Readable.from([data.subarray(6 * MiB)]), { limit: 6 * MiB, expected: 6 * MiB });
     expect(await keysOf(id)).toEqual([id, id + '.info']);
     await s.complete(id, data.length);
@@ -223,7 +223,7 @@ describe('S3Storage', () => {
     await s.write(id, 0, Readable.from([randomBytes(5 * MiB)]), { limit: 5 * MiB, expected: 5 * MiB });
     busy = true;
     await expect(s.write(id, 5 * MiB, Readable.from([randomBytes(5 * MiB)]), { limit: 5 * MiB, expected: 5 * MiB })).rejects.toBeInstanceOf(StorageUnavailableError);
-    expect(await s.offset(id)).toBe(5 * MiB);
+    expect((await s.offset(id))?.bytes).toBe(5 * MiB);
     await s.remove(id);
   });
 

@@ -4,14 +4,15 @@ import type { MetadataValue } from '@tus/s3-store';
 import { Upload } from '@tus/utils';
 import type { Readable } from 'node:stream';
 import { feedFrom } from '../feed.js';
-import { type ByteRange, type CreateOptions, StorageUnavailableError, type UploadLocation, type UploadStorage, type WriteOptions, type WriteResult } from '../types.js';
+import { type ByteRange, type CreateOptions, StorageUnavailableError, type StoredOffset, type UploadLocation, type UploadStorage, type WriteOptions, type WriteResult } from '../types.js';
 import { concatenateObjects } from './concat.js';
 import { isMissingUpload, isNotFound } from './errors.js';
 import { isTransient } from './retry.js';
 import { type PartLayout, TusS3Store } from './tus-s3-store.js';
 
-/** How long a layout read by `offset` may be used by the `write` that follows it. */
-const LAYOUT_REUSE_MS = 2000;
+/** The `basis` of an S3 offset: the completed parts and the tail it added up. */
+type LayoutBasis = PartLayout & { bytes: number };
+
 
 export interface S3StorageOptions {
   client: S3;
@@ -42,14 +43,6 @@ export class S3Storage implements UploadStorage {
   private readonly store: TusS3Store;
   private readonly client: S3;
   private readonly bucket: string;
-  /**
-   * The part layout each upload's last `offset` read, for the `write` that follows it in the same
-   * PATCH (the caller holds the upload's lock from one to the other); taken by that write, so it is
-   * never used twice, and ignored when older than {@link LAYOUT_REUSE_MS} or when it does not add up
-   * to the offset written at.
-   */
-  private readonly layouts = new Map<string, PartLayout & { sum: number; at: number }>();
-
   constructor(options: S3StorageOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
@@ -79,7 +72,7 @@ export class S3Storage implements UploadStorage {
    * and turns every failure into "not found": a missing bucket or an unreachable store must stay an
    * error, not a 404 for a live upload). A multipart upload that no longer exists was completed.
    */
-  async offset(id: string): Promise<number | undefined> {
+  async offset(id: string): Promise<StoredOffset | undefined> {
     let meta;
     try {
       meta = await this.store.metadataOf(id);
@@ -89,28 +82,21 @@ export class S3Storage implements UploadStorage {
     }
     try {
       const layout = await this.store.layoutOf(id);
-      const sum = layout.parts.reduce((total, part) => total + (part.Size ?? 0), 0) + (layout.tail ?? 0);
-      this.rememberLayout(id, { ...layout, sum, at: Date.now() });
-      return sum;
+      const bytes = layout.parts.reduce((total, part) => total + (part.Size ?? 0), 0) + (layout.tail ?? 0);
+      const basis: LayoutBasis = { ...layout, bytes };
+      return { bytes, basis };
     } catch (err) {
-      if (isMissingUpload(err)) return meta.file.size;
+      if (isMissingUpload(err)) return meta.file.size === undefined ? undefined : { bytes: meta.file.size };
       throw unavailableIfTransient(err);
     }
   }
 
-  private rememberLayout(id: string, layout: PartLayout & { sum: number; at: number }): void {
-    // Offsets read by HEAD requests are never taken by a write: drop the stale ones now and then.
-    if (this.layouts.size >= 1024) {
-      for (const [key, old] of this.layouts) if (layout.at - old.at >= LAYOUT_REUSE_MS) this.layouts.delete(key);
-    }
-    this.layouts.set(id, layout);
-  }
-
   async write(id: string, offset: number, body: Readable, options: WriteOptions): Promise<WriteResult> {
     const feed = feedFrom(body, options);
-    const layout = this.layouts.get(id);
-    this.layouts.delete(id);
-    const fresh = layout && layout.sum === offset && Date.now() - layout.at < LAYOUT_REUSE_MS ? layout : undefined;
+    // The layout the offset check just read under the same lock saves ListParts + GetObject, if it
+    // still adds up to the offset this write starts at.
+    const basis = options.basis as LayoutBasis | undefined;
+    const fresh = basis && basis.bytes === offset ? basis : undefined;
     const newOffset = await storeCall(() => this.store.append(feed.stream, id, offset, options.expected, fresh));
     const { end } = await feed.ended;
     return { bytes: newOffset - offset, end };

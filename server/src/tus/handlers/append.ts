@@ -1,14 +1,13 @@
 import type { Readable } from 'node:stream';
 import { tusError } from '../../errors.js';
-import { HeldBody } from '../../storage/held-body.js';
 import type { StopReason, UploadStop } from '../../ops/lifecycle.js';
 import type { UploadRecord } from '../../records/types.js';
-import { type ExpectedChecksum, parseChecksum } from '../checksum.js';
 import type { AppContext } from '../../context.js';
+import type { ExpectedChecksum } from '../../storage/checksum.js';
+import type { Uploads } from '../../uploads/uploads.js';
+import { parseChecksum } from '../checksum.js';
 import { httpDate, isOffsetContentType, parseUploadLength } from '../protocol.js';
-import { receiveBody } from '../receive.js';
 import type { TusRequest } from '../request.js';
-import type { Uploads } from '../uploads.js';
 
 /** Body-related headers of a PATCH (or a creation-with-upload POST), validated before any I/O. */
 export interface BodyHeaders {
@@ -35,14 +34,9 @@ export function readBodyHeaders(req: TusRequest): BodyHeaders {
   };
 }
 
-/**
- * The request body for a write. Storages that cannot undo a write (S3) spend S3 round trips before
- * their write starts reading, so their body is taken in from the first byte ({@link HeldBody}) and a
- * client that disconnects meanwhile still has what it sent stored; file storage reads the socket
- * stream directly, with nothing in between.
- */
+/** The request body for a write, as the storage's receiver takes it (see `Receiver.take`). */
 export function takeBody(deps: AppContext, req: TusRequest): Readable {
-  return deps.storage.truncate ? req.body() : new HeldBody(req.body());
+  return deps.receiver.take(req.body());
 }
 
 export interface AppendResult {
@@ -54,57 +48,53 @@ export interface AppendResult {
 }
 
 /**
- * Appends a request body to an upload at `offset` (already checked against the stored offset) and
- * persists the record. `declaredLength` is a deferred length sent with this request, already validated;
- * it is stored only if the write is accepted. The caller holds the upload's lock. `stop` is aborted when another request
- * needs the upload or the server shuts down, and says which.
+ * Appends a request body to an upload at `offset` (already checked against the stored offset, which
+ * the storage read with `basis`) through the uploads domain. `declaredLength` is a deferred length sent
+ * with this request, already validated; it is stored only if the write is accepted. The caller holds
+ * the upload's lock. `stop` is aborted when another request needs the upload or the server shuts down,
+ * and says which.
  */
 export async function appendBody(
   deps: AppContext,
   uploads: Uploads,
   req: TusRequest,
   record: UploadRecord,
-  offset: number,
+  at: { offset: number; basis?: unknown },
   headers: BodyHeaders,
   stop: UploadStop,
   declaredLength?: number,
 ): Promise<AppendResult> {
+  const { offset } = at;
   const length = record.size ?? declaredLength ?? deps.config.maxSize;
   // "The Server SHOULD respond with the 413 Request Entity Too Large status" when a body would carry
   // the upload past its length; checked before reading a byte when Content-Length is known.
   if (headers.contentLength !== undefined && offset + headers.contentLength > length) {
     throw tusError('BODY_EXCEEDS_LENGTH', `offset ${offset} + ${headers.contentLength} bytes > ${length}`);
   }
-  await deps.staging.ensureRoom();
-  const outcome = await receiveBody(deps, record, {
+  const appended = await uploads.append(record, {
     offset,
     limit: Math.min(length - offset, headers.contentLength ?? Number.MAX_SAFE_INTEGER),
     lengthKnown: headers.contentLength !== undefined,
     body: headers.stream ?? req.body(),
     checksum: headers.checksum,
-    trailerChecksum: headers.trailerChecksum ? () => req.trailer('upload-checksum') : undefined,
+    trailerChecksum: headers.trailerChecksum ? () => trailerChecksum(req) : undefined,
+    basis: at.basis,
     signal: stop.signal,
+    declaredLength,
   });
-  // A length declared with the PATCH (deferred length) takes effect only with bytes that were accepted.
-  if (declaredLength !== undefined) record.size = declaredLength;
-  const newOffset = offset + outcome.bytes;
-  const finished = record.size !== undefined && newOffset === record.size;
-  // A checksummed write marked the record pending while it ran; a declared length is new: store those.
-  const changed = declaredLength !== undefined || headers.checksum !== undefined || headers.trailerChecksum;
-  if (finished) {
-    record.updatedAt = deps.now().toISOString();
-    await uploads.finish(record);
-  } else if (changed || uploads.expiryRefreshDue(record)) {
-    record.updatedAt = deps.now().toISOString();
-    record.expiresAt = uploads.nextExpiry();
-    await deps.records.set(record.id, record);
-  }
   return {
-    offset: newOffset,
-    finished,
-    stopped: outcome.end === 'stopped' ? (stop.reason() ?? 'lock-release') : undefined,
-    clientGone: outcome.end === 'client-aborted',
+    offset: appended.offset,
+    finished: appended.finished,
+    stopped: appended.end === 'stopped' ? (stop.reason() ?? 'lock-release') : undefined,
+    clientGone: appended.end === 'client-aborted',
   };
+}
+
+/** The checksum-trailer extension: the `Upload-Checksum` trailer, once the body has ended. */
+function trailerChecksum(req: TusRequest): ExpectedChecksum {
+  const trailer = req.trailer('upload-checksum');
+  if (!trailer) throw tusError('INVALID_CHECKSUM_HEADER', 'announced Upload-Checksum trailer is missing');
+  return parseChecksum(trailer);
 }
 
 /** Response headers after a write: the new offset, and the expiry while unfinished. */

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../context.js';
 import { tusResponse } from '../respond.js';
-import type { Uploads } from '../uploads.js';
+import type { Uploads } from '../../uploads/uploads.js';
 
 /**
  * Termination: "When receiving a DELETE request for an existing upload the Server SHOULD free

@@ -2,7 +2,7 @@ import { tusError } from '../../errors.js';
 import type { UploadRecord } from '../../records/types.js';
 import { parseRange } from '../../http/range.js';
 import type { AppContext } from '../../context.js';
-import type { Uploads } from '../uploads.js';
+import type { Uploads } from '../../uploads/uploads.js';
 
 /** Types a browser may render inline; everything else is served as an attachment. */
 const INLINE_TYPES = new Set([

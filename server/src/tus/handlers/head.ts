@@ -2,7 +2,7 @@ import { Metadata } from '@tus/server';
 import type { UploadRecord } from '../../records/types.js';
 import { httpDate } from '../protocol.js';
 import { tusResponse } from '../respond.js';
-import type { Uploads } from '../uploads.js';
+import type { Uploads } from '../../uploads/uploads.js';
 
 /**
  * HEAD: where to resume. Takes the upload's lock, so a stalled PATCH of a client that has since

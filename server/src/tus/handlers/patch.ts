@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.js';
 import { parseUploadLength, parseUploadOffset } from '../protocol.js';
 import { tusResponse } from '../respond.js';
 import type { TusRequest } from '../request.js';
-import type { Uploads } from '../uploads.js';
+import type { Uploads } from '../../uploads/uploads.js';
 import { appendBody, appendHeaders, readBodyHeaders, stoppedError, takeBody } from './append.js';
 
 /**
@@ -22,7 +22,7 @@ export async function handlePatch(deps: AppContext, uploads: Uploads, req: TusRe
   const started = performance.now();
   try {
     const result = await uploads.withLock(id, req.signal, stop.release, async () => {
-      const { record, offset: current } = await uploads.load(id, true);
+      const { record, offset: current, basis } = await uploads.load(id, true);
       // "The Server MUST respond with a 403 Forbidden status to PATCH requests against a final upload URL."
       if (record.concat?.kind === 'final') throw tusError('PATCH_FINAL_FORBIDDEN');
       // "If the offsets do not match, the Server MUST respond with the 409 Conflict status without
@@ -35,7 +35,7 @@ export async function handlePatch(deps: AppContext, uploads: Uploads, req: TusRe
         if (declaredLength < offset) throw tusError('LENGTH_BELOW_OFFSET');
         if (declaredLength > deps.config.maxSize) throw tusError('MAX_SIZE_EXCEEDED');
       }
-      const appended = await appendBody(deps, uploads, req, record, offset, body, stop, declaredLength);
+      const appended = await appendBody(deps, uploads, req, record, { offset, basis }, body, stop, declaredLength);
       return { record, appended };
     });
     deps.metrics.patchDuration.observe((performance.now() - started) / 1000);

@@ -1,11 +1,10 @@
-import { Uid } from '@tus/server';
 import { tusError } from '../../errors.js';
 import type { ConcatRole, UploadRecord } from '../../records/types.js';
 import type { AppContext } from '../../context.js';
 import { idFromUploadUrl, parseConcat, parseMetadata, parseUploadLength } from '../protocol.js';
 import { tusResponse } from '../respond.js';
 import type { TusRequest } from '../request.js';
-import type { Uploads } from '../uploads.js';
+import type { Uploads } from '../../uploads/uploads.js';
 import { appendBody, appendHeaders, type BodyHeaders, readBodyHeaders, stoppedError, takeBody } from './append.js';
 import { describe } from './head.js';
 
@@ -50,22 +49,10 @@ export async function handlePost(deps: AppContext, uploads: Uploads, req: TusReq
     role = { kind: 'partial' };
   }
 
-  const now = deps.now().toISOString();
-  const record: UploadRecord = {
-    id: Uid.rand(),
-    size,
-    metadata,
-    metadataHeader: metadataHeader?.trim() || undefined,
-    concat: role,
-    createdAt: now,
-    updatedAt: now,
-    expiresAt: uploads.nextExpiry(),
-  };
-  await deps.storage.create(record.id, { length: role?.kind === 'final' ? await uploads.lengthOf(record) : size, contentType: contentTypeOf(metadata) });
-  await deps.records.set(record.id, record);
-  deps.metrics.uploadsCreated.inc({ concat: role?.kind ?? 'none' });
+  const record = await uploads.create({
+    size, metadata, metadataHeader: metadataHeader?.trim() || undefined, concat: role, contentType: contentTypeOf(metadata),
+  });
   const location = locationOf(deps, req, record.id);
-  deps.logger.debug('upload created', { uploadId: record.id, size, concat: role?.kind });
 
   if (role?.kind === 'final') {
     await uploads.linkFinal(record.id, unfinishedParts);
@@ -91,7 +78,7 @@ async function createWithUpload(
   try {
     const appended = await uploads.withLock(record.id, req.signal, stop.release, async () => {
       try {
-        return await appendBody(deps, uploads, req, record, 0, body, stop);
+        return await appendBody(deps, uploads, req, record, { offset: 0 }, body, stop);
       } catch (err) {
         await uploads.remove(record);
         throw err;

@@ -1,17 +1,118 @@
-import type { Lock, RequestRelease } from '@tus/server';
-import { tusError } from '../errors.js';
-import { tombstoneRetentionMs, type UploadRecord } from '../records/types.js';
+import { Uid, type Lock, type RequestRelease } from '@tus/server';
 import type { AppContext } from '../context.js';
+import { tusError } from '../errors.js';
+import { tombstoneRetentionMs, type ConcatRole, type UploadRecord } from '../records/types.js';
+import type { ReceiveInput, ReceiveOutcome } from '../storage/receive.js';
 
 export interface LoadedUpload {
   record: UploadRecord;
   /** Bytes stored; undefined for a final upload that is not assembled yet. */
   offset: number | undefined;
+  /** What the storage read to know the offset, for a write that follows under the same lock. */
+  basis?: unknown;
 }
 
-/** Upload lifecycle shared by the handlers: load, finish, assemble, terminate, expire. */
+/** What a creation request asks for, validated by the protocol layer. */
+export interface NewUpload {
+  /** Total length; absent while deferred, and for a final upload (its partials give it). */
+  size?: number;
+  metadata: UploadRecord['metadata'];
+  /** The `Upload-Metadata` header as received. */
+  metadataHeader?: string;
+  concat?: ConcatRole;
+  /** A well-formed media type from the metadata, passed to storages that keep one. */
+  contentType?: string;
+}
+
+/** A write at the upload's current offset; `declaredLength` is a deferred length sent with it, already validated. */
+export interface AppendInput extends ReceiveInput {
+  declaredLength?: number;
+}
+
+export interface Appended {
+  /** The offset after the write. */
+  offset: number;
+  finished: boolean;
+  /** How the body ended. */
+  end: ReceiveOutcome['end'];
+}
+
+/**
+ * The uploads domain: create, load, append, finish, assemble, terminate and expire uploads. It is the
+ * only writer of upload records, and writes each once per state change (created; write pending;
+ * written, with the sliding expiry when due; finished with its event recorded; expired; abandoned).
+ * The protocol layer (tus/) parses requests and formats answers around it.
+ */
 export class Uploads {
   constructor(private readonly deps: AppContext) {}
+
+  private save(record: UploadRecord): Promise<void> {
+    return this.deps.records.set(record.id, record);
+  }
+
+  /** Creates an upload: its empty bytes, then its record. */
+  async create(input: NewUpload): Promise<UploadRecord> {
+    const now = this.deps.now().toISOString();
+    const record: UploadRecord = {
+      id: Uid.rand(),
+      size: input.size,
+      metadata: input.metadata,
+      metadataHeader: input.metadataHeader,
+      concat: input.concat,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: this.nextExpiry(),
+    };
+    const length = record.concat?.kind === 'final' ? await this.lengthOf(record) : input.size;
+    await this.deps.storage.create(record.id, { length, contentType: input.contentType });
+    await this.save(record);
+    this.deps.metrics.uploadsCreated.inc({ concat: record.concat?.kind ?? 'none' });
+    this.deps.logger.debug('upload created', { uploadId: record.id, size: record.size, concat: record.concat?.kind });
+    return record;
+  }
+
+  /**
+   * Appends a request body at `input.offset` (the caller checked it against the stored offset and holds
+   * the upload's lock) and stores what changed. A checksummed write to a storage that verifies in place
+   * is marked pending in the record before its first byte, so a crash mid-write is undone on the next
+   * load. A declared length takes effect only with bytes that were accepted.
+   */
+  async append(record: UploadRecord, input: AppendInput): Promise<Appended> {
+    const { receiver, metrics } = this.deps;
+    await this.deps.staging.ensureRoom();
+    const pending = (input.checksum !== undefined || input.trailerChecksum !== undefined) && receiver.verifiesInPlace;
+    if (pending) {
+      record.checksumPendingFrom = input.offset;
+      await this.save(record);
+    }
+    metrics.uploadsInProgress.inc();
+    let outcome: ReceiveOutcome;
+    try {
+      outcome = await receiver.receive(record.id, input);
+    } catch (err) {
+      if (pending) {
+        delete record.checksumPendingFrom;
+        await this.save(record);
+      }
+      throw err;
+    } finally {
+      metrics.uploadsInProgress.dec();
+    }
+    metrics.bytesReceived.inc(outcome.bytes);
+    delete record.checksumPendingFrom;
+    if (input.declaredLength !== undefined) record.size = input.declaredLength;
+    const offset = input.offset + outcome.bytes;
+    const finished = record.size !== undefined && offset === record.size;
+    if (finished) {
+      record.updatedAt = this.deps.now().toISOString();
+      await this.finish(record);
+    } else if (pending || input.declaredLength !== undefined || this.expiryRefreshDue(record)) {
+      record.updatedAt = this.deps.now().toISOString();
+      record.expiresAt = this.nextExpiry();
+      await this.save(record);
+    }
+    return { offset, finished, end: outcome.end };
+  }
 
   /**
    * Runs `fn` holding the upload's lock. A later request for the same upload calls `onRelease`
@@ -36,20 +137,23 @@ export class Uploads {
     if (!record) throw tusError('UPLOAD_NOT_FOUND');
     if (record.expiredAt || this.isExpired(record)) throw tusError('UPLOAD_GONE');
     if (record.concat?.kind === 'final' && !record.concat.assembled) return { record, offset: undefined };
-    let offset = await this.deps.storage.offset(id);
-    if (offset === undefined) throw tusError('UPLOAD_GONE', 'bytes are missing');
+    const stored = await this.deps.storage.offset(id);
+    if (stored === undefined) throw tusError('UPLOAD_GONE', 'bytes are missing');
+    let offset = stored.bytes;
+    let basis = stored.basis;
     const pending = record.checksumPendingFrom;
     if (pending !== undefined) {
       if (locked) {
-        if (offset > pending) await this.deps.storage.truncate?.(id, pending);
+        if (offset > pending) await this.deps.receiver.undo(id, pending);
         delete record.checksumPendingFrom;
-        await this.deps.records.set(id, record);
+        await this.save(record);
       }
+      if (offset > pending) basis = undefined;
       offset = Math.min(offset, pending);
     }
     // Every byte arrived but the process stopped before the upload was marked finished: finish it now.
     if (locked && !record.completedAt && record.size !== undefined && offset === record.size) await this.finish(record);
-    return { record, offset };
+    return { record, offset, basis };
   }
 
   /**
@@ -87,27 +191,33 @@ export class Uploads {
   }
 
   /**
-   * Marks an upload finished and records its completion event durably. A failed publish is logged and
-   * retried by {@link republishMissingEvents}; it never fails the upload.
+   * Marks an upload finished and records its completion event, in one write: the event is published
+   * (durably: outbox or directory) first, then the record says both. A process that dies in between
+   * left a record that is not finished, which the next load under lock finishes again (the event id
+   * makes the second publish harmless). A failed publish is logged and retried by
+   * {@link republishMissingEvents}; it never fails the upload.
    */
   async finish(record: UploadRecord): Promise<void> {
-    const { records, metrics, logger } = this.deps;
+    const { metrics, logger } = this.deps;
     await this.deps.storage.complete(record.id, record.size ?? 0);
     const now = this.deps.now().toISOString();
     record.completedAt = now;
     record.updatedAt = now;
     delete record.expiresAt;
-    await records.set(record.id, record);
-    metrics.uploadsFinished.inc();
-    logger.info('upload finished', { uploadId: record.id, size: record.size });
     // "The Server SHOULD NOT process these partial uploads until they are concatenated to form a final
     // upload": a partial gets no completion event; its final upload does.
-    if (record.concat?.kind === 'partial') return this.assembleWaitingFinals(record.id);
-    try {
-      await this.publishCompletion(record, now);
-    } catch (err) {
-      logger.error('completion event not recorded; will retry', { uploadId: record.id, err });
+    if (record.concat?.kind !== 'partial') {
+      try {
+        await this.publishCompletion(record, now);
+        record.eventRecordedAt = this.deps.now().toISOString();
+      } catch (err) {
+        logger.error('completion event not recorded; will retry', { uploadId: record.id, err });
+      }
     }
+    await this.save(record);
+    metrics.uploadsFinished.inc();
+    logger.info('upload finished', { uploadId: record.id, size: record.size });
+    if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
   }
 
   private async publishCompletion(record: UploadRecord, completedAt: string): Promise<void> {
@@ -122,8 +232,6 @@ export class Uploads {
       completedAt,
       node: this.deps.config.nodeName,
     });
-    record.eventRecordedAt = this.deps.now().toISOString();
-    await this.deps.records.set(record.id, record);
   }
 
   /**
@@ -136,6 +244,8 @@ export class Uploads {
       const record = await this.deps.records.get(id);
       if (!record?.completedAt || record.eventRecordedAt || record.expiredAt || record.concat?.kind === 'partial') continue;
       await this.publishCompletion(record, record.completedAt);
+      record.eventRecordedAt = this.deps.now().toISOString();
+      await this.save(record);
       n++;
     }
     return n;
@@ -174,7 +284,7 @@ export class Uploads {
       if (parts.some((p) => !p || p.expiredAt)) {
         await this.removeContents(finalId);
         record.expiredAt = this.deps.now().toISOString();
-        await this.deps.records.set(finalId, record);
+        await this.save(record);
         this.deps.logger.info('final upload abandoned: one of its partial uploads is gone', { uploadId: finalId });
         return;
       }
@@ -230,7 +340,7 @@ export class Uploads {
       await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
         await this.removeContents(id);
         record.expiredAt = new Date(now).toISOString();
-        await records.set(id, record);
+        await this.save(record);
       });
       if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(id);
       expired++;
@@ -251,7 +361,7 @@ export class Uploads {
       const record = await this.deps.records.get(id);
       if (!record || record.expiredAt || record.concat?.kind !== 'final' || record.concat.assembled) return;
       record.expiresAt = this.nextExpiry();
-      await this.deps.records.set(id, record);
+      await this.save(record);
     });
   }
 }
