@@ -150,4 +150,45 @@ describe('the demo page in Chromium', () => {
       await context.close();
     }
   });
+
+  it('pauses and resumes from the keyboard: no PATCH while paused, then done with identical bytes', async () => {
+    const file = path.join(work, 'pause.bin');
+    const bytes = Buffer.alloc(12 * MiB, 0x5a);
+    bytes.write('pause and resume', 0);
+    await fsp.writeFile(file, bytes);
+    const context = await browser.newContext();
+    try {
+      const patches: number[] = [];
+      // A slow link: each PATCH answer is held back 400 ms, so there is time to pause.
+      await context.route(`${server.tusUrl}/**`, async (route) => {
+        if (route.request().method() !== 'PATCH') return route.continue();
+        patches.push(Date.now());
+        const response = await route.fetch();
+        await new Promise((r) => setTimeout(r, 400));
+        await route.fulfill({ response });
+      });
+      const { page, log } = await openPage(context, `${server.url}/demo/`);
+      await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+      await page.setInputFiles('input[type=file]', file);
+      const card = page.locator('li.card').first();
+      await page.waitForFunction(() => Number((document.querySelector('li.card progress') as HTMLProgressElement | null)?.value) > 0);
+      const pause = card.getByRole('button', { name: 'Pause' });
+      await pause.focus();
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('[data-upload-state="paused"]');
+      expect(await card.locator('.badge').innerText()).toBe('Paused');
+      await new Promise((r) => setTimeout(r, 300)); // an aborted request may still be on its way
+      const whilePaused = patches.length;
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(patches.length, 'no PATCH while paused').toBe(whilePaused);
+      await card.getByRole('button', { name: 'Resume' }).press('Enter');
+      await page.waitForSelector('[data-upload-state="done"], [data-upload-state="failed"]', { timeout: 60_000 });
+      expect(await card.getAttribute('data-upload-state'), `${log.join('\n')}\n${await card.innerText()}`).toBe('done');
+      expect(patches.length).toBeGreaterThan(whilePaused);
+      const id = (await card.getAttribute('data-upload-id'))!;
+      expect(sha256(await stored(id))).toBe(sha256(bytes));
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -7,6 +7,7 @@
  * revoked one is replaced after one 401.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createClient, TusEdgeError, type ProcessingStatus } from '@tus-edge/client-sdk';
@@ -58,6 +59,15 @@ describe('the SDK in Node', () => {
     expect(results.textFile?.url).toBe(`${server.url}/api/uploads/${id}/results/text.txt`);
     expect(await (await client.fetchResult(results.textFile!)).text()).toContain('resumable uploads');
     expect(results.chapters).toEqual([]); // no OpenAI key: generated content is skipped
+  });
+
+  it('uploads a file stream whose size is given', async () => {
+    const file = path.join(server.dataDir, 'stream-source.bin');
+    const data = randomBytes(2 * MiB + 3);
+    await fsp.writeFile(file, data);
+    const client = createClient({ endpoint: `${server.tusUrl}/`, chunkSize: 512 * KiB });
+    const { id } = await client.upload(fs.createReadStream(file), { size: data.length }).done;
+    expect(sha256(await stored(id))).toBe(sha256(data));
   });
 
   it('uploads in parallel above the threshold, and reports server errors with their catalogue code', async () => {
