@@ -8,7 +8,11 @@ import { startUpload, type TusModule, type UploadHandle, type UploadOptions, typ
 
 const MiB = 1024 * 1024;
 
-/** Options of {@link createClient}. */
+/**
+ * Options of `createClient`.
+ * @example
+ * createClient({ endpoint: '/files/', chunkSize: 50 * 1024 * 1024, parallelThreshold: 256 * 1024 * 1024 });
+ */
 export interface ClientOptions {
   /** The tus endpoint, e.g. `https://uploads.example.com/files/`. */
   endpoint: string;
@@ -37,7 +41,13 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
-/** The SDK's one object: uploads, their processing status and their results. */
+/**
+ * The SDK's one object: uploads, their processing status and their results.
+ * @example
+ * const client = createClient({ endpoint: '/files/' });
+ * const { id } = await client.upload(file).done;
+ * const status = await client.watchProcessing(id);
+ */
 export interface TusEdgeClient {
   /**
    * Starts uploading; returns at once with a handle (progress, pause / resume / abort, `done`).

@@ -17,7 +17,13 @@ export type ClientErrorCode =
   /** A processor failed; `message` carries the server's reason. */
   | 'PROCESSING_FAILED';
 
-/** Anything the SDK rejects with. */
+/**
+ * Anything the SDK rejects with.
+ * @example
+ * handle.done.catch((err) => {
+ *   if (err instanceof TusEdgeError) console.log(err.code, err.status, err.retryable); // 'MAX_SIZE_EXCEEDED' 413 false
+ * });
+ */
 export class TusEdgeError extends Error {
   /** Server catalogue code (`OFFSET_MISMATCH`, ...), `HTTP_<status>`, or a {@link ClientErrorCode}. */
   readonly code: string;
@@ -26,12 +32,6 @@ export class TusEdgeError extends Error {
   /** Whether trying again later can succeed (network, 5xx, 423, 429). */
   readonly retryable: boolean;
 
-  /**
-   * @example
-   * try { await handle.done } catch (err) {
-   *   if (err instanceof TusEdgeError && err.code === 'MAX_SIZE_EXCEEDED') alert('too large');
-   * }
-   */
   constructor(code: string, message: string, options: { status?: number; retryable?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TusEdgeError';

@@ -12,7 +12,12 @@ export interface ApiAccess {
   fetch: typeof fetch;
 }
 
-/** Options of a processing watch. */
+/**
+ * Options of a processing watch.
+ * @example
+ * const stop = new AbortController();
+ * await client.watchProcessing(id, { onStatus: (s) => console.log(s.state), signal: stop.signal });
+ */
 export interface WatchOptions {
   /** Every status the server reports, in order (the first is the current one). */
   onStatus?: (status: ProcessingStatus) => void;

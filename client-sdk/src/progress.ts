@@ -1,4 +1,8 @@
-/** Progress of one upload, as the SDK reports it. */
+/**
+ * Progress of one upload, as the SDK reports it.
+ * @example
+ * client.upload(file, { onProgress: (p) => (label.textContent = `${p.percent.toFixed(0)} % · ${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s · ${p.etaSeconds ?? '?'} s left`) });
+ */
 export interface Progress {
   /** Bytes the server acknowledged or that are on their way (tus-js-client's count). */
   bytesUploaded: number;

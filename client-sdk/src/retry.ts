@@ -1,6 +1,10 @@
 import { isRetryableStatus, parseErrorBody } from './errors.js';
 
-/** How failed requests are retried. */
+/**
+ * How failed requests are retried.
+ * @example
+ * createClient({ endpoint, retry: { retries: 20, maxDelayMs: 60_000 } }); // patient on bad networks
+ */
 export interface RetryPolicy {
   /** Attempts after the first failure before giving up (default 8). */
   retries: number;

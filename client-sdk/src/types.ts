@@ -25,7 +25,12 @@ export interface JobStatus {
   updatedAt: string;
 }
 
-/** Processing status of an upload: one job per kind plus an aggregate `state`. */
+/**
+ * Processing status of an upload: one job per kind plus an aggregate `state`.
+ * @example
+ * const s = await client.watchProcessing(id);
+ * for (const job of Object.values(s.jobs)) console.log(job.kind, job.state, job.reason ?? '');
+ */
 export interface ProcessingStatus {
   uploadId: string;
   eventId: string;
@@ -36,7 +41,11 @@ export interface ProcessingStatus {
   updatedAt: string;
 }
 
-/** `GET /api/uploads/:id`. */
+/**
+ * `GET /api/uploads/:id`.
+ * @example
+ * const info = await client.getUpload(id); // info.state === 'finished', info.processing?.state
+ */
 export interface UploadInfo {
   id: string;
   size: number | null;
@@ -102,7 +111,13 @@ export interface QuizQuestion {
   explanation: string;
 }
 
-/** What an upload's processing produced, typed, with URLs (absent parts were not produced). */
+/**
+ * What an upload's processing produced, typed, with URLs (absent parts were not produced).
+ * @example
+ * const r = await client.results(id);
+ * video.poster = r.poster?.url ?? ''; video.src = r.renditions[0]?.url ?? '';
+ * r.chapters.forEach((c) => list.append(`${c.start ?? c.page} ${c.title}`));
+ */
 export interface UploadResults {
   /** Every stored file. */
   files: ResultFile[];

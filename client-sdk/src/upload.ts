@@ -4,19 +4,36 @@ import { TusEdgeError, toTusEdgeError } from './errors.js';
 import { ProgressMeter, type Progress } from './progress.js';
 import { retryDecision, type RetryPolicy } from './retry.js';
 
-/** A Node readable stream (`fs.createReadStream(...)`), typed structurally so browsers need no Node types. */
+/**
+ * A Node readable stream, typed structurally so browsers need no Node types.
+ * @example
+ * client.upload(fs.createReadStream('talk.mp4'), { size: (await fs.promises.stat('talk.mp4')).size });
+ */
 export interface ReadableStreamLike {
   on(event: string, listener: (...args: any[]) => void): unknown;
   pipe(destination: any): unknown;
 }
 
-/** What can be uploaded: a `File`/`Blob` in browsers; a `Uint8Array`/`Buffer` or a readable stream (with `size`) in Node. */
+/**
+ * What can be uploaded: a `File`/`Blob` in browsers; a `Uint8Array`/`Buffer` or a readable stream (with `size`) in Node.
+ * @example
+ * client.upload(input.files[0]);                 // browser
+ * client.upload(await fs.promises.readFile(p));  // Node
+ */
 export type UploadSource = Blob | Uint8Array | ReadableStreamLike;
 
-/** Where an upload is. */
+/**
+ * Where an upload is.
+ * @example
+ * client.upload(file, { onStateChange: (s) => (button.disabled = s === 'uploaded' || s === 'failed') });
+ */
 export type UploadState = 'starting' | 'uploading' | 'paused' | 'uploaded' | 'failed' | 'aborted';
 
-/** Per-upload options. */
+/**
+ * Per-upload options.
+ * @example
+ * client.upload(file, { metadata: { priority: 'high' }, onProgress: (p) => (bar.value = p.percent) });
+ */
 export interface UploadOptions {
   /** Upload metadata (`filename` and `filetype` are filled from a `File` when absent). */
   metadata?: Record<string, string>;
@@ -28,7 +45,13 @@ export interface UploadOptions {
   onStateChange?: (state: UploadState) => void;
 }
 
-/** A running upload. */
+/**
+ * A running upload.
+ * @example
+ * const handle = client.upload(file);
+ * pauseButton.onclick = () => (handle.state === 'paused' ? handle.resume() : handle.pause());
+ * const { id, url } = await handle.done;
+ */
 export interface UploadHandle {
   readonly state: UploadState;
   /** The upload URL once the server created it (or the stored one it resumes). */
