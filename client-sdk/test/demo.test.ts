@@ -151,6 +151,29 @@ describe('the demo page in Chromium', () => {
     }
   });
 
+  it('takes files dropped on the drop zone', async () => {
+    const context = await browser.newContext();
+    try {
+      const { page, log } = await openPage(context, `${server.url}/demo/`);
+      await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+      const zone = page.locator('#dropzone');
+      const dataTransfer = await page.evaluateHandle(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(['dropped text\n'.repeat(1000)], 'dropped.txt', { type: 'text/plain' }));
+        return dt;
+      });
+      await zone.dispatchEvent('dragover', { dataTransfer });
+      expect(await zone.getAttribute('class')).toContain('over');
+      await zone.dispatchEvent('drop', { dataTransfer });
+      const card = page.locator('li.card').first();
+      await page.waitForSelector('[data-upload-state="done"], [data-upload-state="failed"]', { timeout: 60_000 });
+      expect(await card.getAttribute('data-upload-state'), `${log.join('\n')}\n${await card.innerText()}`).toBe('done');
+      expect(await card.locator('.file-name').innerText()).toBe('dropped.txt');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('pauses and resumes from the keyboard: no PATCH while paused, then done with identical bytes', async () => {
     const file = path.join(work, 'pause.bin');
     const bytes = Buffer.alloc(12 * MiB, 0x5a);

@@ -70,6 +70,26 @@ describe('the SDK in Node', () => {
     expect(sha256(await stored(id))).toBe(sha256(data));
   });
 
+  it('abort() stops the upload, deletes it on the server and rejects done with ABORTED', async () => {
+    const client = createClient({ endpoint: `${server.tusUrl}/`, chunkSize: 256 * KiB });
+    const handle = client.upload(randomBytes(8 * MiB), {
+      onProgress: (p) => {
+        if (p.bytesUploaded >= MiB && handle.state === 'uploading') void handle.abort();
+      },
+    });
+    const err = (await handle.done.catch((e: unknown) => e)) as TusEdgeError;
+    expect(err).toBeInstanceOf(TusEdgeError);
+    expect(err.code).toBe('ABORTED');
+    expect(handle.state).toBe('aborted');
+    const url = handle.url!;
+    for (let i = 0; i < 50; i++) {
+      const head = await fetch(url, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
+      if (head.status === 404 || head.status === 410) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${url} still exists after abort()`);
+  });
+
   it('uploads in parallel above the threshold, and reports server errors with their catalogue code', async () => {
     const client = createClient({ endpoint: `${server.tusUrl}/`, parallelThreshold: MiB, parallelUploads: 3 });
     const data = randomBytes(3 * MiB + 17);
