@@ -1,5 +1,5 @@
 /**
- * Public surface of the processor runtime (issues #4, #5). The server imports from here:
+ * Public surface of the processor runtime. The server imports from here:
  * - embedded mode: `startRuntime({ config: parseConfig(env), openStream, http: false, registry, logger })`;
  * - distributed mode: `createStatusStore(config)` to read/subscribe status, `ensureStreams(jsm, settings)`
  *   and `JetStreamEventPublisher` to publish `uploads.completed`;

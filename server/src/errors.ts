@@ -1,6 +1,6 @@
 /**
  * The error catalogue: every error a client can receive, with its code, HTTP status and message.
- * Handlers throw {@link TusError}; one place (`errorResponse` in tus/respond.ts) turns it into a response.
+ * Handlers throw {@link TusError}; one place (`errorResponse` in http/respond.ts) turns it into a response.
  */
 export const ERRORS = {
   TUS_RESUMABLE_UNSUPPORTED: { status: 412, message: 'Tus-Resumable header missing or unsupported; this server speaks 1.0.0' },

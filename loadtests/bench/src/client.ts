@@ -1,19 +1,15 @@
 /**
- * Client side of the benchmark: one keep-alive HTTP client that sends request bodies from a single
- * pre-filled in-memory buffer, and the two upload protocols the local targets speak (tus, and the raw
- * sinks' PUT-append) behind one small {@link Uploader} interface. A target that does not speak HTTP
+ * Client side of the file benchmark: the two upload protocols the local targets speak (tus, and the
+ * raw sinks' PUT-append) behind one small {@link Uploader} interface, over the keep-alive client of
+ * `http-client.ts` (every body starts at the payload's first byte). A target that does not speak HTTP
  * (say a direct S3 multipart upload) implements the same interface.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
+import { TUS } from '@tus-edge/testkit';
+import { expectStatus, type HttpClient } from './http-client.js';
 
-export interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  ms: number;
-}
+export { expectStatus, HttpClient, Payload } from './http-client.js';
 
 /** An upload in progress on some target. */
 export interface Upload {
@@ -36,62 +32,6 @@ export interface Uploader {
   close(): void;
 }
 
-/** A keep-alive client whose request bodies are slices of `payload`, written with backpressure. */
-export class HttpClient {
-  // Sequential scenarios use one connection at a time (a free socket is reused); concurrent ones open
-  // as many as they have requests in flight.
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-
-  constructor(private readonly payload: Buffer) {}
-
-  /** One request; a body of `bodyBytes` is sent from the pre-filled payload buffer. */
-  request(url: string, method: string, headers: Record<string, string>, bodyBytes = 0): Promise<Reply> {
-    const { payload } = this;
-    return new Promise((resolve, reject) => {
-      const started = performance.now();
-      const u = new URL(url);
-      let left = bodyBytes;
-      const req = http.request(
-        {
-          agent: this.agent, hostname: u.hostname, port: u.port, path: u.pathname + u.search, method,
-          headers: { ...headers, 'Content-Length': String(bodyBytes) },
-        },
-        (res) => {
-          left = 0;
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (body += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - started }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      const pump = () => {
-        while (left > 0) {
-          const n = Math.min(left, payload.length);
-          left -= n;
-          if (!req.write(n === payload.length ? payload : payload.subarray(0, n))) {
-            req.once('drain', pump);
-            return;
-          }
-        }
-        req.end();
-      };
-      pump();
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
-
-export function expectStatus(reply: Reply, status: number, what: string): void {
-  if (reply.status !== status) throw new Error(`${what}: expected ${status}, got ${reply.status} ${reply.body.slice(0, 300)}`);
-}
-
-const TUS = { 'Tus-Resumable': '1.0.0' };
-
 /** tus 1.0 creation + core: POST with Upload-Length, PATCH at Upload-Offset (checked), DELETE. */
 export function tusUploader(http: HttpClient, endpoint: string, label: string): Uploader {
   const create = async (size: number) => {
@@ -102,7 +42,7 @@ export function tusUploader(http: HttpClient, endpoint: string, label: string): 
       async write(offset, n) {
         const reply = await http.request(url, 'PATCH', {
           ...TUS, 'Content-Type': 'application/offset+octet-stream', 'Upload-Offset': String(offset),
-        }, n);
+        }, { offset: 0, n });
         expectStatus(reply, 204, `${label} PATCH at ${offset}`);
         if (reply.headers['upload-offset'] !== String(offset + n)) {
           throw new Error(`${label}: Upload-Offset ${reply.headers['upload-offset']} after writing ${offset + n}`);
@@ -129,7 +69,7 @@ export function sinkUploader(http: HttpClient, base: string, label: string): Upl
         async write(offset, n) {
           const reply = await http.request(url, 'PUT', {
             'Content-Type': 'application/octet-stream', 'X-Append': offset > 0 ? '1' : '0',
-          }, n);
+          }, { offset: 0, n });
           expectStatus(reply, 204, `${label} write at ${offset}`);
           return reply.ms;
         },

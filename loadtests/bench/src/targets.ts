@@ -17,7 +17,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HttpClient, sinkUploader, tusUploader, type Uploader } from './client.js';
+import { HttpClient, Payload, sinkUploader, tusUploader, type Uploader } from './client.js';
 import type { ServeKind } from './serve.js';
 import { asker } from './ipc.js';
 
@@ -72,7 +72,7 @@ function localTarget(id: string, kind: ServeKind, label: string, role: Role, pro
     id, label, role,
     async start({ payload, fleet }) {
       const child = await fleet.fork(kind);
-      const http = new HttpClient(payload);
+      const http = new HttpClient(new Payload(payload));
       const uploader = protocol === 'tus' ? tusUploader(http, child.url, id) : sinkUploader(http, child.url, id);
       return {
         spec, uploader, probe: child,

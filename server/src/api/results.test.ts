@@ -13,8 +13,8 @@ import {
 import { makePdf, makeVideo, testContext } from '@tus-edge/testkit';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import { s3Env, startS3, type S3Handle } from '@tus-edge/testkit';
+import { TUS } from '@tus-edge/testkit';
 
-const TUS = { 'Tus-Resumable': '1.0.0' };
 // Taken before any server starts: a server on S3 points TMPDIR at its own staging folder.
 const TMP = os.tmpdir();
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
+import { TUS } from '@tus-edge/testkit';
 
-const TUS = { 'Tus-Resumable': '1.0.0' };
 
 describe('GET /api/uploads/:id', () => {
   let server: TestServer;

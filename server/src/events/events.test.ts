@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir, type TestServer } from '../../test/harness.js';
 import { FileOutbox } from './file-outbox.js';
 import type { EventPublisher, UploadCompletedEvent } from './types.js';
+import { TUS } from '@tus-edge/testkit';
 
-const TUS = { 'Tus-Resumable': '1.0.0' };
 
 async function upload(server: TestServer, body: string, metadata = 'filename YS50eHQ='): Promise<string> {
   const res = await fetch(server.tusUrl, {

@@ -2,42 +2,27 @@
  * Shared fixture for the bad-input tests: one server per test file (MAX_SIZE 4 MiB), a victim
  * directory outside DATA_DIR, and helpers that send raw requests and snapshot every file byte for byte.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startTestServer, tempDir, type TestServer } from '../harness.js';
 
-export const TUS = { 'Tus-Resumable': '1.0.0' };
-export const OCTET = 'application/offset+octet-stream';
+import { httpRequest, OCTET, openRequest, sha256, TUS, type HttpReply } from '@tus-edge/testkit';
+
+export { OCTET, sha256, TUS };
 export const MAX_SIZE = 4 * 1024 * 1024;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Live binding: set by the hooks of {@link useBadInputServer}. */
 export let server: TestServer;
 export let victimDir: string;
 
-export interface Res {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
+export type Res = HttpReply;
 
 /** One request with node:http; `path` is sent exactly as given (no URL normalisation). */
 export function send(method: string, urlPath: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, method, path: urlPath, headers, agent: false });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return httpRequest({ host: '127.0.0.1', port: server.port, path: urlPath }, method, headers, body);
 }
 
 /** Asserts the status and a JSON error body `{"error":{"code","message"}}` whose code is one of `codes`. */
@@ -117,25 +102,10 @@ export async function expectUnchanged(before: Awaited<ReturnType<typeof world>>,
   }
 }
 
-/** A PATCH whose body the test writes piece by piece. */
+/** A PATCH whose body the test writes piece by piece; `response` is 'closed' when the connection broke. */
 export function openPatch(urlPath: string, offset: number, headers: Record<string, string>) {
-  const req = http.request({
-    host: '127.0.0.1',
-    port: server.port,
-    method: 'PATCH',
-    path: urlPath,
-    agent: false,
-    headers: { ...TUS, 'Content-Type': OCTET, 'Upload-Offset': String(offset), ...headers },
-  });
-  const response = new Promise<Res | 'closed'>((resolve) => {
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', () => resolve('closed'));
-    });
-    req.on('error', () => resolve('closed'));
-  });
+  const { req, reply } = openRequest({ host: '127.0.0.1', port: server.port, path: urlPath }, 'PATCH', { ...TUS, 'Content-Type': OCTET, 'Upload-Offset': String(offset), ...headers });
+  const response: Promise<Res | 'closed'> = reply.catch(() => 'closed' as const);
   return { req, response };
 }
 

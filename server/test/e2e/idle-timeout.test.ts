@@ -2,8 +2,8 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../harness.js';
+import { TUS } from '@tus-edge/testkit';
 
-const TUS = { 'Tus-Resumable': '1.0.0' };
 
 describe('IDLE_TIMEOUT', () => {
   let server: TestServer;

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir, type TestServer } from '../harness.js';
+import { TUS } from '@tus-edge/testkit';
 
-const TUS = { 'Tus-Resumable': '1.0.0' };
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 
 async function upload(server: TestServer, body: Buffer, filetype: string): Promise<string> {

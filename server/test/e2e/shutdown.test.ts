@@ -2,8 +2,8 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { spawnServer } from '../harness.js';
+import { TUS } from '@tus-edge/testkit';
 
-const TUS = { 'Tus-Resumable': '1.0.0' };
 
 async function create(tusUrl: string, length: number): Promise<string> {
   const res = await fetch(tusUrl, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(length) } });

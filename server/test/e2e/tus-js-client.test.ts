@@ -9,9 +9,9 @@ import path from 'node:path';
 import * as tus from 'tus-js-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnServer, startTestServer, type SpawnedServer, type TestServer } from '../harness.js';
+import { TUS } from '@tus-edge/testkit';
 
 const MiB = 1024 * 1024;
-const TUS = { 'Tus-Resumable': '1.0.0' };
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const idOf = (url: string) => new URL(url).pathname.split('/').pop()!;

@@ -10,12 +10,12 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TUS } from '@tus-edge/testkit';
 import { startTestServer, tempDir, type TestServer } from '../harness.js';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
 const TUSCLIENT_DIR = '/usr/lib/python3/dist-packages/tusclient';
-const TUS = { 'Tus-Resumable': '1.0.0' };
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /**

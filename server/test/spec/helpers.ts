@@ -8,9 +8,9 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { startTestServer, type TestServer } from '../harness.js';
+import { OCTET, TUS } from '@tus-edge/testkit';
 
-export const TUS = { 'Tus-Resumable': '1.0.0' } as const;
-export const OCTET = 'application/offset+octet-stream';
+export { OCTET, TUS };
 
 /** The extensions this server advertises, in order. */
 export const EXTENSIONS = [

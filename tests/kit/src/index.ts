@@ -17,3 +17,4 @@ export * from './processors/processors.js';
 export * from './processors/fixtures.js';
 export * from './processors/child.js';
 export * from './processors/context.js';
+export * from './tus.js';

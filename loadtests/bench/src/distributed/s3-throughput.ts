@@ -130,7 +130,7 @@ export const S3_ROWS: readonly S3Row[] = [
   tusRow('ours-1', 'ours', 'one', 'ours (S3 + Redis), one PATCH', '≥ 0.90× direct'),
   tusRow('ours-64', 'ours', 64, 'ours (S3 + Redis), 64 MiB PATCHes', '≥ 0.90× direct'),
   tusRow('ours-12', 'ours', 12, 'ours (S3 + Redis), 12 MiB PATCHes', '≥ 0.90× direct'),
-  // Issue #6: the same server distributed. Every request goes through nginx (no request buffering), so
+  // The same server distributed. Every request goes through nginx (no request buffering), so
   // with 12 MiB PATCHes consecutive PATCHes of one upload land on different nodes in turn.
   tusRow('stack-1', 'stack', 'one', `ours on the local stack (${STACK_NODES} nodes, nginx round-robin), one PATCH`, '≥ 0.90× direct', 'ours-1'),
   tusRow('stack-12', 'stack', 12, `ours on the local stack (${STACK_NODES} nodes, nginx round-robin), 12 MiB PATCHes`, '≥ 0.90× direct', 'ours-12'),

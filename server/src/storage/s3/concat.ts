@@ -1,5 +1,8 @@
 import type { CompletedPart, S3 } from '@aws-sdk/client-s3';
 
+/** The S3 calls concatenation makes: nothing else of the SDK reaches it. */
+export type ConcatS3API = Pick<S3, 'headObject' | 'uploadPart' | 'uploadPartCopy' | 'getObject' | 'completeMultipartUpload'>;
+
 /** S3's smallest part (except the last) and largest range one UploadPartCopy may copy. */
 const MIN_PART = 5 * 1024 * 1024;
 const MAX_COPY = 5 * 1024 ** 3;
@@ -11,7 +14,7 @@ const MAX_COPY = 5 * 1024 ** 3;
  * own) are read and re-uploaded, at most 5 MiB at a time.
  */
 export async function concatenateObjects(
-  client: S3, bucket: string, targetKey: string, uploadId: string, sourceKeys: string[], uniformPartSize?: number,
+  client: ConcatS3API, bucket: string, targetKey: string, uploadId: string, sourceKeys: string[], uniformPartSize?: number,
 ): Promise<void> {
   const sizes = await Promise.all(
     sourceKeys.map(async (key) => (await client.headObject({ Bucket: bucket, Key: key })).ContentLength ?? 0),
@@ -62,7 +65,7 @@ export async function concatenateObjects(
  * is read from them and uploaded, one part in memory at a time.
  */
 async function concatenateUniform(
-  client: S3, bucket: string, targetKey: string, uploadId: string, sourceKeys: string[], sizes: number[], partSize: number,
+  client: ConcatS3API, bucket: string, targetKey: string, uploadId: string, sourceKeys: string[], sizes: number[], partSize: number,
 ): Promise<void> {
   const starts: number[] = [];
   let total = 0;

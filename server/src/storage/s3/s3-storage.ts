@@ -37,7 +37,7 @@ export interface S3StorageOptions {
  * Writes stream straight into the store's part splitter (no staging of the whole body) in parts that
  * leave no tail when the write's length is known, reusing the part list `offset` just read; S3 parts
  * cannot be cut back, so this storage has no `truncate` and writes that may need undoing are verified
- * before they reach it (see tus/receive.ts).
+ * before they reach it (see storage/receive.ts).
  */
 export class S3Storage implements UploadStorage {
   private readonly store: TusS3Store;

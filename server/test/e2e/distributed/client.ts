@@ -2,40 +2,21 @@
  * A minimal tus client for the distributed tests: node:http, so a test can stall a body, cut a
  * connection mid-body, or see exactly which node answered.
  */
-import { createHash } from 'node:crypto';
-import http from 'node:http';
-import { createS3Client } from '@tus-edge/testkit';
+import { createS3Client, httpRequest, openRequest, OCTET, TUS, type HttpReply } from '@tus-edge/testkit';
 import type { Stack } from '@tus-edge/testkit';
 
-export const TUS = { 'Tus-Resumable': '1.0.0' };
-
-export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+export { sha256, TUS } from '@tus-edge/testkit';
 
 export interface Reply {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: HttpReply['headers'];
   body: string;
 }
 
-/** The answer to `req`, body as text; rejects on a connection error. */
-function replyOf(req: http.ClientRequest): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    req.on('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
+const asText = (r: HttpReply): Reply => ({ status: r.status, headers: r.headers, body: r.body.toString('utf8') });
 
-export function send(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
-  const req = http.request(url, { method, headers: { ...TUS, ...headers }, agent: false });
-  const reply = replyOf(req);
-  req.end(body);
-  return reply;
+export async function send(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<Reply> {
+  return asText(await httpRequest(url, method, { ...TUS, ...headers }, body));
 }
 
 export async function create(base: string, length: number): Promise<string> {
@@ -51,9 +32,7 @@ export async function offsetAt(base: string, path: string): Promise<number> {
 }
 
 export function patch(base: string, path: string, offset: number, body: Buffer): Promise<Reply> {
-  return send(base + path, 'PATCH', {
-    'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(body.length),
-  }, body);
+  return send(base + path, 'PATCH', { 'Upload-Offset': String(offset), 'Content-Type': OCTET, 'Content-Length': String(body.length) }, body);
 }
 
 export interface OpenPatch {
@@ -67,18 +46,10 @@ export interface OpenPatch {
 
 /** Starts a PATCH announcing `length` bytes, and lets the test feed or stall the body. */
 export function openPatch(base: string, path: string, offset: number, length: number): OpenPatch {
-  const req = http.request(base + path, {
-    method: 'PATCH', agent: false,
-    headers: { ...TUS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(length) },
-  });
-  const reply = replyOf(req);
+  const open = openRequest(base + path, 'PATCH', { ...TUS, 'Upload-Offset': String(offset), 'Content-Type': OCTET, 'Content-Length': String(length) });
+  const reply = open.reply.then(asText);
   reply.catch(() => undefined);
-  req.flushHeaders();
-  return {
-    write: (chunk) => new Promise((resolve, reject) => req.write(chunk, (err) => (err ? reject(err) : resolve()))),
-    cut: () => req.destroy(),
-    reply,
-  };
+  return { write: open.write, cut: open.cut, reply };
 }
 
 /** The bytes of a finished upload, read straight from the stack's bucket (not through the server). */
