@@ -1,6 +1,6 @@
 import type * as tus from 'tus-js-client';
 import { TokenSource, type TokenCallback } from './auth.js';
-import { TusEdgeError } from './errors.js';
+import { TusEdgeError, errorFromResponse } from './errors.js';
 import { apiFetch, getResults, getUpload, watchProcessing, type ApiAccess, type WatchOptions } from './processing.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import type { ProcessingStatus, ResultFile, UploadInfo, UploadResults } from './types.js';
@@ -119,7 +119,7 @@ export function createClientIn(env: Environment, options: ClientOptions): TusEdg
     fetchResult: async (file, signal) => {
       const url = typeof file === 'string' ? file : file.url;
       const res = await apiFetch(api, url, { signal });
-      if (!res.ok) throw new TusEdgeError(res.status === 404 ? 'RESULT_NOT_FOUND' : `HTTP_${res.status}`, `result ${url}: HTTP ${res.status}`, { status: res.status });
+      if (!res.ok) throw errorFromResponse(res.status, await res.text(), `result ${url}`);
       return res.blob();
     },
   };

@@ -12,10 +12,10 @@ export type ClientErrorCode =
   | 'ABORTED'
   /** The token callback failed, or the server refused the token after a refresh. */
   | 'AUTH_FAILED'
-  /** The server answered an error without a catalogue code (`HTTP_<status>` is used then). */
-  | 'HTTP_ERROR'
-  /** A processor failed; `message` carries the server's reason. */
-  | 'PROCESSING_FAILED';
+  /** `createClient` was given unusable options (no endpoint). */
+  | 'INVALID_OPTIONS'
+  /** tus-js-client refused before any request (a source it cannot read, contradictory options). */
+  | 'UPLOAD_FAILED';
 
 /**
  * Anything the SDK rejects with.
@@ -25,7 +25,10 @@ export type ClientErrorCode =
  * });
  */
 export class TusEdgeError extends Error {
-  /** Server catalogue code (`OFFSET_MISMATCH`, ...), `HTTP_<status>`, or a {@link ClientErrorCode}. */
+  /**
+   * Server catalogue code (`OFFSET_MISMATCH`, ...), a {@link ClientErrorCode}, or `HTTP_<status>` when
+   * the server answered an error without a catalogue code (a proxy's 502, say).
+   */
   readonly code: string;
   /** HTTP status of the answer that caused it, when there was one. */
   readonly status: number | undefined;

@@ -15,7 +15,8 @@ export interface ReadableStreamLike {
 }
 
 /**
- * What can be uploaded: a `File`/`Blob` in browsers; a `Uint8Array`/`Buffer` or a readable stream (with `size`) in Node.
+ * What can be uploaded: a `File`/`Blob` in browsers; a `Uint8Array`/`Buffer` or a readable stream (with `size`) in Node
+ * (tus-js-client's Node build cannot read a `Blob`: that upload fails with `UPLOAD_FAILED`).
  * @example
  * client.upload(input.files[0]);                 // browser
  * client.upload(await fs.promises.readFile(p));  // Node
@@ -176,7 +177,8 @@ export function startUpload(tusModule: TusModule, source: UploadSource, settings
     },
     onError: (err) => {
       setState('failed');
-      rejectDone(toTusEdgeError(err));
+      const fromRequest = (err as { originalRequest?: unknown }).originalRequest != null;
+      rejectDone(fromRequest ? toTusEdgeError(err) : new TusEdgeError('UPLOAD_FAILED', `upload: ${err.message}`, { retryable: false, cause: err }));
     },
   });
 

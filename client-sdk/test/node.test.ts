@@ -98,6 +98,11 @@ describe('the SDK in Node', () => {
     const { url } = await handle.done;
     expect(sha256(new Uint8Array(await (await fetch(url)).arrayBuffer()))).toBe(sha256(data));
 
+    // tus-js-client's Node build reads Buffers and streams, not Blobs: refused before any request.
+    const blob = (await client.upload(new Blob(['x'])).done.catch((e: unknown) => e)) as TusEdgeError;
+    expect(blob.code).toBe('UPLOAD_FAILED');
+    expect(blob.retryable).toBe(false);
+
     const err = await client.getUpload('no-such-upload').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TusEdgeError);
     expect((err as TusEdgeError).code).toBe('UPLOAD_NOT_FOUND');
