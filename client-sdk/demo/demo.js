@@ -80,7 +80,12 @@ function addFile(file) {
       numbers.textContent = `${formatBytes(p.bytesUploaded)} of ${formatBytes(p.bytesTotal)} (${Math.floor(p.percent)} %)${speed}${eta}`;
     },
     onStateChange: (s) => {
-      if (s === 'paused') { setState('paused'); pause.textContent = 'Resume'; numbers.textContent += ' · paused'; }
+      if (s === 'paused') {
+        setState('paused');
+        pause.textContent = 'Resume';
+        const p = handle.progress;
+        numbers.textContent = `${formatBytes(p.bytesUploaded)} of ${formatBytes(file.size)} (${Math.floor(p.percent)} %) · paused`;
+      }
       if (s === 'uploading') { setState('uploading'); pause.textContent = 'Pause'; }
     },
   });

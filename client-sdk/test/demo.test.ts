@@ -200,6 +200,7 @@ describe('the demo page in Chromium', () => {
       await page.keyboard.press('Enter');
       await page.waitForSelector('[data-upload-state="paused"]');
       expect(await card.locator('.badge').innerText()).toBe('Paused');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'demo-paused.png') });
       await new Promise((r) => setTimeout(r, 300)); // an aborted request may still be on its way
       const whilePaused = patches.length;
       await new Promise((r) => setTimeout(r, 1200));
