@@ -102,7 +102,7 @@ describe('the demo page in Chromium', () => {
     } finally {
       await context.close();
     }
-  });
+  }, 240_000);
 
   it('resumes after a network cut and a page reload from the stored URL, with identical bytes (demo on another origin)', async () => {
     const file = path.join(work, 'cut.bin');
@@ -149,7 +149,7 @@ describe('the demo page in Chromium', () => {
     } finally {
       await context.close();
     }
-  });
+  }, 120_000);
 
   it('takes files dropped on the drop zone', async () => {
     const context = await browser.newContext();
@@ -214,5 +214,5 @@ describe('the demo page in Chromium', () => {
     } finally {
       await context.close();
     }
-  });
+  }, 120_000);
 });

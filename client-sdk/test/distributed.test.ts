@@ -16,10 +16,10 @@ let pageUrl: string;
 
 beforeAll(async () => {
   // The stack first, alone: Swift's start is the slowest part and suffers most from a busy machine.
-  stack = await startStack({ nodes: 3, timeoutMs: 90_000, env: { LOCK_TTL: '2s', S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB' } });
+  stack = await startStack({ nodes: 3, timeoutMs: 150_000, env: { LOCK_TTL: '2s', S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB' } });
   [browser, origin] = await Promise.all([launchChromium(), startPageOrigin(await sdkBundle())]);
   pageUrl = await putTestPage(origin, 'clients');
-}, 180_000);
+}, 240_000);
 afterAll(async () => {
   await browser?.close();
   await origin?.close();
@@ -65,5 +65,5 @@ describe('SDK parallel upload through nginx to three nodes on S3 + Redis', () =>
     } finally {
       await context.close();
     }
-  });
+  }, 120_000);
 });

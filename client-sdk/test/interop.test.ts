@@ -263,5 +263,5 @@ describe('the SDK bundle in Chromium', () => {
     }
     const line = (k: keyof typeof times) => `${(times[k] as { ms: number }).ms.toFixed(0)} ms`;
     console.log(`64 MiB from Chromium to the embedded server: tus-js-client default (one PATCH) ${line('tusDefault')}, tus-js-client 5 MiB chunks ${line('tus5MiB')}, SDK default (5 MiB chunks) ${line('sdkDefault')}, SDK one PATCH ${line('sdkOneRequest')}`);
-  });
+  }, 120_000);
 });
