@@ -1,5 +1,5 @@
 /**
- * Tokens in Chromium, through an auth proxy that speaks the upload-token flow of the security issue
+ * Tokens in Chromium, through an auth proxy that speaks the server's upload-token flow (AUTH_MODE=jwt)
  * (`POST /api/upload-tokens`, `Authorization: Bearer`, 401) in front of the compiled server, the page
  * on a third origin: the demo page with a token pasted in uploads and shows its results (read with the
  * token), and the SDK's token callback refreshes short-lived tokens before they expire and replaces a

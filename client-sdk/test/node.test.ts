@@ -2,7 +2,7 @@
  * The SDK in Node (the package's `node` export, as applications import it) against the compiled
  * server: an upload, in one request stream and in parallel, then its processing followed over SSE and
  * by polling, and its typed results; and the token callback's mechanics through an auth proxy that
- * speaks the security issue's flow (`POST /api/upload-tokens` -> 201 `{ token }`, `Authorization:
+ * speaks the server's upload-token flow (AUTH_MODE=jwt) (`POST /api/upload-tokens` -> 201 `{ token }`, `Authorization:
  * Bearer`, 401 for an expired or revoked token): tokens are refreshed before they expire, and a
  * revoked one is replaced after one 401.
  */

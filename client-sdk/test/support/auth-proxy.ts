@@ -1,5 +1,5 @@
 /**
- * An auth proxy in front of the real server that speaks the security issue's upload-token flow:
+ * An auth proxy in front of the real server that speaks the server's upload-token flow (AUTH_MODE=jwt):
  * `POST /api/upload-tokens` -> 201 `{ token }` (JWT-shaped, unsigned, with `exp`), then every request
  * needs `Authorization: Bearer <token>`; a missing, expired or revoked token gets 401 with a catalogue
  * body. PATCHes are slowed by 250 ms so an upload can outlive a token. Everything else is forwarded
