@@ -48,6 +48,23 @@ describe('TokenSource', () => {
     expect(await source.get()).not.toBe(second);
   });
 
+  it('an upload keeps its token while new uploads get fresh ones; a refused token is dropped where it was pinned', async () => {
+    let now = 0;
+    let n = 0;
+    const source = new TokenSource(async () => ({ token: `t${++n}`, expiresAt: now + 10_000 }), () => now);
+    source.pin('a', await source.get());
+    now = 9_000; // inside the refresh margin: new uploads get a fresh token
+    expect(await source.get()).toBe('t2');
+    expect(await source.forUpload('a')).toBe('t1');
+    expect(await source.headers('a')).toEqual({ Authorization: 'Bearer t1' });
+    expect(await source.forUpload('b')).toBe('t2');
+    source.invalidate('t1'); // the server refused upload a's token: not the current one
+    expect(await source.forUpload('a')).toBe('t2');
+    expect(source.fetches).toBe(2);
+    source.invalidate('t2');
+    expect(await source.forUpload('a')).toBe('t3');
+  });
+
   it('a failing callback is an AUTH_FAILED error, and the next call tries again', async () => {
     let fail = true;
     const source = new TokenSource(async () => {

@@ -41,15 +41,24 @@ function expiryOf(answer: TokenAnswer, token: string): number | undefined {
   return jwtExpiry(token);
 }
 
+/** Uploads whose token is remembered (oldest forgotten first). */
+const PINNED_MAX = 1000;
+
 /**
  * The token every request carries: a static string, or a cached answer of a {@link TokenCallback},
  * fetched again shortly before it expires or after {@link TokenSource.invalidate}. Concurrent
  * requests share one call of the callback.
+ *
+ * An upload keeps the token it started with, for its own requests and for reading its status and
+ * results ({@link TokenSource.forUpload}): the server lets an upload token reach only the uploads it
+ * created (and resume them after it expired), so a fresh token would lock the upload out. Fresh
+ * tokens go to new uploads; an upload changes token only after the server answers 401.
  */
 export class TokenSource {
   private token: string | undefined;
   private refreshAt = Number.POSITIVE_INFINITY;
   private inflight: Promise<string> | undefined;
+  private readonly pinned = new Map<string, string>();
   /** Calls made to the callback so far (for diagnostics and tests). */
   fetches = 0;
 
@@ -72,9 +81,27 @@ export class TokenSource {
     return this.refresh();
   }
 
-  /** Forgets the cached token (the server refused it): the next {@link get} calls the callback. */
-  invalidate(): void {
-    if (typeof this.spec === 'function') this.refreshAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The server refused `refused` (default: the current token): when it is the current one, the next
+   * {@link get} calls the callback; a token pinned to an upload is dropped, so the upload takes the
+   * current one.
+   */
+  invalidate(refused: string | undefined = this.token): void {
+    for (const [id, token] of this.pinned) if (token === refused) this.pinned.delete(id);
+    if (typeof this.spec === 'function' && refused === this.token) this.refreshAt = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Remembers the token an upload was made with. */
+  pin(uploadId: string, token: string | undefined): void {
+    if (token === undefined) return;
+    this.pinned.delete(uploadId);
+    this.pinned.set(uploadId, token);
+    if (this.pinned.size > PINNED_MAX) this.pinned.delete(this.pinned.keys().next().value as string);
+  }
+
+  /** The token for requests about one upload: the one it was made with, else the current one. */
+  async forUpload(uploadId: string | undefined): Promise<string | undefined> {
+    return (uploadId !== undefined ? this.pinned.get(uploadId) : undefined) ?? this.get();
   }
 
   private refresh(): Promise<string> {
@@ -99,9 +126,9 @@ export class TokenSource {
     return this.inflight;
   }
 
-  /** Headers for a fetch: `Authorization: Bearer <token>` when there is a token. */
-  async headers(): Promise<Record<string, string>> {
-    const token = await this.get();
+  /** Headers for a fetch (about `uploadId`, when given): `Authorization: Bearer <token>` when there is a token. */
+  async headers(uploadId?: string): Promise<Record<string, string>> {
+    const token = await this.forUpload(uploadId);
     return token ? { Authorization: `Bearer ${token}` } : {};
   }
 }

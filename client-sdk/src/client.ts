@@ -18,7 +18,11 @@ export interface ClientOptions {
   endpoint: string;
   /** Where `/api/...` lives (default: the endpoint's origin). */
   apiUrl?: string;
-  /** Auth: a static upload token, or a callback that fetches one (refreshed before it expires). Unset: no auth. */
+  /**
+   * Auth: a static token, or a callback that fetches one (user or upload token). A token is fetched
+   * again shortly before it expires, for new uploads; an upload keeps the token it started with (an
+   * upload token reaches only its own uploads) until the server answers 401. Unset: no auth.
+   */
   token?: string | TokenCallback;
   /**
    * Bytes per PATCH (default 5 MiB: passes proxies with body limits, such as the ingress of the
@@ -118,7 +122,8 @@ export function createClientIn(env: Environment, options: ClientOptions): TusEdg
     results: (id, signal) => getResults(api, id, signal),
     fetchResult: async (file, signal) => {
       const url = typeof file === 'string' ? file : file.url;
-      const res = await apiFetch(api, url, { signal });
+      const uploadId = /\/api\/uploads\/([^/]+)\/results\//.exec(new URL(url, apiUrl).pathname)?.[1];
+      const res = await apiFetch(api, url, { signal }, uploadId === undefined ? undefined : decodeURIComponent(uploadId));
       if (!res.ok) throw errorFromResponse(res.status, await res.text(), `result ${url}`);
       return res.blob();
     },

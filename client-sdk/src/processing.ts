@@ -50,24 +50,26 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 const aborted = () => new TusEdgeError('ABORTED', 'processing watch: aborted', { retryable: false });
 
-/** A fetch with the token, one refresh-and-retry on 401. */
-export async function apiFetch(api: ApiAccess, path: string, init: RequestInit = {}): Promise<Response> {
+/** A fetch with the token (the one `uploadId` was made with, when known), one refresh-and-retry on 401. */
+export async function apiFetch(api: ApiAccess, path: string, init: RequestInit = {}, uploadId?: string): Promise<Response> {
   const url = path.startsWith('http') ? path : `${api.apiUrl}${path}`;
-  const send = async () => api.fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...(await api.token.headers()) } });
-  let res = await send();
+  const send = async (token: string | undefined) =>
+    api.fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+  const token = await api.token.forUpload(uploadId);
+  let res = await send(token);
   if (res.status === 401 && api.token.refreshable) {
     await res.body?.cancel();
-    api.token.invalidate();
-    res = await send();
+    api.token.invalidate(token);
+    res = await send(await api.token.forUpload(uploadId));
   }
   return res;
 }
 
-async function getJson<T>(api: ApiAccess, path: string, what: string, signal?: AbortSignal): Promise<T> {
+async function getJson<T>(api: ApiAccess, path: string, what: string, uploadId: string, signal?: AbortSignal): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     let res: Response;
     try {
-      res = await apiFetch(api, path, { signal });
+      res = await apiFetch(api, path, { signal }, uploadId);
     } catch (err) {
       if (signal?.aborted) throw aborted();
       const error = toTusEdgeError(err, what);
@@ -84,7 +86,7 @@ async function getJson<T>(api: ApiAccess, path: string, what: string, signal?: A
 
 /** `GET /api/uploads/:id`. */
 export function getUpload(api: ApiAccess, id: string, signal?: AbortSignal): Promise<UploadInfo> {
-  return getJson<UploadInfo>(api, `/api/uploads/${encodeURIComponent(id)}`, `upload ${id}`, signal);
+  return getJson<UploadInfo>(api, `/api/uploads/${encodeURIComponent(id)}`, `upload ${id}`, id, signal);
 }
 
 /**
@@ -127,7 +129,7 @@ async function viaEvents(api: ApiAccess, id: string, options: WatchOptions): Pro
   for (let attempt = 0; attempt < SSE_ATTEMPTS; attempt++) {
     let res: Response;
     try {
-      res = await apiFetch(api, `/api/uploads/${encodeURIComponent(id)}/events`, { headers: { Accept: 'text/event-stream' }, signal: options.signal });
+      res = await apiFetch(api, `/api/uploads/${encodeURIComponent(id)}/events`, { headers: { Accept: 'text/event-stream' }, signal: options.signal }, id);
     } catch (err) {
       if (options.signal?.aborted) throw aborted();
       await sleep(backoffDelay(api.retry, attempt), options.signal);
@@ -188,7 +190,7 @@ const resultUrl = (api: ApiAccess, id: string, name: string) =>
 
 /** Lists the upload's results and reads the text and generated content into typed fields. */
 export async function getResults(api: ApiAccess, id: string, signal?: AbortSignal): Promise<UploadResults> {
-  const listed = await getJson<{ files: Omit<ResultFile, 'url'>[] }>(api, `/api/uploads/${encodeURIComponent(id)}/results`, `results of ${id}`, signal);
+  const listed = await getJson<{ files: Omit<ResultFile, 'url'>[] }>(api, `/api/uploads/${encodeURIComponent(id)}/results`, `results of ${id}`, id, signal);
   const files: ResultFile[] = listed.files.map((f) => ({ ...f, url: resultUrl(api, id, f.name) }));
   const byName = new Map(files.map((f) => [f.name, f]));
   const renditions: Rendition[] = files
@@ -198,7 +200,7 @@ export async function getResults(api: ApiAccess, id: string, signal?: AbortSigna
     .sort((a, b) => b.height - a.height);
   const frames = files.filter((f) => /^frame-\d+\.jpg$/.test(f.name)).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
   const readJson = async <T>(name: string): Promise<T | undefined> =>
-    byName.has(name) ? getJson<T>(api, resultUrl(api, id, name), `${name} of ${id}`, signal) : undefined;
+    byName.has(name) ? getJson<T>(api, resultUrl(api, id, name), `${name} of ${id}`, id, signal) : undefined;
   const [text, generated] = await Promise.all([
     readJson<ExtractedText>('text.json'),
     readJson<{ summary?: string; chapters?: Chapter[]; quiz?: QuizQuestion[] }>('generated.json'),

@@ -115,6 +115,8 @@ export function startUpload(tusModule: TusModule, source: UploadSource, settings
   let state: UploadState = 'starting';
   let resumed = false;
   let authRetried = false;
+  // The token this upload started with; kept for all its requests (see TokenSource).
+  let token: string | undefined;
   let resolveDone!: (v: { id: string; url: string }) => void;
   let rejectDone!: (e: TusEdgeError) => void;
   const done = new Promise<{ id: string; url: string }>((resolve, reject) => {
@@ -141,8 +143,12 @@ export function startUpload(tusModule: TusModule, source: UploadSource, settings
     removeFingerprintOnSuccess: true,
     ...(settings.urlStorage ? { urlStorage: settings.urlStorage } : {}),
     onBeforeRequest: async (req) => {
-      const token = await settings.token.get();
+      token ??= await settings.token.get();
       if (token) req.setHeader('Authorization', `Bearer ${token}`);
+    },
+    onAfterResponse: (_req, res) => {
+      // A token that works again allows one more refresh-and-retry the next time one is refused.
+      if (res.getStatus() < 400) authRetried = false;
     },
     onShouldRetry: (err, attempt, opts) => {
       const res = err.originalResponse;
@@ -158,7 +164,8 @@ export function startUpload(tusModule: TusModule, source: UploadSource, settings
       if (!decision.retry) return false;
       if (status === 401) {
         authRetried = true;
-        settings.token.invalidate();
+        settings.token.invalidate(token);
+        token = undefined;
       }
       // tus-js-client reads the delay from this upload's own options right after this call.
       const delays = (opts.retryDelays ?? []).slice();
@@ -173,6 +180,7 @@ export function startUpload(tusModule: TusModule, source: UploadSource, settings
     onSuccess: () => {
       setState('uploaded');
       const url = upload.url!;
+      settings.token.pin(idOf(url)!, token);
       resolveDone({ id: idOf(url)!, url });
     },
     onError: (err) => {

@@ -3,8 +3,8 @@
  * server: an upload, in one request stream and in parallel, then its processing followed over SSE and
  * by polling, and its typed results; and the token callback's mechanics through an auth proxy that
  * speaks the server's upload-token flow (AUTH_MODE=jwt) (`POST /api/upload-tokens` -> 201 `{ token }`, `Authorization:
- * Bearer`, 401 for an expired or revoked token): tokens are refreshed before they expire, and a
- * revoked one is replaced after one 401.
+ * Bearer`, 401 for an expired or revoked token): an upload keeps its token, and one that expires or
+ * is revoked is replaced after one 401.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -118,7 +118,7 @@ describe('the SDK token callback (against an auth proxy speaking the upload-toke
     return ((await res.json()) as { token: string }).token;
   };
 
-  it('refreshes a token before it expires: a 4 s upload with 3 s tokens sees no 401', async () => {
+  it('an upload keeps the token it started with; one that expires mid-upload is replaced after one 401', async () => {
     const proxy = await startAuthProxy(server.url, 3000);
     try {
       const calls = { n: 0 };
@@ -127,11 +127,13 @@ describe('the SDK token callback (against an auth proxy speaking the upload-toke
       const { id } = await client.upload(data).done;
       expect(sha256(await stored(id))).toBe(sha256(data));
       expect(proxy.stats.patches).toBe(16);
-      expect(proxy.stats.refused).toBe(0);
-      expect(calls.n).toBeGreaterThanOrEqual(2);
-      // The API calls carry the token too.
+      // 16 PATCHes of 250 ms outlive a 3 s token (more than one on a busy machine): each is refused
+      // once, then a new one carries on.
+      expect(proxy.stats.refused).toBeGreaterThanOrEqual(1);
+      expect(calls.n).toBe(proxy.stats.refused + 1);
+      // The API calls carry the upload's token too (refreshed after one more 401 if it expired since).
       expect((await client.getUpload(id)).state).toBe('finished');
-      expect(proxy.stats.refused).toBe(0);
+      expect(calls.n).toBe(proxy.stats.refused + 1);
     } finally {
       await proxy.close();
     }
