@@ -23,6 +23,13 @@ declare -A NEED=(
   [ffprobe]=ffmpeg
   # The browser tests (client-sdk/test) drive Debian's Chromium through playwright-core.
   [/usr/bin/chromium]=chromium
+  # deploy/test: Prometheus scrapes a live stack, promtool checks and unit-tests the rules, docker-compose
+  # validates the compose file, kubectl renders the kustomize manifests (Debian's kubectl 1.20 carries
+  # kustomize v2; a newer kubectl works too).
+  [prometheus]=prometheus
+  [promtool]=prometheus
+  [docker-compose]=docker-compose
+  [kubectl]=kubernetes-client
 )
 missing=()
 for probe in "${!NEED[@]}"; do
