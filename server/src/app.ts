@@ -6,6 +6,7 @@ import type { AppContext } from './context.js';
 import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from './tus/protocol.js';
 import { authenticate, limitApiBodies } from './auth/middleware.js';
 import { mountSecurityApi } from './auth/routes.js';
+import { mountStatic } from './static/static.js';
 import { mountTus } from './tus/routes.js';
 import { Uploads } from './uploads/uploads.js';
 
@@ -61,6 +62,7 @@ export function createApp(deps: AppContext): App {
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
   mountSecurityApi(hono, deps);
+  mountStatic(hono, config.tusPath);
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));
   return { hono, uploads };
 }

@@ -48,7 +48,7 @@ function sameSecret(given: string, expected: string): boolean {
 
 /**
  * Authentication and ownership, once per request, before any handler runs:
- * - `/healthz`, `/readyz` are open; `/metrics` needs `METRICS_TOKEN` when set; CORS preflights never
+ * - `/healthz`, `/readyz` and the public assets (`/sdk/*`, `/demo/*`) are open; `/metrics` needs `METRICS_TOKEN` when set; CORS preflights never
  *   get here (the CORS middleware answers them) and tus `OPTIONS` (discovery) is open;
  * - a GET/HEAD with `signature` is a signed URL: valid for exactly its path, 403 when tampered or expired;
  * - otherwise the bearer token names the identity (401 with WWW-Authenticate when missing or bad),
@@ -63,7 +63,8 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler {
   const onTus = (p: string) => p === tusPath || p === `${tusPath}/` || p.startsWith(`${tusPath}/`);
   return async function authenticateMiddleware(c, next) {
     const path = c.req.path;
-    if (path === '/healthz' || path === '/readyz') return next();
+    // Liveness, readiness and the public browser assets (the SDK bundle, the demo page) are open.
+    if (path === '/healthz' || path === '/readyz' || path.startsWith('/sdk/') || path === '/demo' || path.startsWith('/demo/')) return next();
     try {
       if (path === '/metrics') {
         const token = security.config.metricsToken;

@@ -10,6 +10,8 @@ import { AUTH_ENV, bearer, userToken } from '@tus-edge/testkit';
 const METRICS_TOKEN = 'metrics-token-123456';
 const TUS_METHODS = ['POST', 'HEAD', 'PATCH', 'DELETE', 'GET', 'OPTIONS'];
 const OPEN = new Set(['/healthz', '/readyz']);
+/** Public browser assets (the SDK bundle, the demo page): served to anyone, never 401. */
+const isAsset = (p: string) => p.startsWith('/sdk/') || p === '/demo' || p.startsWith('/demo/');
 
 interface Call {
   method: string;
@@ -78,6 +80,7 @@ describe('route walk: every route, four kinds of bad credentials', () => {
       await res.body?.cancel();
       const label = `${call.method} ${call.path} (${kind})`;
       if (OPEN.has(call.path)) expect(res.status, label).toBe(200);
+      else if (isAsset(call.path)) expect(res.status, label).not.toBe(401);
       else if (call.method === 'OPTIONS' && call.path.startsWith('/files')) expect(res.status, label).toBeLessThan(300);
       else {
         expect(res.status, label).toBe(401);
