@@ -114,7 +114,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
       cache: redis ? new RedisKvStore<MetadataValue>(redis, `${prefix}s3info:`, () => 2 * expiry) : undefined,
     });
   }
-  storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync });
+  storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync, flushIntervalMs: config.fsyncIntervalMs });
   const chosenStorage = storage;
   checks.storage = () => chosenStorage.check();
 

@@ -19,6 +19,7 @@ export const ENV_KEYS = [
   'LOG_LEVEL',
   'NODE_NAME',
   'FSYNC',
+  'FSYNC_INTERVAL',
   'TRUST_PROXY',
   'IDLE_TIMEOUT',
   'S3_BUCKET',

@@ -19,8 +19,11 @@ const received = youngGcEvery(8 * 1024 * 1024);
  * body's chunks are copied into pooled slabs as they arrive (slabs.ts, young-gc.ts say why).
  * Ends as {@link readBody} says (body end, client gone, signal, limit); bytes received before are written.
  * Rejects only when the disk write fails (the result then holds what was written before).
+ * `progress` hears the bytes written so far after each `pwritev`.
  */
-export function drainToFile(body: Readable, fh: FileHandle, position: number, options: WriteOptions): Promise<WriteResult> {
+export function drainToFile(
+  body: Readable, fh: FileHandle, position: number, options: WriteOptions, progress?: (written: number) => void,
+): Promise<WriteResult> {
   return new Promise((resolve, reject) => {
     let written = 0;
     let batch: Buffer[] = [];
@@ -57,6 +60,7 @@ export function drainToFile(body: Readable, fh: FileHandle, position: number, op
           for (const b of buffers) slabs.give(b);
           written += size;
           writing = false;
+          progress?.(written);
           if (!end && body.isPaused()) body.resume();
           flush();
         },
