@@ -112,7 +112,7 @@ export class FileStorage implements UploadStorage {
     await this.background?.truncated(id, length);
   }
 
-  async complete(id: string): Promise<void> {
+  async complete(id: string, _length?: number): Promise<void> {
     // Flushing each write left nothing to do; background flushing makes the whole file durable now,
     // before the upload is declared finished and its event published.
     await this.background?.finished(id, this.pathOf(id));
