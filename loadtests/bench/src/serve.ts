@@ -21,8 +21,8 @@ import { listenLoopback } from './http.js';
  * What a child process can serve. An S3-backed stock server would be one more kind here.
  * Import only the type from this module: importing a value would run a server in the importer.
  */
-export type ServeKind = 'sink' | 'sink-fsync' | 'discard' | 'stock' | 'ours-nofsync' | 'ours-fsync';
-const SERVE_KINDS: readonly ServeKind[] = ['sink', 'sink-fsync', 'discard', 'stock', 'ours-nofsync', 'ours-fsync'];
+export type ServeKind = 'sink' | 'sink-fsync' | 'discard' | 'stock' | 'ours-nofsync' | 'ours-fsync' | 'ours-fsync-each';
+const SERVE_KINDS: readonly ServeKind[] = ['sink', 'sink-fsync', 'discard', 'stock', 'ours-nofsync', 'ours-fsync', 'ours-fsync-each'];
 
 interface ServeHandle {
   url: string;
@@ -77,13 +77,16 @@ async function serveStock(dir: string): Promise<ServeHandle> {
   return { url: `${url}/files`, stop: () => closeServer(server) };
 }
 
-/** This server, started with its own start function and otherwise default settings. */
-async function serveOurs(dir: string, fsync: boolean): Promise<ServeHandle> {
+/**
+ * This server, started with its own start function and otherwise default settings. `fsyncEach`: the
+ * flush before every 204 (`FSYNC_INTERVAL=0`) instead of the default background flush.
+ */
+async function serveOurs(dir: string, fsync: boolean, fsyncEach = false): Promise<ServeHandle> {
   const { parseConfig } = await import('@tus-edge/server');
   const { startServer } = await import('@tus-edge/server');
   const config = parseConfig({
     PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SHUTDOWN_TIMEOUT_MS: '2000',
-    DATA_DIR: dir, FSYNC: String(fsync),
+    DATA_DIR: dir, FSYNC: String(fsync), ...(fsyncEach ? { FSYNC_INTERVAL: '0' } : {}),
   });
   const running = await startServer(config);
   return { url: `${running.url}${config.tusPath}`, stop: () => running.stop() };
@@ -121,7 +124,7 @@ async function serve(kind: ServeKind): Promise<void> {
     : kind === 'sink-fsync' ? await serveSink(dir, 'fsync')
     : kind === 'discard' ? await serveSink(dir, 'discard')
     : kind === 'stock' ? await serveStock(dir)
-    : await serveOurs(dir, kind === 'ours-fsync');
+    : await serveOurs(dir, kind !== 'ours-nofsync', kind === 'ours-fsync-each');
   const send = (msg: unknown) => process.send?.(msg);
   let stopping = false;
   const shutdown = async () => {
