@@ -94,6 +94,8 @@ export const TARGETS: readonly TargetSpec[] = [
   localTarget('stock', 'stock', 'stock @tus/server + file-store', 'stock', 'tus'),
   localTarget('ours-nofsync', 'ours-nofsync', 'ours FSYNC=false', 'ours', 'tus'),
   localTarget('ours-fsync', 'ours-fsync', 'ours FSYNC=true (default)', 'ours', 'tus'),
+  // The flush before every 204 that was the default before the background flush.
+  localTarget('ours-fsync-each', 'ours-fsync-each', 'ours FSYNC_INTERVAL=0 (flush per PATCH)', 'ours', 'tus'),
 ];
 
 export const TARGET_IDS: readonly string[] = TARGETS.map((t) => t.id);
