@@ -48,8 +48,8 @@ export class BackgroundFlush {
   private readonly journal: WatermarkJournal;
   /** Highest written end per upload since its last flush. */
   private dirty = new Map<string, number>();
-  /** A truncation or removal bumps this, so a flush round that raced with it records nothing. */
-  private readonly generation = new Map<string, number>();
+  /** Uploads truncated, finished or removed while a flush round runs: that round records nothing for them. */
+  private readonly changed = new Set<string>();
   /** Creation entries not yet durable: the first write waits for them. */
   private readonly creating = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
@@ -159,21 +159,22 @@ export class BackgroundFlush {
   private async runRound(): Promise<void> {
     const batch = this.dirty;
     this.dirty = new Map();
-    const done: Array<[string, number]> = [];
+    this.changed.clear();
+    const flushed: Array<[string, number]> = [];
     await eachLimited([...batch], FLUSH_CONCURRENCY, async ([id, end]) => {
-      const gen = this.generation.get(id);
       try {
         await datasyncFile(path.join(this.options.directory, id));
+        flushed.push([id, end]);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        if ((this.dirty.get(id) ?? -1) < end) this.dirty.set(id, end); // next round tries again
-        return;
+        if ((this.dirty.get(id) ?? -1) < end) this.dirty.set(id, end); // the next round tries again
       }
-      // A truncation or finish since the snapshot: its own entry is the truth.
-      if (this.generation.get(id) === gen) done.push([id, end]);
     });
-    // Only uploads still tracked get a watermark (a finished one left the log).
-    const entries = done.filter(([id]) => this.journal.entries.has(id) || this.creating.has(id));
+    // Decided and queued in one synchronous step: an upload truncated, finished or removed during the
+    // round has its own entry (queued by then, or queued after these and so winning); an upload that
+    // left the log gets no watermark back.
+    const entries = flushed.filter(([id]) => !this.changed.has(id) && (this.journal.entries.has(id) || this.creating.has(id)));
+    this.changed.clear();
     await this.journal.append(entries).catch(() => {
       for (const [id, end] of entries) if ((this.dirty.get(id) ?? -1) < end) this.dirty.set(id, end);
     });
@@ -182,7 +183,7 @@ export class BackgroundFlush {
 
   private bump(id: string): void {
     this.dirty.delete(id);
-    this.generation.set(id, (this.generation.get(id) ?? 0) + 1);
+    if (this.round) this.changed.add(id);
   }
 }
 
