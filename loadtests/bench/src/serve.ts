@@ -4,7 +4,8 @@
  * reports `{ type: 'ready', url, dir }` over IPC, and then answers:
  *
  *   { type: 'usage', id }       → { type: 'usage', id, user, system, faults, maxRSS }  (process.resourceUsage())
- *   { type: 'reset-peak', id }  → { type: 'reset-peak', id, ok }  (peak RSS restarts from the current RSS)
+ *   { type: 'reset-peak', id }  → { type: 'reset-peak', id, ok }  (peak RSS and event-loop delay restart)
+ *   { type: 'health', id }      → { type: 'health', id, loopP99Ms, loopMaxMs, fds, rssMiB }
  *   { type: 'stop' }            → { type: 'stopped', leftover }, removes its data dir, exits 0
  *
  * A disconnected parent counts as 'stop'. Exiting normally also writes the `--cpu-prof` profile.
@@ -14,6 +15,7 @@ import fsp from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pipeline } from 'node:stream';
 import { listenLoopback } from './http.js';
 
@@ -137,11 +139,22 @@ async function serve(kind: ServeKind): Promise<void> {
     // Let the IPC message out; exiting normally also writes the --cpu-prof profile.
     setTimeout(() => process.exit(0), 50);
   };
+  // Event-loop delay, for the many-uploads part (many.ts): restarted with the peak RSS.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   process.on('message', (msg: { type: string; id?: number }) => {
-    if (msg.type === 'usage') {
+    if (msg.type === 'health') {
+      send({
+        type: 'health', id: msg.id, loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6,
+        fds: fs.readdirSync('/proc/self/fd').length, rssMiB: process.memoryUsage.rss() / 2 ** 20,
+      });
+    } else if (msg.type === 'usage') {
       const { userCPUTime: user, systemCPUTime: system, minorPageFault: faults, maxRSS } = process.resourceUsage();
       send({ type: 'usage', id: msg.id, user, system, faults, maxRSS });
-    } else if (msg.type === 'reset-peak') send({ type: 'reset-peak', id: msg.id, ok: resetPeakRss() });
+    } else if (msg.type === 'reset-peak') {
+      loop.reset();
+      send({ type: 'reset-peak', id: msg.id, ok: resetPeakRss() });
+    }
     else if (msg.type === 'stop') void shutdown();
   });
   process.on('disconnect', () => void shutdown());

@@ -106,9 +106,18 @@ export function targetSpec(id: string): TargetSpec {
   return spec;
 }
 
+/** Event-loop delay since start or the last reset, open file descriptors and RSS of a child server. */
+export interface Health {
+  loopP99Ms: number;
+  loopMaxMs: number;
+  fds: number;
+  rssMiB: number;
+}
+
 /** A running child server, seen from the parent. */
-interface ChildServer extends Probe {
+export interface ChildServer extends Probe {
   url: string;
+  health(): Promise<Health>;
   stop(): Promise<number>;
 }
 
@@ -151,6 +160,10 @@ export class Fleet {
         return { user, system, faults, maxRSS };
       },
       resetPeak: async () => (await ask<{ ok: boolean }>('reset-peak')).ok,
+      health: async () => {
+        const { loopP99Ms, loopMaxMs, fds, rssMiB } = await ask<Health>('health');
+        return { loopP99Ms, loopMaxMs, fds, rssMiB };
+      },
       stop: () =>
         new Promise((resolve) => {
           let leftover = -1;
