@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { UploadCompletedEvent, UploadLocation } from '../events.js';
+import type { UploadCompletedEvent, UploadLocation } from '../pipeline/event.js';
 import type { Logger } from '../logger.js';
 import type { UploadResults } from '../results/types.js';
 import type { JobStatus } from '../status/types.js';
@@ -44,6 +44,8 @@ export interface ProcessorContext {
    * A job keeps its lease while it waits; the job timeout still applies.
    */
   waitFor(kinds: readonly string[]): Promise<Record<string, JobStatus>>;
+  /** Reports tokens a generation API used for this job (counted per kind in the runtime's metrics). */
+  tokensUsed?(usage: { prompt: number; completion: number }): void;
 }
 
 /** What a successful run produces; recorded in the status and in the `media.processed` outcome. */

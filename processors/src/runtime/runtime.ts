@@ -5,14 +5,14 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import type { ProcessorsConfig } from '../config/config.js';
 import { ProcessingError } from '../errors.js';
-import type { UploadCompletedEvent, UploadLocation } from '../events.js';
+import type { UploadCompletedEvent, UploadLocation } from '../pipeline/event.js';
 import { backoffDelay, chooseLane } from '../jobs/policy.js';
-import type { JobSource, Lane } from '../jobs/types.js';
-import { sleep } from '../jobs/waiters.js';
+import type { JobSource, Lane } from '../pipeline/job-source.js';
+import { sleep } from '../common/waiters.js';
 import { createLogger, type Logger } from '../logger.js';
-import { connectNats } from '../nats/connect.js';
-import { JetStreamOutcomePublisher } from '../nats/publishers.js';
-import { ensureStreams } from '../nats/streams.js';
+import { connectNats } from '../pipeline/jetstream/connect.js';
+import { JetStreamOutcomePublisher } from '../outcomes.js';
+import { ensureStreams } from '../pipeline/jetstream/streams.js';
 import type { OutcomePublisher } from '../outcomes.js';
 import { defaultProcessors } from '../processors/defaults.js';
 import type { OpenStream, Processor } from '../processors/types.js';
@@ -20,8 +20,8 @@ import { createResultStores } from '../results/choose.js';
 import type { ResultStore } from '../results/types.js';
 import { createUploadAccess, type UploadAccess } from '../storage/access.js';
 import { createS3Client } from '../common/s3-client.js';
-import { DirectorySource } from '../sources/directory.js';
-import { JetStreamSource } from '../sources/jetstream.js';
+import { DirectorySource } from '../pipeline/directory/source.js';
+import { JetStreamSource } from '../pipeline/jetstream/source.js';
 import { LocalJobLeases } from '../leases/local.js';
 import { RedisJobLeases } from '../leases/redis.js';
 import type { JobLeases } from '../leases/types.js';
@@ -82,7 +82,7 @@ export interface Runtime {
 const KIND = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Builds the status store chosen by the configuration: Redis when `REDIS_URL` is set, else files. */
-export function createStatusStore(config: ProcessorsConfig, logger?: Logger): StatusStore {
+export function createStatusStore(config: Pick<ProcessorsConfig, 'status'>, logger?: Logger): StatusStore {
   return config.status.kind === 'redis'
     ? new RedisStatusStore(config.status.url, { prefix: config.status.prefix, ttlMs: config.status.ttlMs, logger })
     : new FileStatusStore(config.status.dir, { ttlMs: config.status.ttlMs });
@@ -208,13 +208,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         }
       }
     };
-    const workers = [...byKind.values()].flatMap((p) =>
-      Array.from({ length: Math.max(1, Math.min(config.concurrency, p.concurrency ?? config.concurrency)) }, () => worker(p.kind)),
-    );
+    const workers = [...byKind.values()].flatMap((p) => {
+      const slots = Math.max(1, Math.min(config.concurrency, p.concurrency ?? config.concurrency));
+      metrics.workers.set({ kind: p.kind }, slots);
+      // Present from the start, so rate() and increase() see the first tokens.
+      for (const type of ['prompt', 'completion']) metrics.tokens.inc({ kind: p.kind, type }, 0);
+      metrics.deadLettered.inc({ kind: p.kind }, 0);
+      return Array.from({ length: slots }, () => worker(p.kind));
+    });
 
     const refreshPending = async () => {
       try {
-        for (const p of await jobSource.pending()) metrics.pending.set({ kind: p.kind, lane: p.lane }, p.count);
+        for (const p of await jobSource.pending()) {
+          metrics.pending.set({ kind: p.kind, lane: p.lane }, p.count);
+          if (p.unacked !== undefined) metrics.unacked.set({ kind: p.kind, lane: p.lane }, p.unacked);
+        }
       } catch {
         /* source unreachable: keep the last values */
       }
@@ -224,6 +232,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     let draining = false;
     const ready = () => !draining && jobSource.ready();
+    metrics.watchReadiness(ready);
     let ops: OpsServer | null = null;
     if (options.http !== false) ops = await startOpsServer(config.host, config.port, metrics.registry, ready);
     logger.info('processor runtime started', { source: jobSource.name, kinds: [...byKind.keys()], concurrency: config.concurrency, ops: ops?.url });

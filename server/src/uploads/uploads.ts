@@ -1,6 +1,7 @@
 import { Uid, type Lock, type RequestRelease } from '@tus/server';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
+import { sizeClass } from '../ops/metrics.js';
 import { tombstoneRetentionMs, type ConcatRole, type UploadRecord } from '../records/types.js';
 import type { ReceiveInput, ReceiveOutcome } from '../storage/receive.js';
 
@@ -86,6 +87,8 @@ export class Uploads {
       await this.save(record);
     }
     metrics.uploadsInProgress.inc();
+    const announced = input.lengthKnown ? input.limit : 0;
+    metrics.bytesInFlight.inc(announced);
     let outcome: ReceiveOutcome;
     try {
       outcome = await receiver.receive(record.id, input);
@@ -97,6 +100,7 @@ export class Uploads {
       throw err;
     } finally {
       metrics.uploadsInProgress.dec();
+      metrics.bytesInFlight.dec(announced);
     }
     metrics.bytesReceived.inc(outcome.bytes);
     delete record.checksumPendingFrom;
@@ -216,6 +220,8 @@ export class Uploads {
     }
     await this.save(record);
     metrics.uploadsFinished.inc();
+    const took = (Date.parse(now) - Date.parse(record.createdAt)) / 1000;
+    if (took >= 0) metrics.uploadDuration.observe({ size_class: sizeClass(record.size ?? 0) }, took);
     logger.info('upload finished', { uploadId: record.id, size: record.size });
     if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
   }

@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import type { OpenAIConfig } from '../../config/config.js';
 import { notApplicable, ProcessingError } from '../../errors.js';
-import type { UploadCompletedEvent } from '../../events.js';
+import type { UploadCompletedEvent } from '../../pipeline/event.js';
 import { acceptsClass, contentClass, DOCUMENT_CLASSES, type MediaClass, TIMED_MEDIA_CLASSES } from '../media-types.js';
 import { TEXT_JSON, type ExtractedText } from '../text.js';
 import type { Processor, ProcessorContext, ProcessorResult, SniffedType } from '../types.js';
@@ -165,6 +165,7 @@ export class GenerateProcessor implements Processor {
         { maxRetries: this.options.config.maxRetries, signal: ctx.signal, logger: ctx.logger, ...this.options.retry },
       );
       ctx.working();
+      if (completion?.usage) ctx.tokensUsed?.({ prompt: completion.usage.prompt_tokens ?? 0, completion: completion.usage.completion_tokens ?? 0 });
       problem = answerProblem(completion, kind, bounds);
       if (!problem) return JSON.parse(completion.choices[0].message.content!) as T;
       ctx.logger.warn('generated content rejected; asking again', { name, attempt, problem });

@@ -1,4 +1,4 @@
-import type { UploadCompletedEvent } from '../events.js';
+import type { UploadCompletedEvent } from './event.js';
 
 /** Priority lanes, served in this order: a free worker always takes a `high` job first. */
 export const LANES = ['high', 'normal'] as const;
@@ -54,6 +54,8 @@ export interface PendingCount {
   lane: Lane;
   /** Jobs waiting to start (not counting retries waiting for their backoff in JetStream). */
   count: number;
+  /** Jobs delivered and not yet acknowledged, where the source knows (JetStream `num_ack_pending`). */
+  unacked?: number;
 }
 
 export interface SourceStartOptions {

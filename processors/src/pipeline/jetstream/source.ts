@@ -1,10 +1,10 @@
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { parseUploadCompletedEvent, type UploadCompletedEvent } from '../events.js';
-import { LANES, type DeadLetterInfo, type DeadLetterRecord, type Job, type JobSource, type Lane, type PendingCount, type SourceStartOptions } from '../jobs/types.js';
-import { sleep, Waiters } from '../jobs/waiters.js';
-import type { Logger } from '../logger.js';
-import { dispatchConsumer, ensureConsumer, jobConsumer, STREAMS, SUBJECTS } from '../nats/streams.js';
+import { parseUploadCompletedEvent, type UploadCompletedEvent } from '../event.js';
+import { LANES, type DeadLetterInfo, type DeadLetterRecord, type Job, type JobSource, type Lane, type PendingCount, type SourceStartOptions } from '../job-source.js';
+import { sleep, Waiters } from '../../common/waiters.js';
+import type { Logger } from '../../logger.js';
+import { dispatchConsumer, ensureConsumer, jobConsumer, STREAMS, SUBJECTS } from './streams.js';
 
 export interface JetStreamSourceOptions {
   /** Redelivery after this long without ack or heartbeat (consumer `ack_wait`). */
@@ -225,7 +225,9 @@ export class JetStreamSource implements JobSource {
     for (const [kind, lanes] of this.lanes) {
       for (const lane of LANES) {
         const info = await this.jsm.consumers.info(STREAMS.jobs.name, lanes[lane].consumer);
-        counts.push({ kind, lane, count: info.num_pending + (lanes[lane].held ? 1 : 0) });
+        const held = lanes[lane].held ? 1 : 0;
+        // A message held here for the next free worker is delivered (ack pending) but has not started.
+        counts.push({ kind, lane, count: info.num_pending + held, unacked: Math.max(0, info.num_ack_pending - held) });
       }
     }
     return counts;
