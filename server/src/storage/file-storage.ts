@@ -95,11 +95,10 @@ export class FileStorage implements UploadStorage {
   async write(id: string, offset: number, body: Readable, options: WriteOptions): Promise<WriteResult> {
     const background = this.background;
     await this.recover();
-    await background?.beforeWrite(id);
     const fh = await fsp.open(this.pathOf(id), 'r+');
     try {
       const progress = background && ((written: number) => background.wrote(id, offset + written));
-      const result = await drainToFile(body, fh, offset, options, progress);
+      const result = await drainToFile(body, fh, offset, options, progress, background?.beforeWrite(id));
       if (this.fsync && !background && result.bytes > 0) await fh.datasync();
       return result;
     } finally {
