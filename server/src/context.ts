@@ -123,7 +123,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     // Present from the start, so rate() sees the first retry.
     for (const what of ['part', 'tail'] as const) metrics.s3Retries.inc({ what }, 0);
   }
-  storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync });
+  storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync, flushIntervalMs: config.fsyncIntervalMs });
   const chosenStorage = storage;
   metrics.watchStagingDisk(config.stagingDir);
   checks.storage = () => chosenStorage.check();

@@ -12,3 +12,4 @@ export { RedisKvStore } from './records/redis-kv.js';
 export { RedisRecordStore } from './records/redis-records.js';
 export { sweepAt, type UploadRecord } from './records/types.js';
 export { S3Storage } from './storage/s3/s3-storage.js';
+export { FileStorage } from './storage/file-storage.js';

@@ -1,5 +1,7 @@
 /**
- * `npm run bench`: the whole benchmark in one command. It runs the file part (patch-bench.ts,
+ * `npm run bench`: the whole benchmark in one command. It first runs the paired part (paired.ts,
+ * `npm run bench:paired` on its own: ours vs stock driven by clients that are not ours, a plain
+ * node:http client and tus-js-client, medians of paired ratios), then the file part (patch-bench.ts,
  * `npm run bench:file` on its own: scenarios (a)–(e) against stock @tus/server + @tus/file-store and
  * the node:http sinks to a file and to /dev/null), then the distributed part (distributed/main.ts,
  * `npm run bench:distributed` on its own: tus → S3 against the direct @aws-sdk/lib-storage Upload and
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { benchConfig } from './config.js';
 import { distBenchConfig } from './distributed/config.js';
 import { startBench } from './main.js';
+import { pairedConfig, startPaired } from './paired.js';
 import { runParts } from './run-parts.js';
 
 // As in distributed/main.ts: no "AWS SDK will need Node 22" warning, here or in the children.
@@ -30,7 +33,9 @@ const DIST_ENTRY = fileURLToPath(new URL('./distributed/main.js', import.meta.ur
 // Both configs are read before anything starts, so a bad setting fails at once.
 const fileCfg = benchConfig();
 const distCfg = distBenchConfig();
+const pairedCfg = pairedConfig();
 await runParts([
+  { name: 'paired', start: () => startPaired(pairedCfg) },
   { name: 'file', start: () => startBench(fileCfg) },
   { name: 'distributed', start: () => startDistBench(distCfg, DIST_ENTRY) },
 ]);

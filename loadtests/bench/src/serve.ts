@@ -4,7 +4,8 @@
  * reports `{ type: 'ready', url, dir }` over IPC, and then answers:
  *
  *   { type: 'usage', id }       → { type: 'usage', id, user, system, faults, maxRSS }  (process.resourceUsage())
- *   { type: 'reset-peak', id }  → { type: 'reset-peak', id, ok }  (peak RSS restarts from the current RSS)
+ *   { type: 'reset-peak', id }  → { type: 'reset-peak', id, ok }  (peak RSS and event-loop delay restart)
+ *   { type: 'health', id }      → { type: 'health', id, loopP99Ms, loopMaxMs, fds, rssMiB }
  *   { type: 'stop' }            → { type: 'stopped', leftover }, removes its data dir, exits 0
  *
  * A disconnected parent counts as 'stop'. Exiting normally also writes the `--cpu-prof` profile.
@@ -14,6 +15,7 @@ import fsp from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pipeline } from 'node:stream';
 import { listenLoopback } from './http.js';
 
@@ -21,8 +23,8 @@ import { listenLoopback } from './http.js';
  * What a child process can serve. An S3-backed stock server would be one more kind here.
  * Import only the type from this module: importing a value would run a server in the importer.
  */
-export type ServeKind = 'sink' | 'sink-fsync' | 'discard' | 'stock' | 'ours-nofsync' | 'ours-fsync';
-const SERVE_KINDS: readonly ServeKind[] = ['sink', 'sink-fsync', 'discard', 'stock', 'ours-nofsync', 'ours-fsync'];
+export type ServeKind = 'sink' | 'sink-fsync' | 'discard' | 'stock' | 'ours-nofsync' | 'ours-fsync' | 'ours-fsync-each';
+const SERVE_KINDS: readonly ServeKind[] = ['sink', 'sink-fsync', 'discard', 'stock', 'ours-nofsync', 'ours-fsync', 'ours-fsync-each'];
 
 interface ServeHandle {
   url: string;
@@ -77,13 +79,16 @@ async function serveStock(dir: string): Promise<ServeHandle> {
   return { url: `${url}/files`, stop: () => closeServer(server) };
 }
 
-/** This server, started with its own start function and otherwise default settings. */
-async function serveOurs(dir: string, fsync: boolean): Promise<ServeHandle> {
+/**
+ * This server, started with its own start function and otherwise default settings. `fsyncEach`: the
+ * flush before every 204 (`FSYNC_INTERVAL=0`) instead of the default background flush.
+ */
+async function serveOurs(dir: string, fsync: boolean, fsyncEach = false): Promise<ServeHandle> {
   const { parseConfig } = await import('@tus-edge/server');
   const { startServer } = await import('@tus-edge/server');
   const config = parseConfig({
     PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SHUTDOWN_TIMEOUT_MS: '2000',
-    DATA_DIR: dir, FSYNC: String(fsync),
+    DATA_DIR: dir, FSYNC: String(fsync), ...(fsyncEach ? { FSYNC_INTERVAL: '0' } : {}),
   });
   const running = await startServer(config);
   return { url: `${running.url}${config.tusPath}`, stop: () => running.stop() };
@@ -121,7 +126,7 @@ async function serve(kind: ServeKind): Promise<void> {
     : kind === 'sink-fsync' ? await serveSink(dir, 'fsync')
     : kind === 'discard' ? await serveSink(dir, 'discard')
     : kind === 'stock' ? await serveStock(dir)
-    : await serveOurs(dir, kind === 'ours-fsync');
+    : await serveOurs(dir, kind !== 'ours-nofsync', kind === 'ours-fsync-each');
   const send = (msg: unknown) => process.send?.(msg);
   let stopping = false;
   const shutdown = async () => {
@@ -134,11 +139,22 @@ async function serve(kind: ServeKind): Promise<void> {
     // Let the IPC message out; exiting normally also writes the --cpu-prof profile.
     setTimeout(() => process.exit(0), 50);
   };
+  // Event-loop delay, for the many-uploads part (many.ts): restarted with the peak RSS.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   process.on('message', (msg: { type: string; id?: number }) => {
-    if (msg.type === 'usage') {
+    if (msg.type === 'health') {
+      send({
+        type: 'health', id: msg.id, loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6,
+        fds: fs.readdirSync('/proc/self/fd').length, rssMiB: process.memoryUsage.rss() / 2 ** 20,
+      });
+    } else if (msg.type === 'usage') {
       const { userCPUTime: user, systemCPUTime: system, minorPageFault: faults, maxRSS } = process.resourceUsage();
       send({ type: 'usage', id: msg.id, user, system, faults, maxRSS });
-    } else if (msg.type === 'reset-peak') send({ type: 'reset-peak', id: msg.id, ok: resetPeakRss() });
+    } else if (msg.type === 'reset-peak') {
+      loop.reset();
+      send({ type: 'reset-peak', id: msg.id, ok: resetPeakRss() });
+    }
     else if (msg.type === 'stop') void shutdown();
   });
   process.on('disconnect', () => void shutdown());

@@ -94,6 +94,8 @@ export const TARGETS: readonly TargetSpec[] = [
   localTarget('stock', 'stock', 'stock @tus/server + file-store', 'stock', 'tus'),
   localTarget('ours-nofsync', 'ours-nofsync', 'ours FSYNC=false', 'ours', 'tus'),
   localTarget('ours-fsync', 'ours-fsync', 'ours FSYNC=true (default)', 'ours', 'tus'),
+  // The flush before every 204 that was the default before the background flush.
+  localTarget('ours-fsync-each', 'ours-fsync-each', 'ours FSYNC_INTERVAL=0 (flush per PATCH)', 'ours', 'tus'),
 ];
 
 export const TARGET_IDS: readonly string[] = TARGETS.map((t) => t.id);
@@ -104,9 +106,18 @@ export function targetSpec(id: string): TargetSpec {
   return spec;
 }
 
+/** Event-loop delay since start or the last reset, open file descriptors and RSS of a child server. */
+export interface Health {
+  loopP99Ms: number;
+  loopMaxMs: number;
+  fds: number;
+  rssMiB: number;
+}
+
 /** A running child server, seen from the parent. */
-interface ChildServer extends Probe {
+export interface ChildServer extends Probe {
   url: string;
+  health(): Promise<Health>;
   stop(): Promise<number>;
 }
 
@@ -149,6 +160,10 @@ export class Fleet {
         return { user, system, faults, maxRSS };
       },
       resetPeak: async () => (await ask<{ ok: boolean }>('reset-peak')).ok,
+      health: async () => {
+        const { loopP99Ms, loopMaxMs, fds, rssMiB } = await ask<Health>('health');
+        return { loopP99Ms, loopMaxMs, fds, rssMiB };
+      },
       stop: () =>
         new Promise((resolve) => {
           let leftover = -1;

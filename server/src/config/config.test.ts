@@ -15,6 +15,13 @@ describe('parseConfig', () => {
     expect(c.fsync).toBe(true);
   });
 
+  it('flushes in the background every second by default; FSYNC_INTERVAL=0 flushes each PATCH', () => {
+    expect(parseConfig({})).toMatchObject({ fsync: true, fsyncIntervalMs: 1000 });
+    expect(parseConfig({ FSYNC_INTERVAL: '0' })).toMatchObject({ fsync: true, fsyncIntervalMs: 0 });
+    expect(parseConfig({ FSYNC_INTERVAL: '250ms' }).fsyncIntervalMs).toBe(250);
+    expect(parseConfig({ FSYNC: 'false' }).fsync).toBe(false);
+  });
+
   it('parses sizes, durations and lists', () => {
     const c = parseConfig({ MAX_SIZE: '512MiB', UPLOAD_EXPIRY: '30m', CORS_ORIGINS: 'https://a.example, http://b.example:8080', TUS_PATH: '/up/' });
     expect(c.maxSize).toBe(512 * 1024 ** 2);
@@ -34,6 +41,8 @@ describe('parseConfig', () => {
     [{ CORS_ORIGINS: 'not an origin' }, /CORS_ORIGINS/],
     [{ SHUTDOWN_TIMEOUT_MS: '1.5' }, /SHUTDOWN_TIMEOUT_MS/],
     [{ FSYNC: 'maybe' }, /FSYNC/],
+    [{ FSYNC: 'false', FSYNC_INTERVAL: '1s' }, /FSYNC_INTERVAL.*FSYNC=false/],
+    [{ FSYNC_INTERVAL: '2m' }, /FSYNC_INTERVAL/],
     [{ S3_BUCKET: 'b' }, /REDIS_URL.*SINGLE_NODE=true/],
     [{ S3_ENDPOINT: 'http://127.0.0.1:9000' }, /S3_BUCKET/],
     [{ S3_BUCKET: 'b', SINGLE_NODE: 'true', S3_ACCESS_KEY_ID: 'k' }, /S3_SECRET_ACCESS_KEY/],

@@ -23,6 +23,7 @@ export const ENV_KEYS = [
   'LOG_LEVEL',
   'NODE_NAME',
   'FSYNC',
+  'FSYNC_INTERVAL',
   'TRUST_PROXY',
   'IDLE_TIMEOUT',
   'S3_BUCKET',
@@ -93,8 +94,18 @@ export interface Config {
   logLevel: LogLevel;
   /** Name of this node in logs and events (`NODE_NAME`, default the host name). */
   nodeName: string;
-  /** fdatasync written bytes before acknowledging a PATCH (`FSYNC`, default true). */
+  /**
+   * Make received bytes durable (`FSYNC`, default true). False: never flush; a power loss may leave an
+   * upload's offset past the bytes that reached the disk.
+   */
   fsync: boolean;
+  /**
+   * With `fsync`: how long received bytes may wait before a background flush makes them durable
+   * (`FSYNC_INTERVAL`, default 1s). A process crash loses nothing acknowledged; after a power loss an
+   * unfinished upload resumes from its last flushed offset; an upload is flushed before it is declared
+   * finished. `0`: flush before acknowledging every PATCH. Refused with `FSYNC=false`.
+   */
+  fsyncIntervalMs: number;
   /** Build upload URLs from X-Forwarded-Proto/Host (`TRUST_PROXY`, default false). */
   trustProxy: boolean;
   /** Close a connection that carries no traffic for this long (`IDLE_TIMEOUT`, default 60s). */
@@ -179,6 +190,17 @@ function parseOrigins(value: string): string[] {
   return origins;
 }
 
+/** `FSYNC` and `FSYNC_INTERVAL`; an interval without flushing is a contradiction. */
+function parseFsync(raw: RawEnv): Pick<Config, 'fsync' | 'fsyncIntervalMs'> {
+  const fsync = raw.FSYNC ? parseBoolean('FSYNC', raw.FSYNC) : true;
+  if (!fsync && raw.FSYNC_INTERVAL) {
+    throw new ConfigError('FSYNC_INTERVAL is set but FSYNC=false never flushes: unset one of them');
+  }
+  const fsyncIntervalMs = raw.FSYNC_INTERVAL ? parseDuration('FSYNC_INTERVAL', raw.FSYNC_INTERVAL) : 1000;
+  if (fsyncIntervalMs > 60_000) throw new ConfigError('FSYNC_INTERVAL must be at most 60s');
+  return { fsync, fsyncIntervalMs };
+}
+
 /** Turns raw strings into a validated {@link Config}, filling documented defaults. */
 export function parseConfig(raw: RawEnv): Config {
   const logLevel = parseLogLevel(raw.LOG_LEVEL);
@@ -201,7 +223,7 @@ export function parseConfig(raw: RawEnv): Config {
       : 10_000,
     logLevel,
     nodeName: raw.NODE_NAME ?? os.hostname(),
-    fsync: raw.FSYNC ? parseBoolean('FSYNC', raw.FSYNC) : true,
+    ...parseFsync(raw),
     idleTimeoutMs: raw.IDLE_TIMEOUT ? Math.max(1000, parseDuration('IDLE_TIMEOUT', raw.IDLE_TIMEOUT)) : 60_000,
     trustProxy: raw.TRUST_PROXY ? parseBoolean('TRUST_PROXY', raw.TRUST_PROXY) : false,
     ...parseDistributed(raw),

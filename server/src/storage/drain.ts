@@ -19,8 +19,14 @@ const received = youngGcEvery(8 * 1024 * 1024);
  * body's chunks are copied into pooled slabs as they arrive (slabs.ts, young-gc.ts say why).
  * Ends as {@link readBody} says (body end, client gone, signal, limit); bytes received before are written.
  * Rejects only when the disk write fails (the result then holds what was written before).
+ * `progress` hears the bytes written so far after each `pwritev`; the first `pwritev` waits for `gate`
+ * (the body is read meanwhile, so a client that goes away still has what it sent kept).
  */
-export function drainToFile(body: Readable, fh: FileHandle, position: number, options: WriteOptions): Promise<WriteResult> {
+export function drainToFile(
+  body: Readable, fh: FileHandle, position: number, options: WriteOptions, progress?: (written: number) => void,
+  gate?: Promise<void>,
+): Promise<WriteResult> {
+  gate?.catch(() => undefined); // a body with nothing to write never waits for it
   return new Promise((resolve, reject) => {
     let written = 0;
     let batch: Buffer[] = [];
@@ -52,11 +58,14 @@ export function drainToFile(body: Readable, fh: FileHandle, position: number, op
       batch = [];
       batchBytes = 0;
       writing = true;
-      writeAll(fh, buffers, size, position + written).then(
+      const first = gate;
+      gate = undefined;
+      (first ? first.then(() => writeAll(fh, buffers, size, position + written)) : writeAll(fh, buffers, size, position + written)).then(
         () => {
           for (const b of buffers) slabs.give(b);
           written += size;
           writing = false;
+          progress?.(written);
           if (!end && body.isPaused()) body.resume();
           flush();
         },
