@@ -1,4 +1,7 @@
 import os from 'node:os';
+import type { BreakerSettings } from '../common/breaker.js';
+import type { TracingConfig } from '../tracing/tracing.js';
+import { parseBreakers, parseTracing } from './observability.js';
 import path from 'node:path';
 import type { RawEnv } from './env.js';
 
@@ -68,6 +71,10 @@ export interface ProcessorsConfig {
   video: VideoConfig;
   documents: DocumentsConfig;
   openai: OpenAIConfig;
+  /** OpenTelemetry traces (`OTEL_*`, see config/observability.ts); null while off (no OTLP endpoint). */
+  tracing: TracingConfig | null;
+  /** How the circuit breakers around OpenAI, S3 and Redis trip and recover (`CIRCUIT_*`). */
+  breakers: BreakerSettings;
 }
 
 /** The processor kinds the runtime knows, in dispatch order. */
@@ -107,6 +114,8 @@ export interface OpenAIConfig {
   maxInputTokens: number;
   /** Timeout of one request (`OPENAI_TIMEOUT`, default 2m). */
   timeoutMs: number;
+  /** The OpenAI client's bulkhead: requests at once per process (`OPENAI_CONCURRENCY`, default 4). */
+  concurrency: number;
   /** Retries of one request on 429, 5xx and network errors, honouring `Retry-After` (`OPENAI_MAX_RETRIES`, default 4). */
   maxRetries: number;
 }
@@ -253,10 +262,15 @@ function parseProcessing(raw: RawEnv): Pick<ProcessorsConfig, 'kinds' | 'video' 
       transcribeModel: raw.OPENAI_TRANSCRIBE_MODEL?.trim() ?? 'whisper-1',
       maxInputTokens: raw.OPENAI_MAX_INPUT_TOKENS ? parseInteger('OPENAI_MAX_INPUT_TOKENS', raw.OPENAI_MAX_INPUT_TOKENS, 200, 1_000_000) : 12_000,
       timeoutMs: raw.OPENAI_TIMEOUT ? parseDuration('OPENAI_TIMEOUT', raw.OPENAI_TIMEOUT, 100) : 120_000,
+      concurrency: raw.OPENAI_CONCURRENCY ? parseInteger('OPENAI_CONCURRENCY', raw.OPENAI_CONCURRENCY, 1, 256) : 4,
       maxRetries: raw.OPENAI_MAX_RETRIES ? parseInteger('OPENAI_MAX_RETRIES', raw.OPENAI_MAX_RETRIES, 0, 20) : 4,
     },
   };
 }
+
+const configFail = (message: string): never => {
+  throw new ConfigError(message);
+};
 
 /** Turns raw strings into a validated {@link ProcessorsConfig}, filling documented defaults. */
 export function parseConfig(raw: RawEnv): ProcessorsConfig {
@@ -305,6 +319,8 @@ export function parseConfig(raw: RawEnv): ProcessorsConfig {
     shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS ? parseInteger('SHUTDOWN_TIMEOUT_MS', raw.SHUTDOWN_TIMEOUT_MS, 0, 3_600_000) : 10_000,
     logLevel,
     nodeName: raw.NODE_NAME ?? os.hostname(),
+    tracing: parseTracing(raw, configFail),
+    breakers: parseBreakers(raw, (name, value) => parseDuration(name, value), configFail),
     s3: {
       endpoint: raw.S3_ENDPOINT,
       region: raw.S3_REGION ?? 'us-east-1',

@@ -1,4 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { UploadCompletedEvent } from '../events.js';
 import type { MediaOutcome, OutcomePublisher } from '../outcomes.js';
 import { SUBJECTS } from './streams.js';
@@ -11,7 +12,10 @@ export class JetStreamEventPublisher {
   constructor(private readonly js: JetStreamClient) {}
 
   async publish(event: UploadCompletedEvent): Promise<void> {
-    await this.js.publish(SUBJECTS.uploadCompleted, JSON.stringify(event), { msgID: event.eventId });
+    // The trace context rides in the headers too, so a consumer can continue the trace unparsed.
+    const h = event.traceparent ? natsHeaders() : undefined;
+    if (h && event.traceparent) h.set('traceparent', event.traceparent);
+    await this.js.publish(SUBJECTS.uploadCompleted, JSON.stringify(event), { msgID: event.eventId, headers: h });
   }
 }
 

@@ -10,6 +10,7 @@ import type { Processor, SniffedType } from '../processors/types.js';
 import { uploadResults, type ResultStore } from '../results/types.js';
 import { TERMINAL_STATES, type JobStatus, type JobStatusPatch, type ProcessingStatus, type StatusStore } from '../status/types.js';
 import type { RuntimeMetrics } from './metrics.js';
+import { contextFrom, inSpan } from '../tracing/spans.js';
 
 export interface ExecuteDeps {
   processors: ReadonlyMap<string, Processor>;
@@ -56,7 +57,17 @@ const PROGRESS_INTERVAL_MS = 1000;
  * - permanent error or last attempt → status `failed`, `media.failed`, dead-letter record, term.
  * Status is always written before the job is settled, so a crash in between is repaired by the guard.
  */
-export async function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> {
+export function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> {
+  // Each delivery is a span in the trace of the request that finished the upload (see the event's traceparent).
+  const attributes = { 'upload.id': job.event.uploadId, 'job.id': job.id, 'job.kind': job.kind, 'job.lane': job.lane, 'job.delivery': job.deliveryCount };
+  return inSpan(`job ${job.kind}`, { attributes }, async (span) => {
+    const outcome = await executeDelivery(job, deps);
+    span.setAttribute('job.outcome', outcome);
+    return outcome;
+  }, contextFrom(job.event.traceparent));
+}
+
+async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> {
   const { event, kind } = job;
   const log = deps.logger.child({ job: job.id, attempt: job.deliveryCount });
   const update = (patch: JobStatusPatch) => deps.status.update({ uploadId: event.uploadId, eventId: event.eventId, kind, patch });
@@ -139,9 +150,7 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
     stored = true;
     return results.put(name, body);
   };
-  try {
-    const result = await abortable(
-      processor.run(event, {
+  const context: Parameters<Processor['run']>[1] = {
         working: beat,
         progress: (fraction) => {
           const now = Date.now();
@@ -159,9 +168,9 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
         // Waiting for other jobs (generate waits for a long video's transcript) is not this job's work:
         // PROCESSOR_JOB_TIMEOUT counts only the time it runs.
         waitFor: (kinds) => timeout.pausedWhile(waitForJobs(deps.status, event.uploadId, event.eventId, kinds, controller.signal)),
-      }),
-      controller.signal,
-    );
+  };
+  try {
+    const result = await runWaitingForCircuits(() => abortable(processor.run(event, context), controller.signal), controller.signal, timeout, log, update);
     if (stored && !(await sourceExists(event.location, deps, controller.signal))) {
       // Terminated or expired while the job ran: whatever it stored now belongs to nothing.
       await deps.resultsFor(event.location).remove(event.uploadId);
@@ -206,7 +215,7 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
     if (err.retryable && job.deliveryCount < deps.maxDeliver) {
       deps.metrics.duration.observe({ kind, outcome: 'retry' }, seconds);
       deps.metrics.failures.inc({ kind, code: err.code, final: 'false' });
-      const delay = err.code === 'SHUTTING_DOWN' ? 0 : deps.backoff(job.deliveryCount);
+      const delay = err.code === 'SHUTTING_DOWN' ? 0 : (err.retryAfterMs ?? deps.backoff(job.deliveryCount));
       log.warn('job failed; will retry', { code: err.code, err: err.message, delayMs: delay });
       await update({ state: 'queued', reason: describeError(err), code: err.code });
       await job.retry(delay);
@@ -219,6 +228,47 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
     clearInterval(heartbeat);
     deps.shutdown.removeEventListener('abort', onShutdown);
   }
+}
+
+/**
+ * Runs the processor; when it stops because a service's circuit breaker is open, waits (heartbeats go
+ * on, the job timeout stands still) until the breaker lets a call through, and runs it again, within
+ * the same delivery: an outage spends neither deliveries nor the dead-letter queue.
+ */
+async function runWaitingForCircuits<T>(
+  runOnce: () => Promise<T>,
+  signal: AbortSignal,
+  timeout: { pausedWhile<R>(work: Promise<R>): Promise<R> },
+  log: Logger,
+  update: (p: JobStatusPatch) => Promise<ProcessingStatus>,
+): Promise<T> {
+  for (;;) {
+    try {
+      return await runOnce();
+    } catch (thrown) {
+      const err = classifyError(thrown);
+      if (signal.aborted || err.code !== 'CIRCUIT_OPEN') throw thrown;
+      const wait = Math.max(50, err.retryAfterMs ?? 1000);
+      log.warn('a service this job needs is failing; waiting for its circuit breaker', { err: err.message, waitMs: wait });
+      void update({ reason: describeError(err), code: err.code }).catch(() => undefined);
+      await timeout.pausedWhile(pause(wait, signal));
+    }
+  }
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Final failure: status `failed` first, then the outcome, then the dead-letter record and term. */
