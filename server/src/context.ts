@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
-import { createResultStore, createStatusStore, type ResultStore, type StatusStore } from '@tus-edge/processors';
+import { Circuits, createResultStore, createStatusStore, startTracing, type ResultStore, type StatusStore, type Tracing } from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
 import type { Config } from './config/config.js';
 import { FileOutbox } from './events/file-outbox.js';
@@ -23,6 +23,7 @@ import { FileStorage } from './storage/file-storage.js';
 import { createS3Client } from '@tus-edge/processors';
 import { S3Storage } from './storage/s3/s3-storage.js';
 import { Staging } from './storage/staging.js';
+import { GuardedStorage } from './storage/guarded.js';
 import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 
@@ -47,6 +48,10 @@ export interface AppContext {
   results: ResultStore;
   metrics: Metrics;
   logger: Logger;
+  /** The circuit breakers (S3; OpenAI for in-process processors) and bulkheads of this process. */
+  circuits: Circuits;
+  /** Traces of this process (off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set); flushed and stopped by `close`. */
+  tracing: Tracing;
   lifecycle: Lifecycle;
   /** Injectable clock for expiry tests. */
   now: () => Date;
@@ -69,6 +74,13 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const metrics = overrides.metrics ?? new Metrics();
   const checks: AppContext['checks'] = {};
   const closers: Array<() => Promise<void> | void> = [];
+  // Traces start before anything that makes spans; they are flushed last, after every other closer.
+  const tracing = overrides.tracing ?? startTracing(config.tracing, { serviceName: 'tus-edge-server', nodeName: config.nodeName });
+  const circuits = overrides.circuits ?? new Circuits(config.breakers);
+  circuits.onStateChange((service, state) => logger[state === 'open' ? 'warn' : 'info']('circuit breaker state changed', { service, state }));
+  // The S3 part uploads' bulkhead is @tus/s3-store's own limit (S3_PART_CONCURRENCY); its use is counted here.
+  const s3Parts = { limit: config.s3?.partConcurrency ?? 0, inUse: 0, waiting: -1 };
+  if (!overrides.metrics) metrics.watch(circuits, (): Record<string, typeof s3Parts> => (config.s3 ? { 's3-parts': s3Parts } : {}));
 
   let redis: Redis | undefined;
   if (config.redis) {
@@ -94,7 +106,10 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const expiry = config.uploadExpiryMs;
 
   // One S3 client for the upload storage and the processors' result store.
-  const s3 = config.s3 && { bucket: config.s3.bucket, client: createS3Client(config.s3) };
+  const s3 = config.s3 && {
+    bucket: config.s3.bucket,
+    client: createS3Client(config.s3, {}, { inFlight: (command, delta) => void (command === 'UploadPart' && (s3Parts.inUse += delta)) }),
+  };
   let storage: UploadStorage | undefined = overrides.storage;
   if (!storage && config.s3 && s3) {
     // @tus/s3-store stages parts in os.tmpdir(), which follows TMPDIR: keep them on the staging disk.
@@ -114,6 +129,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
       cache: redis ? new RedisKvStore<MetadataValue>(redis, `${prefix}s3info:`, () => 2 * expiry) : undefined,
     });
   }
+  // S3 is an outside service: behind a circuit breaker, so a store that hangs is answered 503 at once.
+  if (storage && !overrides.storage) storage = new GuardedStorage(storage, circuits.breaker('s3'));
   storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync });
   const chosenStorage = storage;
   checks.storage = () => chosenStorage.check();
@@ -165,9 +182,14 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     results,
     logger,
     metrics,
+    circuits,
+    tracing,
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
     now: overrides.now ?? (() => new Date()),
     checks: overrides.checks ?? checks,
-    close: overrides.close ?? (async () => void (await Promise.all(closers.map((c) => c())))),
+    close: overrides.close ?? (async () => {
+      await Promise.all(closers.map((c) => c()));
+      await tracing.shutdown();
+    }),
   };
 }

@@ -112,7 +112,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const resultsFor = options.results ?? createResultStores(config, s3Client);
   const access = options.access ?? lazyAccess(() => createUploadAccess(s3Client(), Math.ceil(Math.max(config.jobTimeoutMs, 3_600_000) / 1000)));
   const circuits = options.circuits ?? new Circuits(config.breakers);
-  circuits.onStateChange((service, state) => logger[state === 'open' ? 'warn' : 'info']('circuit breaker state changed', { service, state }));
+  if (!options.circuits) circuits.onStateChange((service, state) => logger[state === 'open' ? 'warn' : 'info']('circuit breaker state changed', { service, state }));
   const processors = options.processors ?? defaultProcessors(config, { access, circuits });
   const byKind = new Map<string, Processor>();
   for (const p of processors) {

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError as ProcessorsConfigError, parseConfig as parseProcessorsConfig, type ProcessorsConfig } from '@tus-edge/processors';
+import { ConfigError as ProcessorsConfigError, parseConfig as parseProcessorsConfig, type BreakerSettings, type ProcessorsConfig, type TracingConfig } from '@tus-edge/processors';
 import type { RawEnv } from './env.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -54,6 +54,15 @@ export interface Config {
   processing: ProcessorsConfig;
   /** Run the processors in this process (`PROCESSORS_IN_PROCESS`, default true without `NATS_URL`). */
   processorsInProcess: boolean;
+  /**
+   * OpenTelemetry traces, shared with the processors: off (null) unless `OTEL_EXPORTER_OTLP_ENDPOINT` or
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; `OTEL_TRACES_SAMPLER` (default `parentbased_always_on`),
+   * `OTEL_TRACES_SAMPLER_ARG`, `OTEL_SERVICE_NAME` (default `tus-edge-server`), `OTEL_EXPORTER_OTLP_HEADERS`,
+   * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SDK_DISABLED`.
+   */
+  tracing: TracingConfig | null;
+  /** Circuit breakers around S3 (and, in-process, OpenAI): `CIRCUIT_FAILURES` (5) in `CIRCUIT_WINDOW` (30s) open one for `CIRCUIT_OPEN_FOR` (15s). */
+  breakers: BreakerSettings;
 }
 
 export interface S3Config {
@@ -76,6 +85,8 @@ export interface S3Config {
    * `*.r2.cloudflarestorage.com` endpoint, else false (parts then fit each PATCH, see TusS3Store).
    */
   uniformParts: boolean;
+  /** An S3 request whose socket is silent this long fails (`S3_REQUEST_TIMEOUT`, default 30s). */
+  requestTimeoutMs: number;
 }
 
 export interface RedisConfig {
@@ -189,7 +200,7 @@ export function parseConfig(raw: RawEnv): Config {
 }
 
 /** The processor runtime's own validation, with its errors reported like the server's. */
-function parseProcessing(raw: RawEnv): Pick<Config, 'processing' | 'processorsInProcess'> {
+function parseProcessing(raw: RawEnv): Pick<Config, 'processing' | 'processorsInProcess' | 'tracing' | 'breakers'> {
   let processing: ProcessorsConfig;
   try {
     processing = parseProcessorsConfig(raw);
@@ -198,7 +209,7 @@ function parseProcessing(raw: RawEnv): Pick<Config, 'processing' | 'processorsIn
     throw err;
   }
   const processorsInProcess = raw.PROCESSORS_IN_PROCESS ? parseBoolean('PROCESSORS_IN_PROCESS', raw.PROCESSORS_IN_PROCESS) : !raw.NATS_URL;
-  return { processing, processorsInProcess };
+  return { processing, processorsInProcess, tracing: processing.tracing, breakers: processing.breakers };
 }
 
 type DistributedConfig = Pick<Config, 's3' | 'redis' | 'lockAcquireTimeoutMs' | 'stagingDir' | 'stagingMinFreeBytes'>;
@@ -233,6 +244,7 @@ function parseDistributed(raw: RawEnv): DistributedConfig {
       uniformParts: raw.S3_UNIFORM_PARTS
         ? parseBoolean('S3_UNIFORM_PARTS', raw.S3_UNIFORM_PARTS)
         : !!raw.S3_ENDPOINT && /\.r2\.cloudflarestorage\.com$/i.test(new URL(raw.S3_ENDPOINT).hostname),
+      requestTimeoutMs: raw.S3_REQUEST_TIMEOUT ? Math.max(100, parseDuration('S3_REQUEST_TIMEOUT', raw.S3_REQUEST_TIMEOUT)) : 30_000,
     };
   }
   let redis: RedisConfig | undefined;
