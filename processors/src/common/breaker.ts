@@ -80,17 +80,18 @@ export class CircuitBreaker {
       this.probing = true;
       this.report();
     }
+    let result: T;
     try {
-      const result = await work();
-      this.succeeded();
-      return result;
+      result = await work();
     } catch (err) {
+      if (probe) this.probing = false;
       if (counts(err)) this.failed();
       else if (probe) this.succeeded(); // the service answered: it is up
       throw err;
-    } finally {
-      if (probe) this.probing = false;
     }
+    if (probe) this.probing = false;
+    this.succeeded();
+    return result;
   }
 
   /** Resolves once a call may be tried (closed, or half-open without a probe out); rejects if `signal` aborts. */

@@ -18,3 +18,4 @@ export * from './processors/fixtures.js';
 export * from './processors/child.js';
 export * from './processors/context.js';
 export * from './tus.js';
+export * from './otlp.js';
