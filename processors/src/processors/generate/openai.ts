@@ -122,6 +122,12 @@ export async function withRetries<T>(what: string, call: (signal: AbortSignal) =
         if (err instanceof openaiSdk().APIError) throw new ProcessingError('OPENAI_REJECTED', `${what}: ${describeApiError(err)}`, { cause: err });
         throw err;
       }
+      const breaker = options.guard?.breaker;
+      if (breaker && breaker.state() !== 'closed') {
+        // This failure opened the breaker (or was its failed probe): the job waits for it in place
+        // instead of spending its retries and deliveries on an API that is down.
+        throw new CircuitOpenError(breaker.service, Math.max(1, breaker.retryAfterMs()));
+      }
       const after = err instanceof openaiSdk().APIError ? retryAfterMs(err.headers) : null;
       if (attempt > options.maxRetries || (after !== null && after > maxRetryAfter)) {
         const why = after !== null && after > maxRetryAfter ? `, Retry-After ${Math.round(after / 1000)} s` : ` after ${attempt} attempts`;
