@@ -49,7 +49,7 @@ const seconds = (timemark: string) => {
  * progress, kills ffmpeg (SIGKILL) when `signal` aborts, and maps failures with {@link ffmpegError}.
  */
 export function runFfmpeg(what: string, input: string, build: (cmd: ffmpeg.FfmpegCommand) => ffmpeg.FfmpegCommand, options: RunOptions): Promise<void> {
-  return inSpan(`ffmpeg ${what}`, { attributes: { 'ffmpeg.step': what, 'ffmpeg.threads': options.threads } }, () => spawnFfmpeg(what, input, build, options));
+  return inSpan(`ffmpeg ${what.split(' ')[0]}`, { attributes: { 'ffmpeg.step': what, 'ffmpeg.threads': options.threads } }, () => spawnFfmpeg(what, input, build, options));
 }
 
 function spawnFfmpeg(what: string, input: string, build: (cmd: ffmpeg.FfmpegCommand) => ffmpeg.FfmpegCommand, options: RunOptions): Promise<void> {

@@ -112,7 +112,7 @@ describe('a trace through the distributed stack, across NATS', () => {
   it('node PATCH → S3 spans; JetStream message with traceparent; worker dispatch and job in the same trace', async () => {
     receiver = await startOtlpReceiver();
     const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
-    stack = await startStack({ nodes: 1, env: { ...otel, S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB' } });
+    stack = await startStack({ nodes: 1, timeoutMs: 120_000, env: { ...otel, S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB' } });
     const port = await freePort();
     worker = spawn(process.execPath, [path.join(REPO_ROOT, 'processors/dist/main.js')], {
       env: { PATH: process.env.PATH, ...stack.env, ...otel, DATA_DIR: await tempDir(), HOST: '127.0.0.1', PROCESSORS_PORT: String(port), LOG_LEVEL: 'warn', PROCESSOR_KINDS: 'fingerprint' },
@@ -153,5 +153,5 @@ describe('a trace through the distributed stack, across NATS', () => {
     } finally {
       await nc.close();
     }
-  }, 120_000);
+  }, 240_000);
 });
