@@ -48,7 +48,7 @@ describe('S3 paused (SIGSTOP)', () => {
       for (const pid of pids) process.kill(pid, 'SIGSTOP');
       // Before the breaker opens: each request waits for the S3 timeout (and the SDK's retries).
       for (let i = 0; i < 8; i++) {
-        const { value, ms } = await timed(() => send(base + upload, 'HEAD', {}).catch((err: Error) => ({ status: 0, headers: {}, body: err.message })));
+        const { value, ms } = await timed(() => send(base + upload, 'HEAD', {}).catch((err: Error) => ({ status: 0, headers: {} as Record<string, string | string[] | undefined>, body: err.message })));
         answers.push({ status: value.status, ms, retryAfter: value.headers['retry-after'] as string | undefined });
         if (value.status === 503 && ms < 200) break;
       }
