@@ -41,7 +41,7 @@ export function createS3Client(config: S3ClientSettings, overrides: Partial<S3Cl
     credentials: config.credentials,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    ...(config.requestTimeoutMs ? { requestHandler: { requestTimeout: config.requestTimeoutMs, connectionTimeout: Math.min(5000, config.requestTimeoutMs) } } : {}),
+    ...(config.requestTimeoutMs ? { requestHandler: { requestTimeout: config.requestTimeoutMs, connectionTimeout: Math.min(5000, config.requestTimeoutMs), throwOnRequestTimeout: true } } : {}),
     ...overrides,
   });
   client.middlewareStack.add(
