@@ -12,6 +12,7 @@ export default defineConfig({
             '{server,client-sdk}/test/**/*.test.ts',
             'tests/kit/src/**/*.test.ts',
             'loadtests/**/*.test.ts',
+            'deploy/test/*.test.ts',
           ],
           exclude: ['**/node_modules/**', '**/dist/**'],
         },

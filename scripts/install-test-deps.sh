@@ -21,6 +21,13 @@ declare -A NEED=(
   # The video processor's tests run the real ffmpeg/ffprobe (fluent-ffmpeg drives them).
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg
+  # deploy/test: Prometheus scrapes a live stack, promtool checks and unit-tests the rules, docker-compose
+  # validates the compose file, kubectl renders the kustomize manifests (Debian's kubectl 1.20 carries
+  # kustomize v2; a newer kubectl works too).
+  [prometheus]=prometheus
+  [promtool]=prometheus
+  [docker-compose]=docker-compose
+  [kubectl]=kubernetes-client
 )
 missing=()
 for probe in "${!NEED[@]}"; do

@@ -36,18 +36,22 @@ export function createApp(deps: AppContext): App {
   hono.use('*', cors({ origins: config.corsOrigins, allowMethods: ALLOWED_METHODS, allowHeaders: ALLOWED_HEADERS, exposeHeaders: EXPOSED_HEADERS }));
 
   hono.get('/healthz', (c) => c.json({ status: 'ok' }));
-  hono.get('/readyz', async (c) => {
-    if (!lifecycle.ready) return c.json({ status: lifecycle.draining ? 'draining' : 'starting' }, 503);
+  const readiness = async (): Promise<{ status: string; failed?: Record<string, string> }> => {
+    if (!lifecycle.ready) return { status: lifecycle.draining ? 'draining' : 'starting' };
     const failed: Record<string, string> = {};
     await Promise.all(
       Object.entries(checks).map(([name, check]) =>
         withTimeout(check(), READY_CHECK_TIMEOUT_MS).catch((err: Error) => void (failed[name] = err.message || err.name)),
       ),
     );
+    return Object.keys(failed).length > 0 ? { status: 'unavailable', failed } : { status: 'ready' };
+  };
+  metrics.watchReadiness(async () => (await readiness()).status === 'ready');
+  hono.get('/readyz', async (c) => {
+    const state = await readiness();
     // Details: each circuit breaker's state (an open one answers its calls 503 at once) and each bulkhead's use.
     const details = { circuits: deps.circuits.states(), bulkheads: deps.circuits.bulkheadUse() };
-    if (Object.keys(failed).length > 0) return c.json({ status: 'unavailable', failed, ...details }, 503);
-    return c.json({ status: 'ready', ...details });
+    return c.json({ ...state, ...details }, state.status === 'ready' ? 200 : 503);
   });
   hono.get('/metrics', async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),

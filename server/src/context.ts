@@ -98,6 +98,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
       const locker = new RedisLocker({
         redis, subscriber: connect('locks'), prefix: config.redis.prefix,
         ttlMs: config.redis.lockTtlMs, acquireTimeoutMs: config.lockAcquireTimeoutMs,
+        onHandover: () => metrics.lockHandovers.inc(),
       });
       overrides = { ...overrides, locker };
     }
@@ -128,11 +129,14 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
       },
       cache: redis ? new RedisKvStore<MetadataValue>(redis, `${prefix}s3info:`, () => 2 * expiry) : undefined,
     });
+    // Present from the start, so rate() sees the first retry.
+    for (const what of ['part', 'tail'] as const) metrics.s3Retries.inc({ what }, 0);
   }
   // S3 is an outside service: behind a circuit breaker, so a store that hangs is answered 503 at once.
   if (storage && !overrides.storage) storage = new GuardedStorage(storage, circuits.breaker('s3'));
   storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync });
   const chosenStorage = storage;
+  metrics.watchStagingDisk(config.stagingDir);
   checks.storage = () => chosenStorage.check();
 
   const records: UploadRecordStore =

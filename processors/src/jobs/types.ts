@@ -54,6 +54,8 @@ export interface PendingCount {
   lane: Lane;
   /** Jobs waiting to start (not counting retries waiting for their backoff in JetStream). */
   count: number;
+  /** Jobs delivered and not yet acknowledged, where the source knows (JetStream `num_ack_pending`). */
+  unacked?: number;
 }
 
 export interface SourceStartOptions {

@@ -44,6 +44,8 @@ export interface ProcessorContext {
    * A job keeps its lease while it waits; the job timeout still applies.
    */
   waitFor(kinds: readonly string[]): Promise<Record<string, JobStatus>>;
+  /** Reports tokens a generation API used for this job (counted per kind in the runtime's metrics). */
+  tokensUsed?(usage: { prompt: number; completion: number }): void;
 }
 
 /** What a successful run produces; recorded in the status and in the `media.processed` outcome. */

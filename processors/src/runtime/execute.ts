@@ -5,6 +5,7 @@ import type { Job } from '../jobs/types.js';
 import type { JobLeases } from '../leases/types.js';
 import type { Logger } from '../logger.js';
 import { outcomeOf, type OutcomePublisher } from '../outcomes.js';
+import { contentClass, declaredClass, type MediaClass } from '../processors/media-types.js';
 import { SNIFF_BYTES, sniff } from '../processors/sniff.js';
 import type { Processor, SniffedType } from '../processors/types.js';
 import { uploadResults, type ResultStore } from '../results/types.js';
@@ -168,6 +169,10 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
         // Waiting for other jobs (generate waits for a long video's transcript) is not this job's work:
         // PROCESSOR_JOB_TIMEOUT counts only the time it runs.
         waitFor: (kinds) => timeout.pausedWhile(waitForJobs(deps.status, event.uploadId, event.eventId, kinds, controller.signal)),
+        tokensUsed: ({ prompt, completion }) => {
+          deps.metrics.tokens.inc({ kind, type: 'prompt' }, Math.max(0, prompt));
+          deps.metrics.tokens.inc({ kind, type: 'completion' }, Math.max(0, completion));
+        },
   };
   try {
     const result = await runWaitingForCircuits(() => abortable(processor.run(event, context), controller.signal), controller.signal, timeout, log, update);
@@ -181,6 +186,7 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
     }
     const ms = performance.now() - started;
     deps.metrics.duration.observe({ kind, outcome: 'done' }, ms / 1000);
+    deps.metrics.processing.observe({ kind, media: mediaOf(event, sniffed) }, ms / 1000);
     const status = await update({
       state: 'done',
       progress: 1,
@@ -274,6 +280,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 /** Final failure: status `failed` first, then the outcome, then the dead-letter record and term. */
 async function fail(job: Job, err: ProcessingError, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
   deps.metrics.failures.inc({ kind: job.kind, code: err.code, final: 'true' });
+  deps.metrics.deadLettered.inc({ kind: job.kind });
   const reason = describeError(err);
   log.error('job failed; dead-lettered', { code: err.code, err: err.message, attempts: job.deliveryCount });
   const status = await update({ state: 'failed', reason, code: err.code, attempts: job.deliveryCount, finishedAt: new Date().toISOString() });
@@ -383,6 +390,11 @@ export async function waitForJobs(status: StatusStore, uploadId: string, eventId
     signal.removeEventListener('abort', onAbort);
     await unsubscribe();
   }
+}
+
+/** The bounded media class of an upload for metrics: from its real type when known, else what the client declared. */
+export function mediaOf(event: Job['event'], sniffed: SniffedType | undefined): MediaClass {
+  return sniffed ? contentClass(event, sniffed) : (declaredClass(event)?.cls ?? 'other');
 }
 
 function sniffedOf(status: ProcessingStatus | null): SniffedType | undefined {

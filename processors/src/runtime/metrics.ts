@@ -10,6 +10,13 @@ export class RuntimeMetrics {
   readonly failures: Counter<'kind' | 'code' | 'final'>;
   readonly pending: Gauge<'kind' | 'lane'>;
   readonly pickup: Histogram<'lane'>;
+  readonly unacked: Gauge<'kind' | 'lane'>;
+  readonly processing: Histogram<'kind' | 'media'>;
+  readonly workers: Gauge<'kind'>;
+  readonly tokens: Counter<'kind' | 'type'>;
+  readonly deadLettered: Counter<'kind'>;
+  readonly ready: Gauge;
+  private readinessProbe: (() => boolean) | null = null;
 
   /** `defaults`: also collect prom-client's Node metrics (not when sharing the server's registry). */
   constructor(readonly registry: Registry = new Registry(), defaults = false) {
@@ -42,6 +49,45 @@ export class RuntimeMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers,
     });
+    this.unacked = new Gauge({
+      name: 'processor_jobs_unacked',
+      help: 'Jobs delivered and not yet acknowledged (running, or waiting for a retry); with processor_jobs_pending, the consumer lag',
+      labelNames: ['kind', 'lane'],
+      registers,
+    });
+    this.processing = new Histogram({
+      name: 'processor_processing_seconds',
+      help: 'Run time of successful jobs by kind and media class (video, audio, pdf, docx, pptx, text, markdown, other)',
+      labelNames: ['kind', 'media'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+      registers,
+    });
+    this.workers = new Gauge({ name: 'processor_workers', help: 'Worker slots this process runs, by kind', labelNames: ['kind'], registers });
+    this.tokens = new Counter({
+      name: 'processor_generation_tokens_total',
+      help: 'Tokens the generation API reported as used, by kind and type (prompt, completion)',
+      labelNames: ['kind', 'type'],
+      registers,
+    });
+    // Besides processor_job_failures_total{final="true"}: one series per kind that exists from the start
+    // at 0, so increase() sees the first dead letter (a labelled series born at 1 shows no increase).
+    this.deadLettered = new Counter({
+      name: 'processor_jobs_dead_lettered_total',
+      help: 'Jobs that failed for good and were dead-lettered, by kind',
+      labelNames: ['kind'],
+      registers,
+    });
+    const probe = () => this.readinessProbe;
+    const ready: Gauge = new Gauge({
+      name: 'processor_ready',
+      help: '1 when this runtime would answer GET /readyz with 200 (its job source can deliver, not draining), else 0',
+      registers,
+      collect() {
+        const p = probe();
+        if (p) ready.set(p() ? 1 : 0);
+      },
+    });
+    this.ready = ready;
     if (defaults) collectDefaultMetrics({ register: registry });
   }
 
@@ -67,5 +113,10 @@ export class RuntimeMetrics {
     bulkhead('processor_bulkhead_limit', 'Calls allowed at once per bulkhead (processor kind, OpenAI client)', (u) => u.limit);
     bulkhead('processor_bulkhead_in_use', 'Calls running now per bulkhead', (u) => u.inUse);
     bulkhead('processor_bulkhead_waiting', 'Calls waiting for a slot per bulkhead', (u) => u.waiting);
+  }
+
+  /** Reports `probe` (what `GET /readyz` answers) as `processor_ready` at each scrape. */
+  watchReadiness(probe: () => boolean): void {
+    this.readinessProbe = probe;
   }
 }

@@ -227,11 +227,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         }
       }
     };
-    const workers = [...byKind.values()].flatMap((p) => Array.from({ length: workersOf(p) }, () => worker(p.kind)));
+    const workers = [...byKind.values()].flatMap((p) => {
+      const slots = workersOf(p);
+      metrics.workers.set({ kind: p.kind }, slots);
+      // Present from the start, so rate() and increase() see the first tokens.
+      for (const type of ['prompt', 'completion']) metrics.tokens.inc({ kind: p.kind, type }, 0);
+      metrics.deadLettered.inc({ kind: p.kind }, 0);
+      return Array.from({ length: slots }, () => worker(p.kind));
+    });
 
     const refreshPending = async () => {
       try {
-        for (const p of await jobSource.pending()) metrics.pending.set({ kind: p.kind, lane: p.lane }, p.count);
+        for (const p of await jobSource.pending()) {
+          metrics.pending.set({ kind: p.kind, lane: p.lane }, p.count);
+          if (p.unacked !== undefined) metrics.unacked.set({ kind: p.kind, lane: p.lane }, p.unacked);
+        }
       } catch {
         /* source unreachable: keep the last values */
       }
@@ -241,6 +251,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     let draining = false;
     const ready = () => !draining && jobSource.ready();
+    metrics.watchReadiness(ready);
     let ops: OpsServer | null = null;
     if (options.http !== false) ops = await startOpsServer(config.host, config.port, metrics.registry, ready);
     logger.info('processor runtime started', { source: jobSource.name, kinds: [...byKind.keys()], concurrency: config.concurrency, ops: ops?.url });

@@ -225,7 +225,9 @@ export class JetStreamSource implements JobSource {
     for (const [kind, lanes] of this.lanes) {
       for (const lane of LANES) {
         const info = await this.jsm.consumers.info(STREAMS.jobs.name, lanes[lane].consumer);
-        counts.push({ kind, lane, count: info.num_pending + (lanes[lane].held ? 1 : 0) });
+        const held = lanes[lane].held ? 1 : 0;
+        // A message held here for the next free worker is delivered (ack pending) but has not started.
+        counts.push({ kind, lane, count: info.num_pending + held, unacked: Math.max(0, info.num_ack_pending - held) });
       }
     }
     return counts;

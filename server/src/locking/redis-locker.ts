@@ -15,6 +15,8 @@ export interface RedisLockerOptions {
   acquireTimeoutMs: number;
   /** Retry interval for locks whose holder never answers (e.g. a dead node's lock running out). */
   retryMs?: number;
+  /** Called once per held lock that a request elsewhere asks this node to let go of (a handover). */
+  onHandover?: () => void;
 }
 
 /**
@@ -32,13 +34,22 @@ export class RedisLocker implements Locker {
   private readonly releaseChannel: string;
   private readonly freedChannel: string;
   private readonly ready: Promise<unknown>;
+  /** Holders already asked to let go (release requests repeat while the waiter waits). */
+  private readonly asked = new WeakSet<RequestRelease>();
 
   constructor(private readonly options: RedisLockerOptions) {
     this.redlock = new Redlock([options.redis], { retryCount: 0, automaticExtensionThreshold: 0 });
     this.releaseChannel = `${options.prefix}lock:release`;
     this.freedChannel = `${options.prefix}lock:freed`;
     options.subscriber.on('message', (channel: string, id: string) => {
-      if (channel === this.releaseChannel) void Promise.resolve(this.held.get(id)?.()).catch(() => undefined);
+      if (channel === this.releaseChannel) {
+        const release = this.held.get(id);
+        if (release && !this.asked.has(release)) {
+          this.asked.add(release);
+          options.onHandover?.();
+        }
+        void Promise.resolve(release?.()).catch(() => undefined);
+      }
       else if (channel === this.freedChannel) for (const wake of this.waiting.get(id) ?? []) wake();
     });
     this.ready = options.subscriber.subscribe(this.releaseChannel, this.freedChannel);

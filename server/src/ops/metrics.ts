@@ -1,3 +1,5 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CIRCUIT_STATE_VALUE, type Circuits } from '@tus-edge/processors';
 
@@ -67,6 +69,55 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly uploadDuration = new Histogram({
+    name: 'tus_upload_duration_seconds',
+    help: 'From creation to the last byte of finished uploads, by size class (see sizeClass)',
+    labelNames: ['size_class'] as const,
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600],
+    registers: [this.registry],
+  });
+  readonly bytesInFlight = new Gauge({
+    name: 'tus_bytes_in_flight',
+    help: 'Bytes announced (Content-Length) by upload requests this node is receiving now',
+    registers: [this.registry],
+  });
+  readonly lockHandovers = new Counter({
+    name: 'tus_lock_handovers_total',
+    help: 'Upload locks this node let go of because a request elsewhere asked for them',
+    registers: [this.registry],
+  });
+  /** Staging file system, read once per scrape (set by {@link watchStagingDisk}). */
+  private stagingDisk: (() => Promise<{ free: number; size: number } | null>) | null = null;
+  readonly stagingFree: Gauge = new Gauge({
+    name: 'tus_staging_free_bytes',
+    help: 'Free bytes (for unprivileged users) on the staging file system, read at each scrape',
+    registers: [this.registry],
+    collect: async () => {
+      const disk = await this.stagingDisk?.();
+      if (disk) this.stagingFree.set(disk.free);
+    },
+  });
+  readonly stagingSize: Gauge = new Gauge({
+    name: 'tus_staging_size_bytes',
+    help: 'Size of the staging file system, read at each scrape',
+    registers: [this.registry],
+    collect: async () => {
+      const disk = await this.stagingDisk?.();
+      if (disk) this.stagingSize.set(disk.size);
+    },
+  });
+
+  /** What `GET /readyz` answers, asked at each scrape (set by {@link watchReadiness}). */
+  private readinessProbe: (() => Promise<boolean>) | null = null;
+  readonly ready: Gauge = new Gauge({
+    name: 'tus_ready',
+    help: '1 when this node would answer GET /readyz with 200 (started, not draining, backing services reachable), else 0',
+    registers: [this.registry],
+    collect: async () => {
+      if (this.readinessProbe) this.ready.set((await this.readinessProbe().catch(() => false)) ? 1 : 0);
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -94,4 +145,41 @@ export class Metrics {
     bulkhead('tus_bulkhead_in_use', 'Calls running now per bulkhead', (u) => u.inUse);
     bulkhead('tus_bulkhead_waiting', 'Calls waiting for a slot per bulkhead (-1: not known)', (u) => u.waiting);
   }
+
+  /** Reports `probe` (the node's readiness) as `tus_ready` at each scrape. */
+  watchReadiness(probe: () => Promise<boolean>): void {
+    this.readinessProbe = probe;
+  }
+
+  /** Reports the file system holding `dir` (or its nearest existing parent) as the staging disk. */
+  watchStagingDisk(dir: string): void {
+    const read = async (target: string): Promise<{ free: number; size: number } | null> => {
+      try {
+        const { bavail, blocks, bsize } = await fsp.statfs(target);
+        return { free: bavail * bsize, size: blocks * bsize };
+      } catch (err) {
+        const parent = path.dirname(target);
+        return (err as NodeJS.ErrnoException).code === 'ENOENT' && parent !== target ? read(parent) : null;
+      }
+    };
+    // Both gauges are collected in the same scrape: one statfs serves them.
+    let pending: Promise<{ free: number; size: number } | null> | null = null;
+    this.stagingDisk = () =>
+      (pending ??= read(path.resolve(dir)).finally(() => setTimeout(() => (pending = null), 250).unref()));
+  }
+}
+
+const MiB = 1024 * 1024;
+/** The few size classes of `tus_upload_duration_seconds` (bounded label values). */
+export const SIZE_CLASSES = [
+  { label: 'lt_1m', below: MiB },
+  { label: '1m_16m', below: 16 * MiB },
+  { label: '16m_256m', below: 256 * MiB },
+  { label: '256m_4g', below: 4096 * MiB },
+  { label: 'ge_4g', below: Infinity },
+] as const;
+
+/** The size class of an upload of `bytes`: `lt_1m`, `1m_16m`, `16m_256m`, `256m_4g` or `ge_4g`. */
+export function sizeClass(bytes: number): (typeof SIZE_CLASSES)[number]['label'] {
+  return SIZE_CLASSES.find((c) => bytes < c.below)!.label;
 }

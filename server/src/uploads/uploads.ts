@@ -2,6 +2,7 @@ import { Uid, type Lock, type RequestRelease } from '@tus/server';
 import { inSpan, traceparentOf } from '@tus-edge/processors';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
+import { sizeClass } from '../ops/metrics.js';
 import { tombstoneRetentionMs, type ConcatRole, type UploadRecord } from '../records/types.js';
 import type { ReceiveInput, ReceiveOutcome } from '../storage/receive.js';
 
@@ -87,6 +88,8 @@ export class Uploads {
       await this.save(record);
     }
     metrics.uploadsInProgress.inc();
+    const announced = input.lengthKnown ? input.limit : 0;
+    metrics.bytesInFlight.inc(announced);
     let outcome: ReceiveOutcome;
     try {
       // The storage time of a write, as a span of its own (S3 part uploads are its children).
@@ -103,6 +106,7 @@ export class Uploads {
       throw err;
     } finally {
       metrics.uploadsInProgress.dec();
+      metrics.bytesInFlight.dec(announced);
     }
     metrics.bytesReceived.inc(outcome.bytes);
     delete record.checksumPendingFrom;
@@ -222,6 +226,8 @@ export class Uploads {
     }
     await this.save(record);
     metrics.uploadsFinished.inc();
+    const took = (Date.parse(now) - Date.parse(record.createdAt)) / 1000;
+    if (took >= 0) metrics.uploadDuration.observe({ size_class: sizeClass(record.size ?? 0) }, took);
     logger.info('upload finished', { uploadId: record.id, size: record.size });
     if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
   }
