@@ -12,6 +12,7 @@ import { uploadResults, type ResultStore } from '../results/types.js';
 import { TERMINAL_STATES, type JobStatus, type JobStatusPatch, type ProcessingStatus, type StatusStore } from '../status/types.js';
 import type { RuntimeMetrics } from './metrics.js';
 import { contextFrom, inSpan } from '../tracing/spans.js';
+import { runWaitingForCircuits } from './circuit-wait.js';
 
 export interface ExecuteDeps {
   processors: ReadonlyMap<string, Processor>;
@@ -234,47 +235,6 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
     clearInterval(heartbeat);
     deps.shutdown.removeEventListener('abort', onShutdown);
   }
-}
-
-/**
- * Runs the processor; when it stops because a service's circuit breaker is open, waits (heartbeats go
- * on, the job timeout stands still) until the breaker lets a call through, and runs it again, within
- * the same delivery: an outage spends neither deliveries nor the dead-letter queue.
- */
-async function runWaitingForCircuits<T>(
-  runOnce: () => Promise<T>,
-  signal: AbortSignal,
-  timeout: { pausedWhile<R>(work: Promise<R>): Promise<R> },
-  log: Logger,
-  update: (p: JobStatusPatch) => Promise<ProcessingStatus>,
-): Promise<T> {
-  for (;;) {
-    try {
-      return await runOnce();
-    } catch (thrown) {
-      const err = classifyError(thrown);
-      if (signal.aborted || err.code !== 'CIRCUIT_OPEN') throw thrown;
-      const wait = Math.max(50, err.retryAfterMs ?? 1000);
-      log.warn('a service this job needs is failing; waiting for its circuit breaker', { err: err.message, waitMs: wait });
-      void update({ reason: describeError(err), code: err.code }).catch(() => undefined);
-      await timeout.pausedWhile(pause(wait, signal));
-    }
-  }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Final failure: status `failed` first, then the outcome, then the dead-letter record and term. */
