@@ -21,6 +21,8 @@ declare -A NEED=(
   # The video processor's tests run the real ffmpeg/ffprobe (fluent-ffmpeg drives them).
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg
+  # The browser tests (client-sdk/test) drive Debian's Chromium through playwright-core.
+  [/usr/bin/chromium]=chromium
   # deploy/test: Prometheus scrapes a live stack, promtool checks and unit-tests the rules, docker-compose
   # validates the compose file, kubectl renders the kustomize manifests (Debian's kubectl 1.20 carries
   # kustomize v2; a newer kubectl works too).

@@ -13,8 +13,11 @@ fi
 
 echo "==> build (tsc -b)"
 npx tsc -b || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+# The browser SDK bundle (esbuild) that the server serves at /sdk/tus-edge.mjs.
+npm run build --silent -w @tus-edge/client-sdk || { echo "SDK bundle build failed"; echo "0 passed, 1 failed"; exit 1; }
 echo "==> type-check the tests (tsc -p tsconfig.test.json)"
 npx tsc -p tsconfig.test.json || { echo "test type-check failed"; echo "0 passed, 1 failed"; exit 1; }
+npx tsc -p client-sdk/test/tsconfig.json || { echo "SDK test type-check failed"; echo "0 passed, 1 failed"; exit 1; }
 echo "==> no import cycle between folders (scripts/check-cycles.mjs)"
 node scripts/check-cycles.mjs || { echo "0 passed, 1 failed"; exit 1; }
 

@@ -143,7 +143,7 @@ describe.each([
         expect(Number(t.metadata.lagThreshold)).toBeGreaterThan(0);
         return t.metadata.consumer;
       });
-      // The durable consumers processors/src/nats/streams.ts creates: processor-<kind>-<lane>.
+      // The durable consumers processors/src/pipeline/jetstream/streams.ts creates: processor-<kind>-<lane>.
       expect(consumers.sort()).toEqual([`processor-${kind}-high`, `processor-${kind}-normal`]);
     }
   });

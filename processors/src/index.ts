@@ -1,28 +1,35 @@
 /**
- * Public surface of the processor runtime. The server imports from here:
+ * Public surface of the processors package. The server imports from here:
+ * - the pipeline contract between the packages (`pipeline/`): the `uploads.completed` event, the
+ *   `EventPublisher` port and its implementations (the directory outbox `DirectoryOutbox`, JetStream
+ *   through `JetStreamLink`), and the job sources that read them;
  * - embedded mode: `startRuntime({ config: parseConfig(env), openStream, http: false, registry, logger })`;
- * - distributed mode: `createStatusStore(config)` to read/subscribe status, `ensureStreams(jsm, settings)`
- *   and `JetStreamEventPublisher` to publish `uploads.completed`;
- * - the results API: `createResultStore(config, s3?)` to read what the processors stored.
+ * - distributed mode: `createStatusStore(config)` to read and subscribe to processing status;
+ * - the results API: `createResultStore(config, s3?)` to read what the processors stored;
  * - both packages: `createS3Client`, the one S3 client factory for S3-compatible stores.
- * Test helpers (fake OpenAI server, test documents and videos, scripted processors) are in the test kit
- * (`tests/kit`, `@tus-edge/testkit`); nothing here imports them.
+ * Test helpers (fake OpenAI server, test documents and videos, scripted processors, a memory
+ * publisher, the contract suites) are in the test kit (`tests/kit`, `@tus-edge/testkit`); nothing here
+ * imports them.
  */
-export type { UploadCompletedEvent, UploadLocation } from './events.js';
-export { parseUploadCompletedEvent } from './events.js';
-export { ConfigError, parseConfig, parseDuration, parseSize, PROCESSOR_KIND_NAMES } from './config/config.js';
-export type { DocumentsConfig, LogLevel, OpenAIConfig, ProcessorKindName, ProcessorsConfig, QueueConfig, StatusConfig, StreamSettings, Retention, VideoConfig } from './config/config.js';
-export { ENV_KEYS, loadConfig, readEnv, type RawEnv } from './config/env.js';
+export type { UploadCompletedEvent, UploadLocation } from './pipeline/event.js';
+export { parseUploadCompletedEvent } from './pipeline/event.js';
+export { ConfigError, LOG_LEVELS, parseBoolean, parseDuration, parseInteger, parseLogLevel, parseSize, type LogLevel } from './common/config-parse.js';
+export { ENV_KEYS, parseConfig, parsePipelineConfig, PROCESSOR_KIND_NAMES, type RawEnv } from './config/config.js';
+export type { DocumentsConfig, OpenAIConfig, PipelineConfig, ProcessorKindName, ProcessorsConfig, QueueConfig, S3ReadConfig, StatusConfig, StreamSettings, Retention, VideoConfig } from './config/config.js';
+export { loadConfig, readEnv } from './config/env.js';
 export { ERRORS, ProcessingError, classifyError, notApplicable, permanentError, type ErrorCode } from './errors.js';
 export { createLogger, silentLogger, type Logger, type LogFields } from './logger.js';
-export { LANES, type DeadLetterRecord, type Job, type JobSource, type Lane, type RouteFn } from './jobs/types.js';
+export { LANES, type DeadLetterInfo, type DeadLetterRecord, type Job, type JobSource, type Lane, type PendingCount, type RouteFn, type SourceStartOptions } from './pipeline/job-source.js';
 export { backoffDelay, chooseLane } from './jobs/policy.js';
-export { DirectorySource, type DirectorySourceOptions } from './sources/directory.js';
-export { JetStreamSource, type JetStreamSourceOptions } from './sources/jetstream.js';
-export { connectNats } from './nats/connect.js';
-export { dispatchConsumer, STREAMS, SUBJECTS, ensureStreams, jobConsumer } from './nats/streams.js';
-export { JetStreamEventPublisher, JetStreamOutcomePublisher } from './nats/publishers.js';
-export { MemoryOutcomePublisher, outcomeOf, type MediaOutcome, type OutcomePublisher } from './outcomes.js';
+export { DirectorySource, type DirectorySourceOptions } from './pipeline/directory/source.js';
+export { JetStreamSource, type JetStreamSourceOptions } from './pipeline/jetstream/source.js';
+export { connectNats } from './pipeline/jetstream/connect.js';
+export { dispatchConsumer, STREAMS, SUBJECTS, ensureStreams, jobConsumer } from './pipeline/jetstream/streams.js';
+export type { EventPublisher } from './pipeline/publisher.js';
+export { DirectoryOutbox } from './pipeline/directory/outbox.js';
+export { JetStreamEventPublisher } from './pipeline/jetstream/publisher.js';
+export { JetStreamLink } from './pipeline/jetstream/link.js';
+export { JetStreamOutcomePublisher, outcomeOf, type MediaOutcome, type OutcomePublisher } from './outcomes.js';
 export { FileStatusStore } from './status/file.js';
 export { MemoryStatusStore } from './status/memory.js';
 export { RedisStatusStore, type RedisStatusStoreOptions } from './status/redis.js';

@@ -1,3 +1,5 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { SUBJECTS } from './pipeline/jetstream/streams.js';
 import type { ProcessingStatus } from './status/types.js';
 
 /**
@@ -22,7 +24,7 @@ export interface MediaOutcome {
   };
 }
 
-/** Where outcomes go. One method: NATS ({@link JetStreamOutcomePublisher}) or a test double. */
+/** Where outcomes go. One method: NATS ({@link JetStreamOutcomePublisher}). */
 export interface OutcomePublisher {
   publish(outcome: MediaOutcome): Promise<void>;
 }
@@ -47,10 +49,12 @@ export function outcomeOf(status: ProcessingStatus, kind: string): MediaOutcome 
   };
 }
 
-/** Keeps outcomes in memory (tests). */
-export class MemoryOutcomePublisher implements OutcomePublisher {
-  readonly outcomes: MediaOutcome[] = [];
+/** Publishes job outcomes on `media.processed` / `media.failed` with msgID = outcome id. */
+export class JetStreamOutcomePublisher implements OutcomePublisher {
+  constructor(private readonly js: JetStreamClient) {}
+
   async publish(outcome: MediaOutcome): Promise<void> {
-    this.outcomes.push(outcome);
+    const subject = outcome.event === 'media.processed' ? SUBJECTS.mediaProcessed : SUBJECTS.mediaFailed;
+    await this.js.publish(subject, JSON.stringify(outcome), { msgID: outcome.id });
   }
 }

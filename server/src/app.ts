@@ -5,6 +5,7 @@ import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
 import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from './tus/protocol.js';
+import { mountStatic } from './static/static.js';
 import { mountTus } from './tus/routes.js';
 import { Uploads } from './uploads/uploads.js';
 
@@ -60,6 +61,7 @@ export function createApp(deps: AppContext): App {
   const uploads = mountTus(hono, deps, new Uploads(deps));
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
+  mountStatic(hono, config.tusPath);
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));
   return { hono, uploads };
 }

@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
-import { Circuits, createResultStore, createStatusStore, startTracing, type ResultStore, type StatusStore, type Tracing } from '@tus-edge/processors';
+import {
+  Circuits, createResultStore, createStatusStore, DirectoryOutbox, JetStreamLink, startTracing,
+  type EventPublisher, type ResultStore, type StatusStore, type Tracing, type UploadCompletedEvent,
+} from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
 import type { Config } from './config/config.js';
-import { FileOutbox } from './events/file-outbox.js';
-import { JetStreamLink } from './events/jetstream-link.js';
 import { OutboxPublisher } from './events/outbox-publisher.js';
-import type { EventPublisher, UploadCompletedEvent } from './events/types.js';
 import { ProcessLocker } from './locking/process-locker.js';
 import { RedisLocker } from './locking/redis-locker.js';
 import { Lifecycle } from './ops/lifecycle.js';
@@ -75,16 +75,17 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const checks: AppContext['checks'] = {};
   const closers: Array<() => Promise<void> | void> = [];
   // Traces start before anything that makes spans; they are flushed last, after every other closer.
-  const tracing = overrides.tracing ?? startTracing(config.tracing, { serviceName: 'tus-edge-server', nodeName: config.nodeName });
-  const circuits = overrides.circuits ?? new Circuits(config.breakers);
+  const tracing = overrides.tracing ?? startTracing(config.processing.tracing, { serviceName: 'tus-edge-server', nodeName: config.nodeName });
+  const circuits = overrides.circuits ?? new Circuits(config.processing.breakers);
   circuits.onStateChange((service, state) => logger[state === 'open' ? 'warn' : 'info']('circuit breaker state changed', { service, state }));
   // The S3 part uploads' bulkhead is @tus/s3-store's own limit (S3_PART_CONCURRENCY); its use is counted here.
-  const s3Parts = { limit: config.s3?.partConcurrency ?? 0, inUse: 0, waiting: -1 };
-  if (!overrides.metrics) metrics.watch(circuits, (): Record<string, typeof s3Parts> => (config.s3 ? { 's3-parts': s3Parts } : {}));
+  const s3Parts = { limit: config.storage.kind === 's3' ? config.storage.partConcurrency : 0, inUse: 0, waiting: -1 };
+  if (!overrides.metrics) metrics.watch(circuits, (): Record<string, typeof s3Parts> => (config.storage.kind === 's3' ? { 's3-parts': s3Parts } : {}));
 
   let redis: Redis | undefined;
-  if (config.redis) {
-    const url = config.redis.url;
+  const coordination = config.coordination;
+  if (coordination.kind === 'redis') {
+    const url = coordination.url;
     const connect = (name: string) => {
       const client = new Redis(url, { connectionName: `${config.nodeName}-${name}`, maxRetriesPerRequest: 2, enableOfflineQueue: true });
       client.on('error', (err) => logger.warn('redis connection error', { connection: name, err: err.message }));
@@ -96,33 +97,34 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     checks.redis = async () => void (await commands.ping());
     if (!overrides.locker) {
       const locker = new RedisLocker({
-        redis, subscriber: connect('locks'), prefix: config.redis.prefix,
-        ttlMs: config.redis.lockTtlMs, acquireTimeoutMs: config.lockAcquireTimeoutMs,
+        redis, subscriber: connect('locks'), prefix: coordination.prefix,
+        ttlMs: coordination.lockTtlMs, acquireTimeoutMs: config.lockAcquireTimeoutMs,
         onHandover: () => metrics.lockHandovers.inc(),
       });
       overrides = { ...overrides, locker };
     }
   }
-  const prefix = config.redis?.prefix ?? '';
+  const prefix = coordination.kind === 'redis' ? coordination.prefix : '';
   const expiry = config.uploadExpiryMs;
 
   // One S3 client for the upload storage and the processors' result store.
-  const s3 = config.s3 && {
-    bucket: config.s3.bucket,
-    client: createS3Client(config.s3, {}, { inFlight: (command, delta) => void (command === 'UploadPart' && (s3Parts.inUse += delta)) }),
+  const s3Config = config.storage.kind === 's3' ? config.storage : undefined;
+  const s3 = s3Config && {
+    bucket: s3Config.bucket,
+    client: createS3Client(s3Config, {}, { inFlight: (command, delta) => void (command === 'UploadPart' && (s3Parts.inUse += delta)) }),
   };
   let storage: UploadStorage | undefined = overrides.storage;
-  if (!storage && config.s3 && s3) {
+  if (!storage && s3Config && s3) {
     // @tus/s3-store stages parts in os.tmpdir(), which follows TMPDIR: keep them on the staging disk.
     process.env.TMPDIR = path.join(config.stagingDir, 'parts');
     fs.mkdirSync(process.env.TMPDIR, { recursive: true });
     storage = new S3Storage({
       client: s3.client,
       bucket: s3.bucket,
-      partSize: config.s3.partSize,
-      partConcurrency: config.s3.partConcurrency,
+      partSize: s3Config.partSize,
+      partConcurrency: s3Config.partConcurrency,
       maxUploadSize: config.maxSize,
-      uniformParts: config.s3.uniformParts,
+      uniformParts: s3Config.uniformParts,
       onRetry: (what, err) => {
         metrics.s3Retries.inc({ what });
         logger.warn('S3 upload failed transiently; sending it again', { what, err: (err as Error).message });
@@ -165,7 +167,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     closers.unshift(() => outbox.stop(), () => link.close());
     events = outbox;
   }
-  events ??= new FileOutbox(path.join(config.dataDir, 'events'));
+  events ??= new DirectoryOutbox(path.join(config.dataDir, 'events'));
   const status: StatusStore = overrides.status ?? createStatusStore(config.processing, logger);
   // What processors produce lives beside the uploads: the bucket's results/<id>/, or DATA_DIR/results.
   const results: ResultStore =

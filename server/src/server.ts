@@ -71,9 +71,9 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   sweep.unref();
 
   // Embedded mode: the processor runtime runs here, on the same outbox, status store and metrics.
-  const runtime = config.processorsInProcess
+  const runtime = config.processors.inProcess
     ? await startRuntime({
-        config: config.processing,
+        config: config.processors.runtime,
         logger: deps.logger.child({ component: 'processors' }),
         status: deps.status,
         registry: deps.metrics.registry,

@@ -6,7 +6,7 @@
 import fsp from 'node:fs/promises';
 import { tempDir } from '@tus-edge/testkit';
 import { parseConfig } from '../src/config/config.js';
-import type { RawEnv } from '../src/config/env.js';
+import type { RawEnv } from '../src/config/config.js';
 import type { Overrides } from '../src/context.js';
 import { startServer, type RunningServer } from '../src/server.js';
 

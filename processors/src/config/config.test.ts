@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './config.js';
+import { ConfigError, parseConfig, parsePipelineConfig } from './config.js';
 import { readEnv } from './env.js';
 
 describe('parseConfig', () => {
@@ -67,5 +67,20 @@ describe('parseConfig', () => {
 
   it('readEnv keeps only known, non-empty variables', () => {
     expect(readEnv({ NATS_URL: 'nats://x', REDIS_URL: '  ', OTHER: '1' })).toEqual({ NATS_URL: 'nats://x' });
+  });
+});
+
+describe('parsePipelineConfig', () => {
+  it('parses the queue, status, S3 reads and data directory, and nothing of the runtime', () => {
+    const p = parsePipelineConfig({ DATA_DIR: '/tmp/d', NATS_URL: 'nats://n:4222', PROCESSOR_CONCURRENCY: 'not read', S3_ENDPOINT: 'http://s3:9000' });
+    expect(p).toEqual({
+      dataDir: '/tmp/d',
+      queue: { kind: 'jetstream', servers: ['nats://n:4222'], streams: expect.objectContaining({ retention: 'limits' }) },
+      status: { kind: 'file', dir: '/tmp/d/processing', ttlMs: 30 * 86_400_000 },
+      s3: { endpoint: 'http://s3:9000', region: 'us-east-1', credentials: undefined, forcePathStyle: true },
+      tracing: null,
+      breakers: { failureThreshold: 5, windowMs: 30_000, openMs: 15_000 },
+    });
+    expect(() => parsePipelineConfig({ NATS_STREAM_MAX_AGE: '1d' })).toThrow(/NATS_STREAM_MAX_AGE set but NATS_URL is not/);
   });
 });

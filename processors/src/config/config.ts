@@ -3,9 +3,72 @@ import type { BreakerSettings } from '../common/breaker.js';
 import type { TracingConfig } from '../tracing/tracing.js';
 import { parseBreakers, parseTracing } from './observability.js';
 import path from 'node:path';
-import type { RawEnv } from './env.js';
+import { ConfigError, parseBoolean, parseDuration, parseInteger, parseLogLevel, parseSize, type LogLevel } from '../common/config-parse.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export { ConfigError, type LogLevel };
+
+/** Every environment variable the processor runtime understands (documented in processors/README.md). */
+export const ENV_KEYS = [
+  'DATA_DIR',
+  'HOST',
+  'LOG_LEVEL',
+  'NODE_NAME',
+  'SHUTDOWN_TIMEOUT_MS',
+  'NATS_URL',
+  'NATS_STREAM_RETENTION',
+  'NATS_STREAM_MAX_AGE',
+  'NATS_STREAM_REPLICAS',
+  'NATS_DUPLICATE_WINDOW',
+  'NATS_DEADLETTER_MAX_AGE',
+  'REDIS_URL',
+  'REDIS_PREFIX',
+  'PROCESSORS_PORT',
+  'PROCESSOR_CONCURRENCY',
+  'PROCESSOR_MAX_DELIVER',
+  'PROCESSOR_ACK_WAIT',
+  'PROCESSOR_JOB_TIMEOUT',
+  'PROCESSOR_BACKOFF_BASE',
+  'PROCESSOR_BACKOFF_MAX',
+  'PROCESSOR_HIGH_PRIORITY_MAX_BYTES',
+  'PROCESSOR_PRIORITY_METADATA',
+  'PROCESSOR_STATUS_TTL',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_FORCE_PATH_STYLE',
+  'PROCESSOR_KINDS',
+  'VIDEO_RENDITIONS',
+  'VIDEO_PREVIEW_FRAMES',
+  'VIDEO_CONCURRENCY',
+  'FFMPEG_THREADS',
+  'TRANSCRIBE_CHUNK_DURATION',
+  'MAX_DOCUMENT_BYTES',
+  'MAX_DOCUMENT_TEXT_BYTES',
+  'OPENAI_API_KEY',
+  'OPENAI_BASE_URL',
+  'OPENAI_MODEL',
+  'OPENAI_TRANSCRIBE_MODEL',
+  'OPENAI_MAX_INPUT_TOKENS',
+  'OPENAI_TIMEOUT',
+  'OPENAI_MAX_RETRIES',
+  'OPENAI_CONCURRENCY',
+  'OTEL_SDK_DISABLED',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_SERVICE_NAME',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+  'OTEL_RESOURCE_ATTRIBUTES',
+  'CIRCUIT_FAILURES',
+  'CIRCUIT_WINDOW',
+  'CIRCUIT_OPEN_FOR',
+] as const;
+
+/** The known variables as raw strings (unset or empty: absent). */
+export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;
+
 export type Retention = 'limits' | 'interest' | 'workqueue';
 
 /** JetStream stream settings shared by {@link ensureStreams} callers (server and runtime). */
@@ -32,14 +95,28 @@ export type StatusConfig =
   | { kind: 'file'; dir: string; ttlMs: number }
   | { kind: 'redis'; url: string; prefix: string; ttlMs: number };
 
-/** Validated processor-runtime configuration. Every field has a documented default. */
-export interface ProcessorsConfig {
+/**
+ * The part of the processors' settings the server needs as well, whether or not it runs the runtime:
+ * where completion events go, where processing status lives, how uploads in S3 are read, and the data
+ * directory (results live under it).
+ */
+export interface PipelineConfig {
   /** `DATA_DIR`, default `./data` (resolved to an absolute path). */
   dataDir: string;
   /** Job source: `jetstream` when `NATS_URL` is set, else the directory outbox `DATA_DIR/events`. */
   queue: QueueConfig;
   /** Status store: `redis` when `REDIS_URL` is set, else files under `DATA_DIR/processing`. */
   status: StatusConfig;
+  /** How to read uploads stored in S3 (the bucket comes with each event); the server's S3_* variables. */
+  s3: S3ReadConfig;
+  /** OpenTelemetry traces (`OTEL_*`, see config/observability.ts); null while off (no OTLP endpoint). */
+  tracing: TracingConfig | null;
+  /** How the circuit breakers around OpenAI and S3 trip and recover (`CIRCUIT_*`). */
+  breakers: BreakerSettings;
+}
+
+/** Validated processor-runtime configuration. Every field has a documented default. */
+export interface ProcessorsConfig extends PipelineConfig {
   /** Interface of the health/metrics endpoint (`HOST`, default `0.0.0.0`). */
   host: string;
   /** Port of the health/metrics endpoint (`PROCESSORS_PORT`, default 1081; 0 picks a free one). */
@@ -64,17 +141,11 @@ export interface ProcessorsConfig {
   logLevel: LogLevel;
   /** `NODE_NAME`, default the host name. */
   nodeName: string;
-  /** How to read uploads stored in S3 (the bucket comes with each event); the server's S3_* variables. */
-  s3: S3ReadConfig;
   /** Processor kinds this process runs (`PROCESSOR_KINDS`, comma-separated; default all of {@link PROCESSOR_KIND_NAMES}). */
   kinds: ProcessorKindName[];
   video: VideoConfig;
   documents: DocumentsConfig;
   openai: OpenAIConfig;
-  /** OpenTelemetry traces (`OTEL_*`, see config/observability.ts); null while off (no OTLP endpoint). */
-  tracing: TracingConfig | null;
-  /** How the circuit breakers around OpenAI, S3 and Redis trip and recover (`CIRCUIT_*`). */
-  breakers: BreakerSettings;
 }
 
 /** The processor kinds the runtime knows, in dispatch order. */
@@ -131,47 +202,6 @@ export interface S3ReadConfig {
   forcePathStyle: boolean;
 }
 
-/** Thrown for invalid or contradictory settings; the message names the variable. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2,
-  g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3,
-};
-const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses `0`, `1048576`, `512MiB`, `16M` into bytes. */
-export function parseSize(name: string, value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
-  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
-  if (!m || unit === undefined) throw new ConfigError(`${name}="${value}" is not a size (examples: 0, 1048576, 16MiB)`);
-  return Math.floor(Number(m[1]) * unit);
-}
-
-/** Parses `500` (milliseconds), `500ms`, `30s`, `15m`, `2h`, `7d` into milliseconds. */
-export function parseDuration(name: string, value: string, minMs = 0): number {
-  const m = /^(\d+)\s*(ms|s|m|h|d)?$/i.exec(value.trim());
-  if (!m) throw new ConfigError(`${name}="${value}" is not a duration (examples: 500ms, 30s, 15m, 7d)`);
-  const ms = Number(m[1]) * DURATION_UNITS[(m[2] ?? '').toLowerCase()];
-  if (ms < minMs) throw new ConfigError(`${name}="${value}" must be at least ${minMs} ms`);
-  return ms;
-}
-
-function parseBoolean(name: string, value: string): boolean {
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new ConfigError(`${name}="${value}" must be true or false`);
-}
-
-function parseInteger(name: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
-    throw new ConfigError(`${name}="${value}" must be an integer from ${min} to ${max}`);
-  }
-  return Number(value);
-}
-
 function parseUrls(name: string, value: string, schemes: string[]): string[] {
   const urls = value.split(',').map((u) => u.trim()).filter(Boolean);
   for (const u of urls) {
@@ -187,7 +217,6 @@ function parseUrls(name: string, value: string, schemes: string[]): string[] {
   return urls;
 }
 
-const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const RETENTIONS: Retention[] = ['limits', 'interest', 'workqueue'];
 
 function parseStreams(raw: RawEnv): StreamSettings {
@@ -252,8 +281,8 @@ function parseProcessing(raw: RawEnv): Pick<ProcessorsConfig, 'kinds' | 'video' 
       transcribeChunkSeconds: Math.round(chunk / 1000),
     },
     documents: {
-      maxBytes: raw.MAX_DOCUMENT_BYTES ? parseSize('MAX_DOCUMENT_BYTES', raw.MAX_DOCUMENT_BYTES) : 64 * 1024 ** 2,
-      maxTextBytes: raw.MAX_DOCUMENT_TEXT_BYTES ? parseSize('MAX_DOCUMENT_TEXT_BYTES', raw.MAX_DOCUMENT_TEXT_BYTES) : 8 * 1024 ** 2,
+      maxBytes: raw.MAX_DOCUMENT_BYTES ? parseSize('MAX_DOCUMENT_BYTES', raw.MAX_DOCUMENT_BYTES, 0) : 64 * 1024 ** 2,
+      maxTextBytes: raw.MAX_DOCUMENT_TEXT_BYTES ? parseSize('MAX_DOCUMENT_TEXT_BYTES', raw.MAX_DOCUMENT_TEXT_BYTES, 0) : 8 * 1024 ** 2,
     },
     openai: {
       apiKey: raw.OPENAI_API_KEY?.trim(),
@@ -268,14 +297,15 @@ function parseProcessing(raw: RawEnv): Pick<ProcessorsConfig, 'kinds' | 'video' 
   };
 }
 
+/**
+ * Turns raw strings into a validated {@link PipelineConfig}: what the server parses when the runtime
+ * does not run in its process.
+ */
 const configFail = (message: string): never => {
   throw new ConfigError(message);
 };
 
-/** Turns raw strings into a validated {@link ProcessorsConfig}, filling documented defaults. */
-export function parseConfig(raw: RawEnv): ProcessorsConfig {
-  const logLevel = (raw.LOG_LEVEL ?? 'info').toLowerCase() as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL="${raw.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
+export function parsePipelineConfig(raw: RawEnv): PipelineConfig {
   const dataDir = path.resolve(raw.DATA_DIR ?? './data');
 
   const streamKeys = (['NATS_STREAM_RETENTION', 'NATS_STREAM_MAX_AGE', 'NATS_STREAM_REPLICAS', 'NATS_DUPLICATE_WINDOW', 'NATS_DEADLETTER_MAX_AGE'] as const)
@@ -294,31 +324,10 @@ export function parseConfig(raw: RawEnv): ProcessorsConfig {
         ttlMs: statusTtlMs,
       }
     : { kind: 'file', dir: path.join(dataDir, 'processing'), ttlMs: statusTtlMs };
-
-  const ackWaitMs = raw.PROCESSOR_ACK_WAIT ? parseDuration('PROCESSOR_ACK_WAIT', raw.PROCESSOR_ACK_WAIT, 300) : 30_000;
-  const baseMs = raw.PROCESSOR_BACKOFF_BASE ? parseDuration('PROCESSOR_BACKOFF_BASE', raw.PROCESSOR_BACKOFF_BASE) : 1000;
-  const maxMs = raw.PROCESSOR_BACKOFF_MAX ? parseDuration('PROCESSOR_BACKOFF_MAX', raw.PROCESSOR_BACKOFF_MAX) : 300_000;
-  if (maxMs < baseMs) throw new ConfigError('PROCESSOR_BACKOFF_MAX must not be shorter than PROCESSOR_BACKOFF_BASE');
-
   return {
-    ...parseProcessing(raw),
     dataDir,
     queue,
     status,
-    host: raw.HOST ?? '0.0.0.0',
-    port: raw.PROCESSORS_PORT ? parseInteger('PROCESSORS_PORT', raw.PROCESSORS_PORT, 0, 65535) : 1081,
-    concurrency: raw.PROCESSOR_CONCURRENCY ? parseInteger('PROCESSOR_CONCURRENCY', raw.PROCESSOR_CONCURRENCY, 1, 256) : 4,
-    maxDeliver: raw.PROCESSOR_MAX_DELIVER ? parseInteger('PROCESSOR_MAX_DELIVER', raw.PROCESSOR_MAX_DELIVER, 1, 1000) : 5,
-    ackWaitMs,
-    jobTimeoutMs: raw.PROCESSOR_JOB_TIMEOUT ? parseDuration('PROCESSOR_JOB_TIMEOUT', raw.PROCESSOR_JOB_TIMEOUT, 100) : 900_000,
-    backoff: { baseMs, maxMs },
-    highPriorityMaxBytes: raw.PROCESSOR_HIGH_PRIORITY_MAX_BYTES
-      ? parseSize('PROCESSOR_HIGH_PRIORITY_MAX_BYTES', raw.PROCESSOR_HIGH_PRIORITY_MAX_BYTES)
-      : 16 * 1024 ** 2,
-    priorityFromMetadata: raw.PROCESSOR_PRIORITY_METADATA ? parseBoolean('PROCESSOR_PRIORITY_METADATA', raw.PROCESSOR_PRIORITY_METADATA) : true,
-    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS ? parseInteger('SHUTDOWN_TIMEOUT_MS', raw.SHUTDOWN_TIMEOUT_MS, 0, 3_600_000) : 10_000,
-    logLevel,
-    nodeName: raw.NODE_NAME ?? os.hostname(),
     tracing: parseTracing(raw, configFail),
     breakers: parseBreakers(raw, (name, value) => parseDuration(name, value), configFail),
     s3: {
@@ -330,5 +339,35 @@ export function parseConfig(raw: RawEnv): ProcessorsConfig {
           : undefined,
       forcePathStyle: raw.S3_FORCE_PATH_STYLE ? !['0', 'false', 'no', 'off'].includes(raw.S3_FORCE_PATH_STYLE.trim().toLowerCase()) : !!raw.S3_ENDPOINT,
     },
+  };
+}
+
+/** Turns raw strings into a validated {@link ProcessorsConfig}, filling documented defaults. */
+export function parseConfig(raw: RawEnv): ProcessorsConfig {
+  const logLevel = parseLogLevel(raw.LOG_LEVEL);
+  const pipeline = parsePipelineConfig(raw);
+
+  const ackWaitMs = raw.PROCESSOR_ACK_WAIT ? parseDuration('PROCESSOR_ACK_WAIT', raw.PROCESSOR_ACK_WAIT, 300) : 30_000;
+  const baseMs = raw.PROCESSOR_BACKOFF_BASE ? parseDuration('PROCESSOR_BACKOFF_BASE', raw.PROCESSOR_BACKOFF_BASE) : 1000;
+  const maxMs = raw.PROCESSOR_BACKOFF_MAX ? parseDuration('PROCESSOR_BACKOFF_MAX', raw.PROCESSOR_BACKOFF_MAX) : 300_000;
+  if (maxMs < baseMs) throw new ConfigError('PROCESSOR_BACKOFF_MAX must not be shorter than PROCESSOR_BACKOFF_BASE');
+
+  return {
+    ...parseProcessing(raw),
+    ...pipeline,
+    host: raw.HOST ?? '0.0.0.0',
+    port: raw.PROCESSORS_PORT ? parseInteger('PROCESSORS_PORT', raw.PROCESSORS_PORT, 0, 65535) : 1081,
+    concurrency: raw.PROCESSOR_CONCURRENCY ? parseInteger('PROCESSOR_CONCURRENCY', raw.PROCESSOR_CONCURRENCY, 1, 256) : 4,
+    maxDeliver: raw.PROCESSOR_MAX_DELIVER ? parseInteger('PROCESSOR_MAX_DELIVER', raw.PROCESSOR_MAX_DELIVER, 1, 1000) : 5,
+    ackWaitMs,
+    jobTimeoutMs: raw.PROCESSOR_JOB_TIMEOUT ? parseDuration('PROCESSOR_JOB_TIMEOUT', raw.PROCESSOR_JOB_TIMEOUT, 100) : 900_000,
+    backoff: { baseMs, maxMs },
+    highPriorityMaxBytes: raw.PROCESSOR_HIGH_PRIORITY_MAX_BYTES
+      ? parseSize('PROCESSOR_HIGH_PRIORITY_MAX_BYTES', raw.PROCESSOR_HIGH_PRIORITY_MAX_BYTES, 0)
+      : 16 * 1024 ** 2,
+    priorityFromMetadata: raw.PROCESSOR_PRIORITY_METADATA ? parseBoolean('PROCESSOR_PRIORITY_METADATA', raw.PROCESSOR_PRIORITY_METADATA) : true,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS ? parseInteger('SHUTDOWN_TIMEOUT_MS', raw.SHUTDOWN_TIMEOUT_MS, 0, 3_600_000) : 10_000,
+    logLevel,
+    nodeName: raw.NODE_NAME ?? os.hostname(),
   };
 }

@@ -1,5 +1,5 @@
-import type { UploadCompletedEvent } from '../events.js';
-import type { Lane } from './types.js';
+import type { UploadCompletedEvent } from '../pipeline/event.js';
+import type { Lane } from '../pipeline/job-source.js';
 
 /**
  * How a job's lane is chosen: upload metadata `priority` = `high` or `normal` wins, unless

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyError, ProcessingError } from '../errors.js';
-import type { UploadLocation } from '../events.js';
+import type { UploadLocation } from '../pipeline/event.js';
 import { silentLogger } from '../logger.js';
 import { makeEvent } from '@tus-edge/testkit';
 import { tempDir } from '@tus-edge/testkit';

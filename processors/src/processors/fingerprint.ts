@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { UploadCompletedEvent } from '../events.js';
+import type { UploadCompletedEvent } from '../pipeline/event.js';
 import { ProcessingError } from '../errors.js';
 import { SNIFF_BYTES, sniff } from './sniff.js';
 import type { Processor, ProcessorContext, ProcessorResult } from './types.js';

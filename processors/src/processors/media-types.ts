@@ -1,4 +1,4 @@
-import type { UploadCompletedEvent } from '../events.js';
+import type { UploadCompletedEvent } from '../pipeline/event.js';
 import type { SniffedType } from './types.js';
 
 /** What the media processors care about: video, audio, one of the document formats, or anything else. */

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { UploadCompletedEvent, UploadLocation } from '../events.js';
+import type { UploadCompletedEvent, UploadLocation } from '../pipeline/event.js';
 import type { Logger } from '../logger.js';
 import type { UploadResults } from '../results/types.js';
 import type { JobStatus } from '../status/types.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ProcessorsConfig } from '../config/config.js';
-import type { UploadLocation } from '../events.js';
+import type { UploadLocation } from '../pipeline/event.js';
 import { FileResultStore } from './file.js';
 import { S3ResultStore, type ResultsS3API } from './s3.js';
 import type { ResultStore } from './types.js';

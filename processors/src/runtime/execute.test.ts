@@ -5,7 +5,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Job } from '../jobs/types.js';
+import type { Job } from '../pipeline/job-source.js';
 import { type LeaseTable, LocalJobLeases } from '../leases/local.js';
 import { createLogger } from '../logger.js';
 import { FileResultStore } from '../results/file.js';

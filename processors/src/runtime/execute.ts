@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import type { UploadLocation } from '../events.js';
+import type { UploadLocation } from '../pipeline/event.js';
 import { classifyError, describeError, ProcessingError } from '../errors.js';
-import type { Job } from '../jobs/types.js';
+import type { Job } from '../pipeline/job-source.js';
 import type { JobLeases } from '../leases/types.js';
 import type { Logger } from '../logger.js';
 import { outcomeOf, type OutcomePublisher } from '../outcomes.js';

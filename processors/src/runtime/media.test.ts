@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.js';
-import type { UploadCompletedEvent } from '../events.js';
+import type { UploadCompletedEvent } from '../pipeline/event.js';
 import { FileStatusStore } from '../status/file.js';
 import type { ProcessingStatus } from '../status/types.js';
 import { makePdf } from '@tus-edge/testkit';

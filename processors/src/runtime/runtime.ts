@@ -5,14 +5,14 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import type { ProcessorsConfig } from '../config/config.js';
 import { ProcessingError } from '../errors.js';
-import type { UploadCompletedEvent, UploadLocation } from '../events.js';
+import type { UploadCompletedEvent, UploadLocation } from '../pipeline/event.js';
 import { backoffDelay, chooseLane } from '../jobs/policy.js';
-import type { JobSource, Lane } from '../jobs/types.js';
-import { sleep } from '../jobs/waiters.js';
+import type { JobSource, Lane } from '../pipeline/job-source.js';
+import { sleep } from '../common/waiters.js';
 import { createLogger, type Logger } from '../logger.js';
-import { connectNats } from '../nats/connect.js';
-import { JetStreamOutcomePublisher } from '../nats/publishers.js';
-import { ensureStreams } from '../nats/streams.js';
+import { connectNats } from '../pipeline/jetstream/connect.js';
+import { JetStreamOutcomePublisher } from '../outcomes.js';
+import { ensureStreams } from '../pipeline/jetstream/streams.js';
 import type { OutcomePublisher } from '../outcomes.js';
 import { defaultProcessors } from '../processors/defaults.js';
 import type { OpenStream, Processor } from '../processors/types.js';
@@ -23,8 +23,8 @@ import { createS3Client } from '../common/s3-client.js';
 import { Bulkhead } from '../common/bulkhead.js';
 import { Circuits } from '../common/circuits.js';
 import { contextFrom, inSpan } from '../tracing/spans.js';
-import { DirectorySource } from '../sources/directory.js';
-import { JetStreamSource } from '../sources/jetstream.js';
+import { DirectorySource } from '../pipeline/directory/source.js';
+import { JetStreamSource } from '../pipeline/jetstream/source.js';
 import { LocalJobLeases } from '../leases/local.js';
 import { RedisJobLeases } from '../leases/redis.js';
 import type { JobLeases } from '../leases/types.js';
@@ -87,7 +87,7 @@ export interface Runtime {
 const KIND = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Builds the status store chosen by the configuration: Redis when `REDIS_URL` is set, else files. */
-export function createStatusStore(config: ProcessorsConfig, logger?: Logger): StatusStore {
+export function createStatusStore(config: Pick<ProcessorsConfig, 'status'>, logger?: Logger): StatusStore {
   return config.status.kind === 'redis'
     ? new RedisStatusStore(config.status.url, { prefix: config.status.prefix, ttlMs: config.status.ttlMs, logger })
     : new FileStatusStore(config.status.dir, { ttlMs: config.status.ttlMs });

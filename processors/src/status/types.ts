@@ -1,4 +1,4 @@
-import type { Lane } from '../jobs/types.js';
+import type { Lane } from '../pipeline/job-source.js';
 
 /** Processing state of one job (and, aggregated, of an upload). */
 export type JobState = 'queued' | 'processing' | 'done' | 'failed' | 'skipped';

@@ -2,7 +2,7 @@ import fsp from 'node:fs/promises';
 import { GetObjectCommand, type S3 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ProcessingError } from '../errors.js';
-import type { UploadLocation } from '../events.js';
+import type { UploadLocation } from '../pipeline/event.js';
 
 /** Positioned reads of a stored upload, for formats read out of order (PDF cross-reference tables). */
 export interface RandomAccess {

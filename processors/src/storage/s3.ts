@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { createS3Client } from '../common/s3-client.js';
 import type { S3ReadConfig } from '../config/config.js';
 import { ProcessingError } from '../errors.js';
-import type { UploadLocation } from '../events.js';
+import type { UploadLocation } from '../pipeline/event.js';
 
 /**
  * Opens stored uploads in S3 as streams for processors running in their own process (the server

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, parseDuration, parseSize } from './config.js';
+import { ConfigError, parseConfig } from './config.js';
 
 describe('parseConfig', () => {
   it('fills documented defaults', () => {
@@ -49,38 +49,50 @@ describe('parseConfig', () => {
 
   it('chooses the embedded default without S3 and Redis variables, and the distributed settings with them', () => {
     const embedded = parseConfig({ DATA_DIR: '/srv/tus' });
-    expect(embedded.s3).toBeUndefined();
-    expect(embedded.redis).toBeUndefined();
+    expect(embedded.storage).toEqual({ kind: 'file' });
+    expect(embedded.coordination).toEqual({ kind: 'process' });
     expect(embedded.stagingDir).toBe('/srv/tus/staging');
     const c = parseConfig({
       S3_BUCKET: 'uploads', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY_ID: 'k', S3_SECRET_ACCESS_KEY: 's',
       S3_PART_SIZE: '32MiB', REDIS_URL: 'redis://127.0.0.1:6379/2', LOCK_TTL: '3s', S3_STAGING_DIR: '/fast/staging',
     });
-    expect(c.s3).toEqual({
-      bucket: 'uploads', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+    expect(c.storage).toEqual({
+      kind: 's3', bucket: 'uploads', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' },
       forcePathStyle: true, partSize: 32 * 1024 ** 2, partConcurrency: 8, uniformParts: false, requestTimeoutMs: 30_000,
     });
-    expect(c.redis).toEqual({ url: 'redis://127.0.0.1:6379/2', prefix: 'tus:', lockTtlMs: 3000 });
+    expect(c.coordination).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379/2', prefix: 'tus:', lockTtlMs: 3000 });
     expect(c.stagingDir).toBe('/fast/staging');
     // AWS itself: no endpoint, virtual-hosted addressing, credentials from the standard chain.
-    const aws = parseConfig({ S3_BUCKET: 'b', SINGLE_NODE: 'true' });
-    expect(aws.s3?.forcePathStyle).toBe(false);
-    expect(aws.s3?.credentials).toBeUndefined();
-    expect(aws.s3?.uniformParts).toBe(false);
+    const aws = parseConfig({ S3_BUCKET: 'b', SINGLE_NODE: 'true' }).storage;
+    if (aws.kind !== 's3') throw new Error('expected S3 storage');
+    expect(aws.forcePathStyle).toBe(false);
+    expect(aws.credentials).toBeUndefined();
+    expect(aws.uniformParts).toBe(false);
   });
 
   it('uses uniform parts on Cloudflare R2 unless told otherwise, and wherever told to', () => {
     const r2 = { S3_BUCKET: 'b', SINGLE_NODE: 'true', S3_ENDPOINT: 'https://0123abcd.r2.cloudflarestorage.com' };
-    expect(parseConfig(r2).s3?.uniformParts).toBe(true);
-    expect(parseConfig({ ...r2, S3_UNIFORM_PARTS: 'false' }).s3?.uniformParts).toBe(false);
-    expect(parseConfig({ S3_BUCKET: 'b', SINGLE_NODE: 'true', S3_ENDPOINT: 'http://minio:9000', S3_UNIFORM_PARTS: 'true' }).s3?.uniformParts).toBe(true);
+    const uniformParts = (raw: Parameters<typeof parseConfig>[0]) => {
+      const storage = parseConfig(raw).storage;
+      return storage.kind === 's3' ? storage.uniformParts : undefined;
+    };
+    expect(uniformParts(r2)).toBe(true);
+    expect(uniformParts({ ...r2, S3_UNIFORM_PARTS: 'false' })).toBe(false);
+    expect(uniformParts({ S3_BUCKET: 'b', SINGLE_NODE: 'true', S3_ENDPOINT: 'http://minio:9000', S3_UNIFORM_PARTS: 'true' })).toBe(true);
     expect(() => parseConfig({ ...r2, S3_UNIFORM_PARTS: 'sometimes' })).toThrow(/S3_UNIFORM_PARTS/);
   });
 
-  it('parses units', () => {
-    expect(parseSize('X', '1k')).toBe(1024);
-    expect(parseSize('X', '2GiB')).toBe(2 * 1024 ** 3);
-    expect(parseDuration('X', '1500')).toBe(1500);
-    expect(parseDuration('X', '7d')).toBe(7 * 86_400_000);
+  it('parses all of the processors\' settings only when it runs them in its process', () => {
+    const distributed = parseConfig({ NATS_URL: 'nats://127.0.0.1:4222', PROCESSOR_CONCURRENCY: '0', DATA_DIR: '/srv/tus' });
+    expect(distributed.processors).toEqual({ inProcess: false });
+    expect(distributed.processing.queue).toMatchObject({ kind: 'jetstream', servers: ['nats://127.0.0.1:4222'] });
+    expect(distributed.processing.status).toMatchObject({ kind: 'file', dir: '/srv/tus/processing' });
+    expect(() => parseConfig({ PROCESSOR_CONCURRENCY: '0' })).toThrow(/PROCESSOR_CONCURRENCY/);
+    const embedded = parseConfig({ DATA_DIR: '/srv/tus', PROCESSOR_CONCURRENCY: '2' });
+    if (!embedded.processors.inProcess) throw new Error('expected the runtime in process');
+    expect(embedded.processors.runtime.concurrency).toBe(2);
+    expect(embedded.processing.queue).toEqual({ kind: 'directory', dir: '/srv/tus/events' });
+    // The pipeline's own contradictions are refused either way.
+    expect(() => parseConfig({ NATS_STREAM_MAX_AGE: '1d', PROCESSORS_IN_PROCESS: 'false' })).toThrow(/NATS_STREAM_MAX_AGE set but NATS_URL is not/);
   });
 });

@@ -1,9 +1,52 @@
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError as ProcessorsConfigError, parseConfig as parseProcessorsConfig, type BreakerSettings, type ProcessorsConfig, type TracingConfig } from '@tus-edge/processors';
-import type { RawEnv } from './env.js';
+import {
+  ConfigError, ENV_KEYS as PROCESSOR_ENV_KEYS, parseBoolean, parseConfig as parseProcessorsConfig, parseDuration, parseInteger,
+  parseLogLevel, parsePipelineConfig, parseSize, type LogLevel, type PipelineConfig, type ProcessorsConfig,
+} from '@tus-edge/processors';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
+
+/** The environment variables this server understands, as raw strings. */
+export const ENV_KEYS = [
+  'PORT',
+  'HOST',
+  'TUS_PATH',
+  'DATA_DIR',
+  'MAX_SIZE',
+  'MAX_METADATA_BYTES',
+  'UPLOAD_EXPIRY',
+  'EXPIRY_SWEEP_INTERVAL',
+  'CORS_ORIGINS',
+  'SHUTDOWN_TIMEOUT_MS',
+  'LOG_LEVEL',
+  'NODE_NAME',
+  'FSYNC',
+  'TRUST_PROXY',
+  'IDLE_TIMEOUT',
+  'S3_BUCKET',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_FORCE_PATH_STYLE',
+  'S3_STAGING_DIR',
+  'S3_PART_SIZE',
+  'S3_PART_CONCURRENCY',
+  'S3_UNIFORM_PARTS',
+  'S3_REQUEST_TIMEOUT',
+  'STAGING_MIN_FREE',
+  'REDIS_URL',
+  'REDIS_PREFIX',
+  'LOCK_TTL',
+  'LOCK_ACQUIRE_TIMEOUT',
+  'SINGLE_NODE',
+  'PROCESSORS_IN_PROCESS',
+] as const;
+
+/** Server variables plus those of the processor runtime (NATS_URL, PROCESSOR_*, …), as raw strings. */
+export type RawEnv = Partial<Record<(typeof ENV_KEYS)[number] | (typeof PROCESSOR_ENV_KEYS)[number], string>>;
+
 
 /** Validated server configuration. Every field has a documented default. */
 export interface Config {
@@ -37,10 +80,10 @@ export interface Config {
   trustProxy: boolean;
   /** Close a connection that carries no traffic for this long (`IDLE_TIMEOUT`, default 60s). */
   idleTimeoutMs: number;
-  /** S3 storage; absent for the embedded file storage (set by `S3_BUCKET`). */
-  s3?: S3Config;
-  /** Redis for upload records and locks (`REDIS_URL`); absent for the embedded stores. */
-  redis?: RedisConfig;
+  /** Where upload bytes live: files under `DATA_DIR/uploads` (default), or S3 when `S3_BUCKET` is set. */
+  storage: StorageConfig;
+  /** Where upload records and locks live: in this process (default), or Redis when `REDIS_URL` is set. */
+  coordination: CoordinationConfig;
   /** How long a request waits for an upload's lock before 423 (`LOCK_ACQUIRE_TIMEOUT`, default 10s). */
   lockAcquireTimeoutMs: number;
   /** Directory for request bodies that must be verified before they reach S3 (`S3_STAGING_DIR`). */
@@ -48,22 +91,23 @@ export interface Config {
   /** Refuse new writes with 503 while the staging disk has less free space (`STAGING_MIN_FREE`, default 1GiB). */
   stagingMinFreeBytes: number;
   /**
-   * The processor runtime's settings (processors/README.md), read from the same environment. Its
-   * `queue` says where completion events go: JetStream (`NATS_URL`) or the directory outbox.
+   * The part of the processors' settings the server uses (processors/README.md), read from the same
+   * environment: `queue` says where completion events go (JetStream with `NATS_URL`, else the
+   * directory outbox), `status` where processing status is read, and results live under `dataDir`.
    */
-  processing: ProcessorsConfig;
-  /** Run the processors in this process (`PROCESSORS_IN_PROCESS`, default true without `NATS_URL`). */
-  processorsInProcess: boolean;
+  processing: PipelineConfig;
   /**
-   * OpenTelemetry traces, shared with the processors: off (null) unless `OTEL_EXPORTER_OTLP_ENDPOINT` or
-   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; `OTEL_TRACES_SAMPLER` (default `parentbased_always_on`),
-   * `OTEL_TRACES_SAMPLER_ARG`, `OTEL_SERVICE_NAME` (default `tus-edge-server`), `OTEL_EXPORTER_OTLP_HEADERS`,
-   * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SDK_DISABLED`.
+   * Whether the processor runtime runs in this process (`PROCESSORS_IN_PROCESS`, default true without
+   * `NATS_URL`); only then are all of its settings parsed (`runtime`).
    */
-  tracing: TracingConfig | null;
-  /** Circuit breakers around S3 (and, in-process, OpenAI): `CIRCUIT_FAILURES` (5) in `CIRCUIT_WINDOW` (30s) open one for `CIRCUIT_OPEN_FOR` (15s). */
-  breakers: BreakerSettings;
+  processors: { inProcess: false } | { inProcess: true; runtime: ProcessorsConfig };
 }
+
+/** Upload storage, chosen by `S3_BUCKET`. */
+export type StorageConfig = { kind: 'file' } | ({ kind: 's3' } & S3Config);
+
+/** Upload records and locks, chosen by `REDIS_URL`: in this process (files, in-process locks) or shared in Redis. */
+export type CoordinationConfig = { kind: 'process' } | ({ kind: 'redis' } & RedisConfig);
 
 export interface S3Config {
   bucket: string;
@@ -97,54 +141,6 @@ export interface RedisConfig {
   lockTtlMs: number;
 }
 
-/** Thrown for invalid or contradictory settings; the message names the variable. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2,
-  g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4,
-};
-const DURATION_UNITS: Record<string, number> = {
-  '': 1, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000,
-};
-
-/** Parses `1073741824`, `512MiB`, `16G` into bytes. */
-export function parseSize(name: string, value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
-  const unit = m ? SIZE_UNITS[m[2].toLowerCase()] : undefined;
-  if (!m || unit === undefined) {
-    throw new ConfigError(`${name}="${value}" is not a size (examples: 1048576, 512MiB, 16GiB)`);
-  }
-  const bytes = Math.floor(Number(m[1]) * unit);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
-    throw new ConfigError(`${name}="${value}" must be a positive size below 2^53 bytes`);
-  }
-  return bytes;
-}
-
-/** Parses `86400000`, `30s`, `15m`, `24h`, `7d` into milliseconds. */
-export function parseDuration(name: string, value: string): number {
-  const m = /^(\d+)\s*(ms|s|m|h|d)?$/i.exec(value.trim());
-  if (!m) throw new ConfigError(`${name}="${value}" is not a duration (examples: 5000, 30s, 15m, 24h, 7d)`);
-  return Number(m[1]) * DURATION_UNITS[(m[2] ?? '').toLowerCase()];
-}
-
-function parseInteger(name: string, value: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
-    throw new ConfigError(`${name}="${value}" must be an integer from ${min} to ${max}`);
-  }
-  return Number(value);
-}
-
-function parseBoolean(name: string, value: string): boolean {
-  const v = value.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-  if (['0', 'false', 'no', 'off'].includes(v)) return false;
-  throw new ConfigError(`${name}="${value}" must be true or false`);
-}
-
 function parseTusPath(value: string): string {
   const trimmed = value.trim().replace(/\/+$/, '');
   if (!/^\/[A-Za-z0-9._~\-/]*$/.test(trimmed) || trimmed === '' || trimmed.includes('//')) {
@@ -164,14 +160,9 @@ function parseOrigins(value: string): string[] {
   return origins;
 }
 
-const LOG_LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
-
 /** Turns raw strings into a validated {@link Config}, filling documented defaults. */
 export function parseConfig(raw: RawEnv): Config {
-  const logLevel = (raw.LOG_LEVEL ?? 'info').toLowerCase() as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL="${raw.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
-  }
+  const logLevel = parseLogLevel(raw.LOG_LEVEL);
   const uploadExpiryMs = raw.UPLOAD_EXPIRY ? parseDuration('UPLOAD_EXPIRY', raw.UPLOAD_EXPIRY) : 86_400_000;
   if (uploadExpiryMs < 1000) throw new ConfigError('UPLOAD_EXPIRY must be at least 1s');
   return {
@@ -199,20 +190,18 @@ export function parseConfig(raw: RawEnv): Config {
   };
 }
 
-/** The processor runtime's own validation, with its errors reported like the server's. */
-function parseProcessing(raw: RawEnv): Pick<Config, 'processing' | 'processorsInProcess' | 'tracing' | 'breakers'> {
-  let processing: ProcessorsConfig;
-  try {
-    processing = parseProcessorsConfig(raw);
-  } catch (err) {
-    if (err instanceof ProcessorsConfigError) throw new ConfigError(err.message);
-    throw err;
-  }
-  const processorsInProcess = raw.PROCESSORS_IN_PROCESS ? parseBoolean('PROCESSORS_IN_PROCESS', raw.PROCESSORS_IN_PROCESS) : !raw.NATS_URL;
-  return { processing, processorsInProcess, tracing: processing.tracing, breakers: processing.breakers };
+/**
+ * The processors' own validation: of the whole runtime configuration when it runs in this process,
+ * else only of the pipeline part the server uses.
+ */
+function parseProcessing(raw: RawEnv): Pick<Config, 'processing' | 'processors'> {
+  const inProcess = raw.PROCESSORS_IN_PROCESS ? parseBoolean('PROCESSORS_IN_PROCESS', raw.PROCESSORS_IN_PROCESS) : !raw.NATS_URL;
+  if (!inProcess) return { processing: parsePipelineConfig(raw), processors: { inProcess } };
+  const runtime = parseProcessorsConfig(raw);
+  return { processing: runtime, processors: { inProcess, runtime } };
 }
 
-type DistributedConfig = Pick<Config, 's3' | 'redis' | 'lockAcquireTimeoutMs' | 'stagingDir' | 'stagingMinFreeBytes'>;
+type DistributedConfig = Pick<Config, 'storage' | 'coordination' | 'lockAcquireTimeoutMs' | 'stagingDir' | 'stagingMinFreeBytes'>;
 
 /** S3 and Redis settings, and the rule that S3 without Redis is only allowed on a declared single node. */
 function parseDistributed(raw: RawEnv): DistributedConfig {
@@ -224,14 +213,15 @@ function parseDistributed(raw: RawEnv): DistributedConfig {
   if (!!raw.S3_ACCESS_KEY_ID !== !!raw.S3_SECRET_ACCESS_KEY) {
     throw new ConfigError('set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (to use the AWS credential chain)');
   }
-  let s3: S3Config | undefined;
+  let storage: StorageConfig = { kind: 'file' };
   if (raw.S3_BUCKET) {
     if (raw.S3_ENDPOINT && !/^https?:\/\/[^\s]+$/.test(raw.S3_ENDPOINT)) {
       throw new ConfigError(`S3_ENDPOINT="${raw.S3_ENDPOINT}" must be an http(s) URL`);
     }
     const partSize = raw.S3_PART_SIZE ? parseSize('S3_PART_SIZE', raw.S3_PART_SIZE) : 16 * 1024 ** 2;
     if (partSize < 5 * 1024 ** 2) throw new ConfigError('S3_PART_SIZE must be at least 5MiB (the S3 minimum part size)');
-    s3 = {
+    storage = {
+      kind: 's3',
       bucket: raw.S3_BUCKET,
       endpoint: raw.S3_ENDPOINT,
       region: raw.S3_REGION ?? 'us-east-1',
@@ -247,23 +237,23 @@ function parseDistributed(raw: RawEnv): DistributedConfig {
       requestTimeoutMs: raw.S3_REQUEST_TIMEOUT ? Math.max(100, parseDuration('S3_REQUEST_TIMEOUT', raw.S3_REQUEST_TIMEOUT)) : 30_000,
     };
   }
-  let redis: RedisConfig | undefined;
+  let coordination: CoordinationConfig = { kind: 'process' };
   if (raw.REDIS_URL) {
     if (!/^rediss?:\/\/[^\s]+$/.test(raw.REDIS_URL)) throw new ConfigError(`REDIS_URL="${raw.REDIS_URL}" must be a redis:// or rediss:// URL`);
     const lockTtlMs = raw.LOCK_TTL ? parseDuration('LOCK_TTL', raw.LOCK_TTL) : 5000;
     if (lockTtlMs < 1000) throw new ConfigError('LOCK_TTL must be at least 1s');
-    redis = { url: raw.REDIS_URL, prefix: raw.REDIS_PREFIX ?? 'tus:', lockTtlMs };
+    coordination = { kind: 'redis', url: raw.REDIS_URL, prefix: raw.REDIS_PREFIX ?? 'tus:', lockTtlMs };
   }
   const singleNode = raw.SINGLE_NODE ? parseBoolean('SINGLE_NODE', raw.SINGLE_NODE) : false;
-  if (s3 && !redis && !singleNode) {
+  if (storage.kind === 's3' && coordination.kind === 'process' && !singleNode) {
     throw new ConfigError(
       'S3_BUCKET is set without REDIS_URL: nodes would not share locks or upload records. ' +
         'Set REDIS_URL, or SINGLE_NODE=true if this is the only node.',
     );
   }
   return {
-    s3,
-    redis,
+    storage,
+    coordination,
     lockAcquireTimeoutMs: raw.LOCK_ACQUIRE_TIMEOUT ? parseDuration('LOCK_ACQUIRE_TIMEOUT', raw.LOCK_ACQUIRE_TIMEOUT) : 10_000,
     stagingDir: path.resolve(raw.S3_STAGING_DIR ?? path.join(dataDir, 'staging')),
     stagingMinFreeBytes: raw.STAGING_MIN_FREE ? parseSize('STAGING_MIN_FREE', raw.STAGING_MIN_FREE) : 1024 ** 3,

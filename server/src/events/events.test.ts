@@ -2,10 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir, type TestServer } from '../../test/harness.js';
-import { FileOutbox } from './file-outbox.js';
-import type { EventPublisher, UploadCompletedEvent } from './types.js';
+import { DirectoryOutbox, type EventPublisher, type UploadCompletedEvent } from '@tus-edge/processors';
 import { TUS } from '@tus-edge/testkit';
-
 
 async function upload(server: TestServer, body: string, metadata = 'filename YS50eHQ='): Promise<string> {
   const res = await fetch(server.tusUrl, {
@@ -27,7 +25,7 @@ describe('completion events (embedded outbox)', () => {
   it('records one versioned event per finished upload, durably, under DATA_DIR', async () => {
     server = await startTestServer({ PROCESSORS_IN_PROCESS: 'false' });
     const id = await upload(server, 'hello');
-    const outbox = new FileOutbox(path.join(server.dataDir, 'events'));
+    const outbox = new DirectoryOutbox(path.join(server.dataDir, 'events'));
     const events = await outbox.pending();
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
@@ -43,7 +41,7 @@ describe('completion events (embedded outbox)', () => {
   });
 
   it('collapses duplicate publishes of the same event', async () => {
-    const outbox = new FileOutbox(await tempDir());
+    const outbox = new DirectoryOutbox(await tempDir());
     const event = { version: 1, type: 'uploads.completed', eventId: 'upload-x', uploadId: 'x', size: 1, metadata: {}, location: { kind: 'file', path: '/x' }, completedAt: new Date().toISOString(), node: 'n' } as UploadCompletedEvent;
     await outbox.publish(event);
     await outbox.publish(event);
@@ -61,13 +59,13 @@ describe('completion events (embedded outbox)', () => {
     await expect(fs.readdir(path.join(dataDir, 'events', 'pending'))).rejects.toThrow();
 
     server = await startTestServer({ DATA_DIR: dataDir, PROCESSORS_IN_PROCESS: 'false' });
-    const events = await new FileOutbox(path.join(dataDir, 'events')).pending();
+    const events = await new DirectoryOutbox(path.join(dataDir, 'events')).pending();
     expect(events.map((e) => e.uploadId)).toEqual([id]);
     await server.close();
     // A third start does not publish it again: it is marked as recorded.
     await fs.rm(path.join(dataDir, 'events'), { recursive: true });
     server = await startTestServer({ DATA_DIR: dataDir, PROCESSORS_IN_PROCESS: 'false' });
-    expect(await new FileOutbox(path.join(dataDir, 'events')).pending()).toEqual([]);
+    expect(await new DirectoryOutbox(path.join(dataDir, 'events')).pending()).toEqual([]);
     await server.close();
     await fs.rm(dataDir, { recursive: true, force: true });
     server = undefined;

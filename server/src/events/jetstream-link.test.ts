@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { parseConfig as parseProcessorsConfig } from '@tus-edge/processors';
+import { JetStreamLink, parseConfig as parseProcessorsConfig, type UploadCompletedEvent } from '@tus-edge/processors';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../ops/logger.js';
 import { RedisKvStore } from '../records/redis-kv.js';
 import { startNats, startRedis, type NatsHandle, type RedisHandle } from '@tus-edge/testkit';
-import { JetStreamLink } from './jetstream-link.js';
 import { OutboxPublisher } from './outbox-publisher.js';
-import type { UploadCompletedEvent } from './types.js';
 
 let nats: NatsHandle;
 let redisServer: RedisHandle;

@@ -1,15 +1,21 @@
+import type { EventPublisher, UploadCompletedEvent } from '@tus-edge/processors';
+import { MemoryKvStore, MemoryPublisher } from '@tus-edge/testkit';
+import { eventPublisherContract } from '@tus-edge/testkit/contracts';
 import { describe, expect, it } from 'vitest';
-import { MemoryKvStore } from '../records/json-file-kv.js';
 import { createLogger } from '../ops/logger.js';
-import { MemoryPublisher } from './file-outbox.js';
 import { OutboxPublisher } from './outbox-publisher.js';
-import type { EventPublisher, UploadCompletedEvent } from './types.js';
 
 const event = (id: string): UploadCompletedEvent => ({
   version: 1, type: 'uploads.completed', eventId: `upload-${id}`, uploadId: id, size: 1, metadata: {},
   location: { kind: 'file', path: `/x/${id}` }, completedAt: '2026-01-01T00:00:00.000Z', node: 'n1',
 });
 const logger = createLogger('silent');
+
+eventPublisherContract('OutboxPublisher (durable outbox in front of a broker)', async () => {
+  const broker = new MemoryPublisher();
+  const publisher = new OutboxPublisher({ target: broker, outbox: new MemoryKvStore<UploadCompletedEvent>(), logger });
+  return { publisher, stored: async () => [...broker.events.values()], cleanup: async () => publisher.stop() };
+});
 
 /** A broker that can be switched off. */
 class FlakyBroker implements EventPublisher {

@@ -1,6 +1,6 @@
 import type { KvStore } from '@tus/server';
 import type { Logger } from '../ops/logger.js';
-import type { EventPublisher, UploadCompletedEvent } from './types.js';
+import type { EventPublisher, UploadCompletedEvent } from '@tus-edge/processors';
 
 export type OutboxStore = KvStore<UploadCompletedEvent> & { list(): Promise<string[]> };
 

@@ -111,21 +111,3 @@ export class JsonFileKvStore<T> {
     }
   }
 }
-
-/** In-memory `KvStore` for unit tests, with the same copy semantics as the file store. */
-export class MemoryKvStore<T> {
-  private readonly map = new Map<string, T>();
-  async get(key: string): Promise<T | undefined> {
-    const v = this.map.get(key);
-    return v === undefined ? undefined : structuredClone(v);
-  }
-  async set(key: string, value: T): Promise<void> {
-    this.map.set(key, structuredClone(value));
-  }
-  async delete(key: string): Promise<void> {
-    this.map.delete(key);
-  }
-  async list(): Promise<string[]> {
-    return [...this.map.keys()];
-  }
-}

@@ -24,7 +24,7 @@ export const OFFSET_CONTENT_TYPE = 'application/offset+octet-stream';
 export const EXPOSED_HEADERS = [
   'Location', 'Upload-Offset', 'Upload-Length', 'Upload-Defer-Length', 'Upload-Metadata', 'Upload-Concat',
   'Upload-Expires', 'Tus-Resumable', 'Tus-Version', 'Tus-Extension', 'Tus-Max-Size', 'Tus-Checksum-Algorithm',
-  'X-Request-Id', 'Content-Range', 'Content-Disposition',
+  'X-Request-Id', 'Content-Range', 'Content-Disposition', 'Retry-After',
 ].join(', ');
 
 /** Headers browsers may send. */

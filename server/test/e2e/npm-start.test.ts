@@ -34,6 +34,13 @@ describe('acceptance contract: PORT=<p> DATA_DIR=<dir> npm start', () => {
       });
       expect(created.status).toBe(201);
       expect(created.headers.get('location')).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/files/[0-9a-f]{32}$`));
+      // The browser SDK bundle and the demo page.
+      const sdk = await fetch(`http://127.0.0.1:${port}/sdk/tus-edge.mjs`);
+      expect(sdk.status).toBe(200);
+      expect(await sdk.text()).toContain('createClient');
+      const demo = await fetch(`http://127.0.0.1:${port}/demo/`);
+      expect(demo.status).toBe(200);
+      expect(await demo.text()).toContain('<input type="file"');
     } finally {
       process.kill(-child.pid!, 'SIGTERM');
       await exited;

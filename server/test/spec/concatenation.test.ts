@@ -3,8 +3,8 @@
  * Each test name (or the comment above it) quotes the spec sentence it checks; names starting with
  * "[server]" check a behaviour this server chose where the spec leaves room.
  */
+import { MemoryPublisher } from '@tus-edge/testkit';
 import { describe, expect, it } from 'vitest';
-import { MemoryPublisher } from '../../src/events/file-outbox.js';
 import {
   b64, create, createUpload, del, download, expectError, head, idOf, offsetOf, options, patch, post, uploadCount, useServer,
   waitFor,

@@ -5,7 +5,9 @@
  * - real server processes (`spawnServer`) and the local multi-node stack (`startStack`, `npm run stack`);
  * - the small tus client the tests speak tus with (`tus`);
  * - processors: a fake OpenAI server, test documents and videos, scripted processors, a child worker,
- *   events and a `ProcessorContext` for calling a processor directly.
+ *   events and a `ProcessorContext` for calling a processor directly;
+ * - in-memory test doubles of production ports (`MemoryPublisher`, `MemoryKvStore`).
+ * The contract suites are a separate entry point, `@tus-edge/testkit/contracts`.
  */
 export * from './services.js';
 export * from './server-process.js';
@@ -17,5 +19,6 @@ export * from './processors/processors.js';
 export * from './processors/fixtures.js';
 export * from './processors/child.js';
 export * from './processors/context.js';
+export * from './memory.js';
 export * from './tus.js';
 export * from './otlp.js';

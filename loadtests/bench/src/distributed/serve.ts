@@ -34,7 +34,8 @@ interface Served {
 async function serveOurs(trace: S3CallStats | undefined): Promise<Served> {
   const { startServer } = await import('@tus-edge/server');
   const config = loadConfig();
-  if (!trace || !config.s3 || !config.redis) {
+  const { storage: s3, coordination: redisConfig } = config;
+  if (!trace || s3.kind !== 's3' || redisConfig.kind !== 'redis') {
     const running = await startServer(config);
     return { url: `${running.url}${config.tusPath}`, stop: () => running.stop() };
   }
@@ -42,13 +43,13 @@ async function serveOurs(trace: S3CallStats | undefined): Promise<Served> {
   const { createS3Client } = await import('@tus-edge/processors');
   const { S3Storage } = await import('@tus-edge/server');
   const { RedisKvStore } = await import('@tus-edge/server');
-  const client = createS3Client(config.s3);
+  const client = createS3Client(s3);
   traceS3(client, trace);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2 });
+  const redis = new Redis(redisConfig.url, { maxRetriesPerRequest: 2 });
   const storage = new S3Storage({
-    client, bucket: config.s3.bucket, partSize: config.s3.partSize, partConcurrency: config.s3.partConcurrency,
+    client, bucket: s3.bucket, partSize: s3.partSize, partConcurrency: s3.partConcurrency,
     maxUploadSize: config.maxSize,
-    cache: new RedisKvStore(redis, `${config.redis.prefix}s3info:`, () => 2 * config.uploadExpiryMs),
+    cache: new RedisKvStore(redis, `${redisConfig.prefix}s3info:`, () => 2 * config.uploadExpiryMs),
   });
   const running = await startServer(config, { storage });
   return {
@@ -71,8 +72,8 @@ async function serveStock(kind: 'stock-s3' | 'stock-file', trace: S3CallStats | 
   let datastore;
   if (kind === 'stock-s3') {
     const { S3Store } = await import('@tus/s3-store');
-    const s3 = loadConfig().s3;
-    if (!s3) throw new Error('stock-s3: S3_BUCKET is not set');
+    const s3 = loadConfig().storage;
+    if (s3.kind !== 's3') throw new Error('stock-s3: S3_BUCKET is not set');
     /** Stock, except that (with `trace`) its own client times every S3 call. */
     class Traced extends S3Store {
       constructor(options: ConstructorParameters<typeof S3Store>[0]) {

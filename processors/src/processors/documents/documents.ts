@@ -1,6 +1,6 @@
 import type { DocumentsConfig } from '../../config/config.js';
 import { notApplicable, ProcessingError } from '../../errors.js';
-import type { UploadCompletedEvent } from '../../events.js';
+import type { UploadCompletedEvent } from '../../pipeline/event.js';
 import type { UploadAccess } from '../../storage/access.js';
 import { acceptsClass, contentClass, declaredClass, DOCUMENT_CLASSES, type MediaClass } from '../media-types.js';
 import { plainText, TEXT_JSON, TEXT_TXT, TextCollector, type ExtractedText } from '../text.js';

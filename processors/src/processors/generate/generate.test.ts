@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/config.js';
-import type { RawEnv } from '../../config/env.js';
+import type { RawEnv } from '../../config/config.js';
 import { ProcessingError } from '../../errors.js';
 import { FileResultStore } from '../../results/file.js';
 import { MemoryStatusStore } from '../../status/memory.js';

@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import type { OpenAIConfig } from '../../config/config.js';
 import { notApplicable, ProcessingError } from '../../errors.js';
-import type { UploadCompletedEvent } from '../../events.js';
+import type { UploadCompletedEvent } from '../../pipeline/event.js';
 import { acceptsClass, contentClass, DOCUMENT_CLASSES, type MediaClass, TIMED_MEDIA_CLASSES } from '../media-types.js';
 import { TEXT_JSON, type ExtractedText } from '../text.js';
 import type { Processor, ProcessorContext, ProcessorResult, SniffedType } from '../types.js';

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type ProcessorsConfig } from '../../config/config.js';
-import type { RawEnv } from '../../config/env.js';
+import type { RawEnv } from '../../config/config.js';
 import { ProcessingError } from '../../errors.js';
 import { FileResultStore } from '../../results/file.js';
 import { createUploadAccess } from '../../storage/access.js';

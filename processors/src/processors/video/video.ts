@@ -4,7 +4,7 @@ import path from 'node:path';
 import type OpenAI from 'openai';
 import type { OpenAIConfig, VideoConfig } from '../../config/config.js';
 import { notApplicable, ProcessingError } from '../../errors.js';
-import type { UploadCompletedEvent } from '../../events.js';
+import type { UploadCompletedEvent } from '../../pipeline/event.js';
 import type { ResultFile } from '../../results/types.js';
 import type { UploadAccess } from '../../storage/access.js';
 import type { RetryOptions } from '../generate/openai.js';

@@ -1,7 +1,5 @@
-/** Test fixtures: events and an outbox writer that mirrors the server's FileOutbox. */
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import type { UploadCompletedEvent } from '@tus-edge/processors';
+/** Test fixtures: events, writing them to a directory outbox, and waiting. */
+import { DirectoryOutbox, type UploadCompletedEvent } from '@tus-edge/processors';
 
 let counter = 0;
 
@@ -23,25 +21,9 @@ export function makeEvent(overrides: Partial<UploadCompletedEvent> & { id?: stri
   };
 }
 
-/** Writes `<eventsDir>/pending/<eventId>.json` the way the server's FileOutbox does (temp, fsync, rename, fsync dir). */
+/** Writes `<eventsDir>/pending/<eventId>.json` with the server's writer, {@link DirectoryOutbox}. */
 export async function writeOutboxEvent(eventsDir: string, event: UploadCompletedEvent): Promise<void> {
-  const dir = path.join(eventsDir, 'pending');
-  await fs.mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${event.eventId}.json`);
-  const fh = await fs.open(`${file}.tmp`, 'w');
-  try {
-    await fh.writeFile(JSON.stringify(event));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await fs.rename(`${file}.tmp`, file);
-  const d = await fs.open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
+  await new DirectoryOutbox(eventsDir).publish(event);
 }
 
 /** Polls `check` every 10 ms until it returns a truthy value or `timeoutMs` passes. */

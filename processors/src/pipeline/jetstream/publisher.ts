@@ -1,14 +1,14 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import type { UploadCompletedEvent } from '../events.js';
-import type { MediaOutcome, OutcomePublisher } from '../outcomes.js';
+import type { UploadCompletedEvent } from '../event.js';
+import type { EventPublisher } from '../publisher.js';
 import { SUBJECTS } from './streams.js';
 
 /**
  * Publishes `uploads.completed` with msgID = eventId and resolves once JetStream has stored it.
- * Structurally the server's `EventPublisher`. A duplicate inside the duplicate window is stored once.
+ * A duplicate inside the stream's duplicate window is stored once.
  */
-export class JetStreamEventPublisher {
+export class JetStreamEventPublisher implements EventPublisher {
   constructor(private readonly js: JetStreamClient) {}
 
   async publish(event: UploadCompletedEvent): Promise<void> {
@@ -16,15 +16,5 @@ export class JetStreamEventPublisher {
     const h = event.traceparent ? natsHeaders() : undefined;
     if (h && event.traceparent) h.set('traceparent', event.traceparent);
     await this.js.publish(SUBJECTS.uploadCompleted, JSON.stringify(event), { msgID: event.eventId, headers: h });
-  }
-}
-
-/** Publishes job outcomes on `media.processed` / `media.failed` with msgID = outcome id. */
-export class JetStreamOutcomePublisher implements OutcomePublisher {
-  constructor(private readonly js: JetStreamClient) {}
-
-  async publish(outcome: MediaOutcome): Promise<void> {
-    const subject = outcome.event === 'media.processed' ? SUBJECTS.mediaProcessed : SUBJECTS.mediaFailed;
-    await this.js.publish(subject, JSON.stringify(outcome), { msgID: outcome.id });
   }
 }

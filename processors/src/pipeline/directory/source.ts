@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseUploadCompletedEvent, type UploadCompletedEvent } from '../events.js';
-import { LANES, type DeadLetterInfo, type DeadLetterRecord, type Job, type JobSource, type Lane, type PendingCount, type SourceStartOptions } from '../jobs/types.js';
-import { Waiters } from '../jobs/waiters.js';
-import type { Logger } from '../logger.js';
+import { parseUploadCompletedEvent, type UploadCompletedEvent } from '../event.js';
+import { LANES, type DeadLetterInfo, type DeadLetterRecord, type Job, type JobSource, type Lane, type PendingCount, type SourceStartOptions } from '../job-source.js';
+import { Waiters } from '../../common/waiters.js';
+import type { Logger } from '../../logger.js';
 import { exists, isErrno, jsonFiles, syncDir, writeFileAtomic } from './fsutil.js';
 
 export interface DirectorySourceOptions {
@@ -41,7 +41,7 @@ const jobName = (eventId: string, kind: string) => `${eventId}~${kind}.json`;
  * Embedded {@link JobSource} over the durable directory outbox `DATA_DIR/events`:
  *
  * ```
- * pending/<eventId>.json            events, written (fsync + rename) by the server's FileOutbox
+ * pending/<eventId>.json            events, written (fsync + rename) by DirectoryOutbox (outbox.ts)
  * queue/<lane>/<eventId>~<kind>.json jobs waiting (with attempts and a not-before time)
  * processing/<eventId>~<kind>.json  claimed jobs (atomic rename out of queue/)
  * done/<eventId>~<kind>             markers of finished jobs: a re-published event makes no new job

@@ -1,4 +1,4 @@
-import type { UploadCompletedEvent } from '../events.js';
+import type { UploadCompletedEvent } from './event.js';
 
 /** Priority lanes, served in this order: a free worker always takes a `high` job first. */
 export const LANES = ['high', 'normal'] as const;

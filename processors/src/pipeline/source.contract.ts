@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { UploadCompletedEvent } from '../events.js';
-import type { DeadLetterRecord, Job, JobSource, Lane, SourceStartOptions } from '../jobs/types.js';
+import type { UploadCompletedEvent } from './event.js';
+import type { DeadLetterRecord, Job, JobSource, Lane, SourceStartOptions } from './job-source.js';
 import { makeEvent, waitFor } from '@tus-edge/testkit';
 
 /** What a source implementation provides to the shared contract. */

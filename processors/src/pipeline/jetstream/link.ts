@@ -1,11 +1,15 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats, ensureStreams, JetStreamEventPublisher, type StreamSettings } from '@tus-edge/processors';
-import type { Logger } from '../ops/logger.js';
-import type { EventPublisher, UploadCompletedEvent } from './types.js';
+import type { StreamSettings } from '../../config/config.js';
+import type { Logger } from '../../logger.js';
+import type { UploadCompletedEvent } from '../event.js';
+import type { EventPublisher } from '../publisher.js';
+import { connectNats } from './connect.js';
+import { JetStreamEventPublisher } from './publisher.js';
+import { ensureStreams } from './streams.js';
 
 /**
- * The server's link to JetStream: connects in the background (retrying while NATS is down, so the
+ * The server's {@link EventPublisher} to JetStream: connects in the background (retrying while NATS is down, so the
  * server starts and takes uploads anyway), creates or updates the streams idempotently, then
  * publishes `uploads.completed` with msgID = event id. Until connected, `publish` rejects at once and
  * the caller's outbox keeps the event.

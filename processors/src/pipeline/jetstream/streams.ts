@@ -1,9 +1,9 @@
 import { nanos } from '@nats-io/transport-node';
 import { JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, DiscardPolicy, AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import type { ConsumerConfig, JetStreamManager, StreamConfig } from '@nats-io/jetstream';
-import type { StreamSettings } from '../config/config.js';
-import type { Lane } from '../jobs/types.js';
-import type { Logger } from '../logger.js';
+import type { StreamSettings } from '../../config/config.js';
+import type { Lane } from '../job-source.js';
+import type { Logger } from '../../logger.js';
 
 /**
  * Stream layout:

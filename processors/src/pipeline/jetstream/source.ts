@@ -1,10 +1,10 @@
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { parseUploadCompletedEvent, type UploadCompletedEvent } from '../events.js';
-import { LANES, type DeadLetterInfo, type DeadLetterRecord, type Job, type JobSource, type Lane, type PendingCount, type SourceStartOptions } from '../jobs/types.js';
-import { sleep, Waiters } from '../jobs/waiters.js';
-import type { Logger } from '../logger.js';
-import { dispatchConsumer, ensureConsumer, jobConsumer, STREAMS, SUBJECTS } from '../nats/streams.js';
+import { parseUploadCompletedEvent, type UploadCompletedEvent } from '../event.js';
+import { LANES, type DeadLetterInfo, type DeadLetterRecord, type Job, type JobSource, type Lane, type PendingCount, type SourceStartOptions } from '../job-source.js';
+import { sleep, Waiters } from '../../common/waiters.js';
+import type { Logger } from '../../logger.js';
+import { dispatchConsumer, ensureConsumer, jobConsumer, STREAMS, SUBJECTS } from './streams.js';
 
 export interface JetStreamSourceOptions {
   /** Redelivery after this long without ack or heartbeat (consumer `ack_wait`). */
