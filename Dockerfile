@@ -15,19 +15,23 @@ COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY . .
 RUN npm ci --no-audit --no-fund --ignore-scripts \
  && npx tsc -b server processors \
+ # The browser SDK bundle and demo page the server serves at /sdk/ and /demo/ (esbuild, a dev dependency).
+ && npm run build -w @tus-edge/client-sdk \
  # What ships is the runtime code only: tests and contract suites are not compiled (tsconfig excludes
  # them; the test kit and the benchmark are workspaces of their own). Fail the build if that changes.
  && test -z "$(find server/dist processors/dist -name '*.test.*' -o -name '*.contract.*' -o -name '*.fixture.*')"
 
-# ---- deps: production dependencies of the two runtime workspaces only ---------------------------------
-# Dev-only workspaces (client-sdk, tests/kit, loadtests/bench) are dropped from the manifest, so npm ci
-# neither links nor installs them.
+# ---- deps: production dependencies of the runtime workspaces only -------------------------------------
+# The server serves the SDK package's built bundle and demo page, so that workspace stays (its one
+# production dependency, tus-js-client, comes along); the dev-only workspaces (tests/kit, loadtests/bench)
+# are dropped from the manifest, so npm ci neither links nor installs them.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY server/package.json server/
 COPY processors/package.json processors/
-RUN node -e "const fs=require('fs');const p=JSON.parse(fs.readFileSync('package.json'));p.workspaces=['server','processors'];delete p.devDependencies;delete p.scripts;fs.writeFileSync('package.json',JSON.stringify(p,null,2))" \
+COPY client-sdk/package.json client-sdk/
+RUN node -e "const fs=require('fs');const p=JSON.parse(fs.readFileSync('package.json'));p.workspaces=['server','processors','client-sdk'];delete p.devDependencies;delete p.scripts;fs.writeFileSync('package.json',JSON.stringify(p,null,2))" \
  && npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
  && npm cache clean --force
 
@@ -53,9 +57,12 @@ COPY --from=deps /app/package.json /app/package-lock.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/server/package.json ./server/
 COPY --from=deps /app/processors/package.json ./processors/
+COPY --from=deps /app/client-sdk/package.json ./client-sdk/
 COPY --from=build /src/server/dist ./server/dist
 COPY --from=build /src/processors/dist ./processors/dist
 COPY --from=build /src/processors/prompts ./processors/prompts
+COPY --from=build /src/client-sdk/dist/tus-edge.mjs ./client-sdk/dist/tus-edge.mjs
+COPY --from=build /src/client-sdk/demo ./client-sdk/demo
 # The image's "node" user (uid 1000) owns only the data directory; the code stays read-only to it.
 RUN mkdir -p /data/tmp && chown -R node:node /data
 VOLUME ["/data"]

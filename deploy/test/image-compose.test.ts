@@ -99,15 +99,16 @@ describe('Dockerfile', () => {
     const deps = stage('deps');
     const runs = deps.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ');
     expect(runs).toMatch(/npm ci --omit=dev/);
-    expect(runs).toContain("p.workspaces=['server','processors']");
+    expect(runs).toContain("p.workspaces=['server','processors','client-sdk']");
     const depsCopies = deps.instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
-    expect(depsCopies).toEqual(['package.json package-lock.json ./', 'server/package.json server/', 'processors/package.json processors/']);
+    expect(depsCopies).toEqual(['package.json package-lock.json ./', 'server/package.json server/', 'processors/package.json processors/', 'client-sdk/package.json client-sdk/']);
 
     const copies = chain('server').flatMap((s) => s.instructions.filter((i) => i.op === 'COPY').map((i) => i.args));
     for (const c of copies) expect(c).toMatch(/^--from=(deps|build) /);
     const fromBuild = copies.filter((c) => c.startsWith('--from=build')).map((c) => c.split(/\s+/)[1]);
-    expect(fromBuild.sort()).toEqual(['/src/processors/dist', '/src/processors/prompts', '/src/server/dist']);
-    expect(copies.join(' ')).not.toMatch(/tests\/kit|loadtests|client-sdk|bench/);
+    expect(fromBuild.sort()).toEqual(['/src/client-sdk/demo', '/src/client-sdk/dist/tus-edge.mjs', '/src/processors/dist', '/src/processors/prompts', '/src/server/dist']);
+    // Of the SDK workspace only what the server serves: its built bundle and the demo page.
+    expect(copies.join(' ')).not.toMatch(/tests\/kit|loadtests|bench|client-sdk\/(src|test|scripts)/);
     const build = stage('build').instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ');
     expect(build).toMatch(/npx tsc -b server processors/);
     expect(build).toMatch(/test -z "\$\(find server\/dist processors\/dist -name '\*\.test\.\*'/);

@@ -5,6 +5,8 @@ import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
 import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from './tus/protocol.js';
+import { authenticate, limitApiBodies } from './auth/middleware.js';
+import { mountSecurityApi } from './auth/routes.js';
 import { mountStatic } from './static/static.js';
 import { mountTus } from './tus/routes.js';
 import { Uploads } from './uploads/uploads.js';
@@ -35,6 +37,8 @@ export function createApp(deps: AppContext): App {
   hono.use('*', requestLog(logger, metrics, routeOf));
   hono.use('*', refuseWhileDraining(lifecycle, metrics, logger));
   hono.use('*', cors({ origins: config.corsOrigins, allowMethods: ALLOWED_METHODS, allowHeaders: ALLOWED_HEADERS, exposeHeaders: EXPOSED_HEADERS }));
+  hono.use('*', limitApiBodies(deps));
+  hono.use('*', authenticate(deps));
 
   hono.get('/healthz', (c) => c.json({ status: 'ok' }));
   const readiness = async (): Promise<{ status: string; failed?: Record<string, string> }> => {
@@ -61,6 +65,7 @@ export function createApp(deps: AppContext): App {
   const uploads = mountTus(hono, deps, new Uploads(deps));
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
+  mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));
   return { hono, uploads };

@@ -26,6 +26,8 @@ import { Staging } from './storage/staging.js';
 import { GuardedStorage } from './storage/guarded.js';
 import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
+import { buildSecurity } from './auth/build.js';
+import type { Security } from './auth/security.js';
 
 /**
  * The app context: every dependency of the HTTP surface and the uploads domain, built once at start-up
@@ -53,6 +55,8 @@ export interface AppContext {
   /** Traces of this process (off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set); flushed and stopped by `close`. */
   tracing: Tracing;
   lifecycle: Lifecycle;
+  /** Authentication, upload tokens, signed URLs, rate limits, quotas and content checks. */
+  security: Security;
   /** Injectable clock for expiry tests. */
   now: () => Date;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
@@ -173,6 +177,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const results: ResultStore =
     overrides.results ?? createResultStore(config.processing, s3);
   closers.push(() => status.close());
+  const now = overrides.now ?? (() => new Date());
+  const security = overrides.security ?? buildSecurity(config, redis && { redis, prefix }, logger, now);
   const staging = overrides.staging ?? new Staging(config.stagingDir, config.stagingMinFreeBytes);
   return {
     config,
@@ -191,7 +197,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     circuits,
     tracing,
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
-    now: overrides.now ?? (() => new Date()),
+    now,
+    security,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {
       await Promise.all(closers.map((c) => c()));

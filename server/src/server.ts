@@ -27,6 +27,11 @@ export interface RunningServer {
 // Node writes "460 unknown" otherwise: the adapter passes only the status code to writeHead.
 STATUS_CODES[460] ??= 'Checksum Mismatch';
 
+/** Whether `host` only accepts connections from this machine. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::ffff:127.0.0.1';
+}
+
 /** Starts the server on `config.host:config.port`, runs start-up recovery and the expiry sweep. */
 export async function startServer(config: Config, overrides: Overrides = {}): Promise<RunningServer> {
   const deps = buildContext(config, overrides);
@@ -44,7 +49,8 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
         { Connection: 'close' },
       ),
   });
-  const server = createServer(listener);
+  // MAX_HEADER_SIZE bounds a request head; headersTimeout below bounds how long it may take to arrive.
+  const server = createServer({ maxHeaderSize: config.security.maxHeaderBytes }, listener);
   // Long uploads in one request must not be cut by Node's 5-minute default request timeout.
   server.requestTimeout = 0;
   // "A timeout SHOULD be handled by closing the underlying connection": a connection with no traffic
@@ -88,6 +94,9 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   deps.lifecycle.markReady();
+  if (config.security.auth.mode === 'none' && !isLoopback(config.host)) {
+    deps.logger.warn('authentication is off (AUTH_MODE=none) on a non-loopback address: anyone who reaches this port can upload, read and delete uploads; set AUTH_MODE=jwt', { host: config.host });
+  }
   deps.logger.info('server ready', { port, tusPath: config.tusPath, dataDir: config.dataDir, republished });
 
   let stopping: Promise<void> | undefined;

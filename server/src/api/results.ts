@@ -3,6 +3,7 @@ import { isResultName, type ResultStore } from '@tus-edge/processors';
 import { parseRange } from '../http/range.js';
 import type { AppContext } from '../context.js';
 import { errorResponse } from '../http/respond.js';
+import { USER_CONTENT_HEADERS } from '../http/user-content.js';
 
 /** Upload ids as the result stores accept them. */
 const UPLOAD_ID = /^[A-Za-z0-9._-]{1,200}$/;
@@ -48,7 +49,7 @@ export function mountResultsApi(app: Hono, deps: AppContext, store: ResultStore 
         'Content-Type': file.contentType,
         'Content-Disposition': `${INLINE.test(file.contentType) ? 'inline' : 'attachment'}; filename="${name}"`,
         'Accept-Ranges': 'bytes',
-        'X-Content-Type-Options': 'nosniff',
+        ...USER_CONTENT_HEADERS,
         'Cache-Control': 'private, max-age=0, must-revalidate',
       };
       const header = c.req.header('range');

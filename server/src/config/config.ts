@@ -4,6 +4,7 @@ import {
   ConfigError, ENV_KEYS as PROCESSOR_ENV_KEYS, parseBoolean, parseConfig as parseProcessorsConfig, parseDuration, parseInteger,
   parseLogLevel, parsePipelineConfig, parseSize, type LogLevel, type PipelineConfig, type ProcessorsConfig,
 } from '@tus-edge/processors';
+import { parseSecurity, type SecurityConfig } from './security.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
 
@@ -42,6 +43,25 @@ export const ENV_KEYS = [
   'LOCK_ACQUIRE_TIMEOUT',
   'SINGLE_NODE',
   'PROCESSORS_IN_PROCESS',
+  'AUTH_MODE',
+  'AUTH_JWT_SECRET',
+  'AUTH_JWKS_URL',
+  'AUTH_JWT_ISSUER',
+  'AUTH_JWT_AUDIENCE',
+  'AUTH_CLOCK_TOLERANCE',
+  'AUTH_TENANT_CLAIM',
+  'SIGNING_SECRET',
+  'UPLOAD_TOKEN_TTL',
+  'SIGNED_URL_TTL',
+  'METRICS_TOKEN',
+  'ALLOWED_TYPES',
+  'RATE_LIMIT_REQUESTS',
+  'RATE_LIMIT_CREATIONS',
+  'RATE_LIMIT_BYTES',
+  'QUOTA_BYTES',
+  'QUOTA_UPLOADS',
+  'REQUEST_TIMEOUT',
+  'MAX_HEADER_SIZE',
 ] as const;
 
 /** Server variables plus those of the processor runtime (NATS_URL, PROCESSOR_*, …), as raw strings. */
@@ -101,6 +121,8 @@ export interface Config {
    * `NATS_URL`); only then are all of its settings parsed (`runtime`).
    */
   processors: { inProcess: false } | { inProcess: true; runtime: ProcessorsConfig };
+  /** Authentication, upload tokens, signed URLs, rate limits, quotas, content checks (config/security.ts). */
+  security: SecurityConfig;
 }
 
 /** Upload storage, chosen by `S3_BUCKET`. */
@@ -187,6 +209,7 @@ export function parseConfig(raw: RawEnv): Config {
     trustProxy: raw.TRUST_PROXY ? parseBoolean('TRUST_PROXY', raw.TRUST_PROXY) : false,
     ...parseDistributed(raw),
     ...parseProcessing(raw),
+    security: parseSecurity(raw),
   };
 }
 

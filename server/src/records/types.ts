@@ -35,7 +35,21 @@ export interface UploadRecord {
   eventRecordedAt?: string;
   /** Set once the bytes were swept after expiry; the record stays as a tombstone so clients get 410. */
   expiredAt?: string;
+  /** Who created it (the token's `sub`) and its tenant; absent when auth is off. Only they may reach it. */
+  owner?: string;
+  tenant?: string;
+  /** The upload token it was created with: that token keeps the right to resume it after it expires. */
+  tokenId?: string;
+  /** Largest length allowed for this upload (an upload token's limit); `MAX_SIZE` when absent. */
+  maxSize?: number;
+  /** An upload token's media types: its first bytes must be one of them (and of ALLOWED_TYPES, if set). */
+  allowedTypes?: string[];
+  /** What it counts against its owner's quota until terminated or expired (see limits/quotas.ts). */
+  charged?: { bytes: number; open: boolean };
 }
+
+/** Who an upload belongs to and what it may become, fixed at creation (see auth/security.ts). */
+export type UploadAccess = Pick<UploadRecord, 'owner' | 'tenant' | 'tokenId' | 'maxSize' | 'allowedTypes'>;
 
 /** Upload records, keyed by upload id: the tus `KvStore` contract, plus what the periodic sweep asks. */
 export type UploadRecordStore = KvStore<UploadRecord> & {

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
+import type { Identity } from '../auth/identity.js';
 
 /** The parts of an HTTP request the tus handlers read, independent of Hono. */
 export interface TusRequest {
@@ -16,6 +17,8 @@ export interface TusRequest {
   /** Aborts when the client goes away. */
   signal: AbortSignal;
   url: URL;
+  /** Who is calling (set by the auth middleware); undefined when the tus routes run without it. */
+  identity?: Identity;
 }
 
 export function toTusRequest(c: Context, id: string | undefined): TusRequest {
@@ -32,5 +35,6 @@ export function toTusRequest(c: Context, id: string | undefined): TusRequest {
     },
     signal: c.req.raw.signal,
     url: new URL(c.req.url),
+    identity: c.get('identity'),
   };
 }

@@ -3,7 +3,7 @@ import { inSpan, traceparentOf } from '@tus-edge/processors';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
 import { sizeClass } from '../ops/metrics.js';
-import { tombstoneRetentionMs, type ConcatRole, type UploadRecord } from '../records/types.js';
+import { tombstoneRetentionMs, type ConcatRole, type UploadAccess, type UploadRecord } from '../records/types.js';
 import type { ReceiveInput, ReceiveOutcome } from '../storage/receive.js';
 
 export interface LoadedUpload {
@@ -24,6 +24,8 @@ export interface NewUpload {
   concat?: ConcatRole;
   /** A well-formed media type from the metadata, passed to storages that keep one. */
   contentType?: string;
+  /** Owner, tenant and upload-token limits, from the security admission (absent with auth off). */
+  access?: UploadAccess;
 }
 
 /** A write at the upload's current offset; `declaredLength` is a deferred length sent with it, already validated. */
@@ -52,7 +54,10 @@ export class Uploads {
     return this.deps.records.set(record.id, record);
   }
 
-  /** Creates an upload: its empty bytes, then its record. */
+  /**
+   * Creates an upload: charged to its owner's quota (413/403 when over, nothing stored), then its empty
+   * bytes, then its record. A failure after the charge gives it back.
+   */
   async create(input: NewUpload): Promise<UploadRecord> {
     const now = this.deps.now().toISOString();
     const record: UploadRecord = {
@@ -64,10 +69,18 @@ export class Uploads {
       createdAt: now,
       updatedAt: now,
       expiresAt: this.nextExpiry(),
+      ...input.access,
     };
-    const length = record.concat?.kind === 'final' ? await this.lengthOf(record) : input.size;
-    await this.deps.storage.create(record.id, { length, contentType: input.contentType });
-    await this.save(record);
+    const { quotas } = this.deps.security.parts;
+    await quotas.charge(record);
+    try {
+      const length = record.concat?.kind === 'final' ? await this.lengthOf(record) : input.size;
+      await this.deps.storage.create(record.id, { length, contentType: input.contentType });
+      await this.save(record);
+    } catch (err) {
+      await quotas.release(record);
+      throw err;
+    }
     this.deps.metrics.uploadsCreated.inc({ concat: record.concat?.kind ?? 'none' });
     this.deps.logger.debug('upload created', { uploadId: record.id, size: record.size, concat: record.concat?.kind });
     return record;
@@ -80,8 +93,13 @@ export class Uploads {
    * load. A declared length takes effect only with bytes that were accepted.
    */
   async append(record: UploadRecord, input: AppendInput): Promise<Appended> {
-    const { receiver, metrics } = this.deps;
+    const { receiver, metrics, security } = this.deps;
     await this.deps.staging.ensureRoom();
+    // A deferred length declared now must fit the upload's own limit and its owner's quota; it is given
+    // back below if the write is refused.
+    const declaring = input.declaredLength !== undefined && record.size === undefined;
+    const chargedBefore = record.charged?.bytes ?? 0;
+    if (declaring) await security.declareLength(record, input.declaredLength!);
     const pending = (input.checksum !== undefined || input.trailerChecksum !== undefined) && receiver.verifiesInPlace;
     if (pending) {
       record.checksumPendingFrom = input.offset;
@@ -99,6 +117,7 @@ export class Uploads {
         return received;
       });
     } catch (err) {
+      if (declaring) await security.parts.quotas.undeclare(record, chargedBefore);
       if (pending) {
         delete record.checksumPendingFrom;
         await this.save(record);
@@ -224,6 +243,7 @@ export class Uploads {
         logger.error('completion event not recorded; will retry', { uploadId: record.id, err });
       }
     }
+    await this.deps.security.parts.quotas.finished(record);
     await this.save(record);
     metrics.uploadsFinished.inc();
     const took = (Date.parse(now) - Date.parse(record.createdAt)) / 1000;
@@ -297,6 +317,7 @@ export class Uploads {
       const parts = await Promise.all(record.concat.parts.map((p) => this.deps.records.get(p)));
       if (parts.some((p) => !p || p.expiredAt)) {
         await this.removeContents(finalId);
+        await this.deps.security.parts.quotas.release(record);
         record.expiredAt = this.deps.now().toISOString();
         await this.save(record);
         this.deps.logger.info('final upload abandoned: one of its partial uploads is gone', { uploadId: finalId });
@@ -316,6 +337,7 @@ export class Uploads {
    */
   async remove(record: UploadRecord): Promise<void> {
     await this.removeContents(record.id);
+    await this.deps.security.parts.quotas.release(record);
     await this.deps.records.delete(record.id);
     if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
   }
@@ -353,6 +375,7 @@ export class Uploads {
       if (!this.isExpired(record)) continue;
       await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
         await this.removeContents(id);
+        await this.deps.security.parts.quotas.release(record);
         record.expiredAt = new Date(now).toISOString();
         await this.save(record);
       });

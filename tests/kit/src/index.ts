@@ -19,6 +19,7 @@ export * from './processors/processors.js';
 export * from './processors/fixtures.js';
 export * from './processors/child.js';
 export * from './processors/context.js';
+export * from './jwt.js';
 export * from './memory.js';
 export * from './tus.js';
 export * from './otlp.js';

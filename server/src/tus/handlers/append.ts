@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { tusError } from '../../errors.js';
+import { TusError, tusError } from '../../errors.js';
 import type { StopReason, UploadStop } from '../../ops/lifecycle.js';
 import type { UploadRecord } from '../../records/types.js';
 import type { AppContext } from '../../context.js';
@@ -65,23 +65,34 @@ export async function appendBody(
   declaredLength?: number,
 ): Promise<AppendResult> {
   const { offset } = at;
-  const length = record.size ?? declaredLength ?? deps.config.maxSize;
+  const length = record.size ?? declaredLength ?? record.maxSize ?? deps.config.maxSize;
   // "The Server SHOULD respond with the 413 Request Entity Too Large status" when a body would carry
   // the upload past its length; checked before reading a byte when Content-Length is known.
   if (headers.contentLength !== undefined && offset + headers.contentLength > length) {
     throw tusError('BODY_EXCEEDS_LENGTH', `offset ${offset} + ${headers.contentLength} bytes > ${length}`);
   }
+  const most = Math.min(length - offset, headers.contentLength ?? Number.MAX_SAFE_INTEGER);
+  let body: Readable;
+  try {
+    // Bytes per second, and on the first bytes the media type by magic bytes.
+    body = await deps.security.beforeWrite(req.identity, record, offset, headers.stream ?? req.body(), most, stop.signal);
+  } catch (err) {
+    // A first write whose bytes are not an allowed type is refused and the upload removed.
+    if (err instanceof TusError && err.code === 'TYPE_NOT_ALLOWED') await uploads.remove(record);
+    throw err;
+  }
   const appended = await uploads.append(record, {
     offset,
-    limit: Math.min(length - offset, headers.contentLength ?? Number.MAX_SAFE_INTEGER),
+    limit: most,
     lengthKnown: headers.contentLength !== undefined,
-    body: headers.stream ?? req.body(),
+    body,
     checksum: headers.checksum,
     trailerChecksum: headers.trailerChecksum ? () => trailerChecksum(req) : undefined,
     basis: at.basis,
     signal: stop.signal,
     declaredLength,
   });
+  await deps.security.afterWrite(req.identity, appended.offset - offset);
   return {
     offset: appended.offset,
     finished: appended.finished,

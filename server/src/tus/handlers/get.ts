@@ -1,3 +1,4 @@
+import { USER_CONTENT_HEADERS } from '../../http/user-content.js';
 import { tusError } from '../../errors.js';
 import type { UploadRecord } from '../../records/types.js';
 import { parseRange } from '../../http/range.js';
@@ -9,6 +10,12 @@ const INLINE_TYPES = new Set([
   'text/plain', 'image/png', 'image/jpeg', 'image/gif', 'image/bmp', 'image/webp', 'audio/wav', 'audio/webm',
   'audio/ogg', 'audio/mpeg', 'video/mp4', 'video/webm', 'video/ogg', 'application/ogg',
 ]);
+/**
+ * Types a browser would run as a document or script on our origin: served as bytes, never as
+ * themselves ("never serve user content as renderable HTML").
+ */
+const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/javascript|application\/(x-)?javascript|application\/ecmascript|text\/xsl|multipart\/x-mixed-replace)$/i;
+
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 
 /**
@@ -25,7 +32,7 @@ export async function handleGet(deps: AppContext, uploads: Uploads, id: string, 
     'Content-Type': type,
     'Content-Disposition': contentDisposition(record, type),
     'Accept-Ranges': 'bytes',
-    'X-Content-Type-Options': 'nosniff',
+    ...USER_CONTENT_HEADERS,
     'Cache-Control': 'private, max-age=0, must-revalidate',
     ETag: `"${id}-${size}"`,
   };
@@ -54,7 +61,7 @@ function ReadableStreamFrom(stream: NodeJS.ReadableStream): ReadableStream {
 
 function contentType(record: UploadRecord): string {
   const declared = record.metadata.filetype ?? record.metadata.contentType ?? record.metadata.type;
-  return declared && MIME.test(declared) ? declared.toLowerCase() : 'application/octet-stream';
+  return declared && MIME.test(declared) && !ACTIVE_TYPES.test(declared) ? declared.toLowerCase() : 'application/octet-stream';
 }
 
 /** `inline` only for safe types; the filename is reduced to ASCII and also given RFC 5987-encoded. */

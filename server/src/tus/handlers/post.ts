@@ -38,9 +38,10 @@ export async function handlePost(deps: AppContext, uploads: Uploads, req: TusReq
 
   let role: ConcatRole | undefined;
   let unfinishedParts: string[] = [];
+  let parts: UploadRecord[] = [];
   if (concat?.kind === 'final') {
     if (hasBody) throw tusError('INVALID_CONCAT', 'a final upload cannot carry a body');
-    const parts = await resolveParts(deps, uploads, concat.urls);
+    parts = await resolveParts(deps, uploads, concat.urls);
     unfinishedParts = parts.filter((p) => !p.completedAt).map((p) => p.id);
     const total = parts.reduce((sum, p) => sum + (p.size ?? 0), 0);
     if (total > config.maxSize) throw tusError('MAX_SIZE_EXCEEDED', `${total} > ${config.maxSize}`);
@@ -49,8 +50,10 @@ export async function handlePost(deps: AppContext, uploads: Uploads, req: TusReq
     role = { kind: 'partial' };
   }
 
+  // Whose it is and what an upload token allows; refused here (401/403/413/429), nothing was stored.
+  const access = await deps.security.admitCreation(req.identity, size, parts, config.maxSize);
   const record = await uploads.create({
-    size, metadata, metadataHeader: metadataHeader?.trim() || undefined, concat: role, contentType: contentTypeOf(metadata),
+    size, metadata, metadataHeader: metadataHeader?.trim() || undefined, concat: role, contentType: contentTypeOf(metadata), access,
   });
   const location = locationOf(deps, req, record.id);
 
