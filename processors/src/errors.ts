@@ -1,3 +1,5 @@
+import { CircuitOpenError } from './common/breaker.js';
+
 /**
  * The error catalogue of the processor runtime. Each entry says whether a job that failed with it is
  * retried (`nak` with backoff, up to `PROCESSOR_MAX_DELIVER` attempts) or failed at once (`term` and a
@@ -21,6 +23,7 @@ export const ERRORS = {
   MISLABELLED: { retryable: false, message: 'the declared type does not match the content' },
   TOO_LARGE: { retryable: false, message: 'the file is larger than this processor allows' },
   OPENAI_UNAVAILABLE: { retryable: true, message: 'the OpenAI API did not answer successfully (429, 5xx or network)' },
+  CIRCUIT_OPEN: { retryable: true, message: 'a service the job needs is failing (its circuit breaker is open); the job waits and is tried again' },
   OPENAI_REJECTED: { retryable: false, message: 'the OpenAI API refused the request (4xx)' },
   INVALID_GENERATED_CONTENT: { retryable: false, message: 'the generated content did not match its JSON schema' },
   RESULTS_UNAVAILABLE: { retryable: true, message: 'the result store could not be read or written' },
@@ -37,11 +40,15 @@ export class ProcessingError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string = ERRORS[code].message,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.retryable = ERRORS[code].retryable;
+    this.retryAfterMs = options?.retryAfterMs;
   }
+
+  /** When to try again, if the error knows better than the backoff (an open circuit breaker). */
+  readonly retryAfterMs?: number;
 }
 
 /** Shorthand for a processor: fail this job now, without retries (bullmq's "unrecoverable" idea). */
@@ -54,6 +61,7 @@ const TRANSIENT_ERRNO = new Set(['EAGAIN', 'EBUSY', 'ECONNRESET', 'ECONNREFUSED'
 /** Maps anything thrown by a processor to a {@link ProcessingError}. */
 export function classifyError(err: unknown): ProcessingError {
   if (err instanceof ProcessingError) return err;
+  if (err instanceof CircuitOpenError) return new ProcessingError('CIRCUIT_OPEN', err.message, { cause: err, retryAfterMs: err.retryAfterMs });
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;
   const name = (err as Error | undefined)?.name;
   const message = err instanceof Error ? err.message : String(err);

@@ -51,3 +51,8 @@ export { createS3Client, type S3ClientSettings } from './common/s3-client.js';
 export { RuntimeMetrics } from './runtime/metrics.js';
 export { createStatusStore, startRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
 export { waitForJobs } from './runtime/execute.js';
+export { CircuitBreaker, CircuitOpenError, CIRCUIT_STATE_VALUE, type BreakerSettings, type CircuitState } from './common/breaker.js';
+export { Bulkhead } from './common/bulkhead.js';
+export { Circuits } from './common/circuits.js';
+export { startTracing, type Tracing, type TracingConfig } from './tracing/tracing.js';
+export { activeTraceId, contextFrom, inSpan, traceparentOf, tracer } from './tracing/spans.js';

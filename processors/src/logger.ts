@@ -1,4 +1,5 @@
 import type { LogLevel } from './config/config.js';
+import { activeTraceId } from './tracing/spans.js';
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
@@ -19,6 +20,9 @@ export function createLogger(level: LogLevel, base: LogFields = {}, write: (line
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (ORDER[lvl] < threshold) return;
     const entry: LogFields = { time: new Date().toISOString(), level: lvl, msg, ...base, ...fields };
+    // Lines written inside a traced span carry its trace id, to find the trace from a log line.
+    const traceId = activeTraceId();
+    if (traceId) entry.trace_id = traceId;
     if (entry.err instanceof Error) entry.err = { name: entry.err.name, message: entry.err.message, stack: entry.err.stack };
     write(`${JSON.stringify(entry)}\n`);
   };

@@ -2,6 +2,7 @@ import { ConfigError } from './config/config.js';
 import { loadConfig } from './config/env.js';
 import { startRuntime } from './runtime/runtime.js';
 import { s3OpenStream } from './storage/s3.js';
+import { startTracing } from './tracing/tracing.js';
 
 /**
  * `npm run processors`: the processor runtime as its own process, configured by the same environment
@@ -18,13 +19,15 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set) start before anything that makes spans.
+  const tracing = startTracing(config.tracing, { serviceName: 'tus-edge-processors', nodeName: config.nodeName });
   const runtime = await startRuntime({ config, openStream: s3OpenStream(config.s3) });
   let signalled = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       if (signalled) return;
       signalled = true;
-      runtime.stop().then(
+      runtime.stop().then(() => tracing.shutdown()).then(
         () => process.exit(0),
         (err) => {
           process.stderr.write(`shutdown failed: ${err instanceof Error ? err.stack : String(err)}\n`);

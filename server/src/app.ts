@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
 import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
+import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
 import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from './tus/protocol.js';
 import { authenticate, limitApiBodies } from './auth/middleware.js';
@@ -32,6 +33,7 @@ export function createApp(deps: AppContext): App {
   const hono = new Hono();
   const routeOf = (p: string) =>
     p === config.tusPath || p.startsWith(`${config.tusPath}/`) ? 'tus' : p.startsWith('/api/') ? 'api' : 'ops';
+  hono.use('*', traceRequests(routeOf));
   hono.use('*', requestLog(logger, metrics, routeOf));
   hono.use('*', refuseWhileDraining(lifecycle, metrics, logger));
   hono.use('*', cors({ origins: config.corsOrigins, allowMethods: ALLOWED_METHODS, allowHeaders: ALLOWED_HEADERS, exposeHeaders: EXPOSED_HEADERS }));
@@ -52,7 +54,9 @@ export function createApp(deps: AppContext): App {
   metrics.watchReadiness(async () => (await readiness()).status === 'ready');
   hono.get('/readyz', async (c) => {
     const state = await readiness();
-    return c.json(state, state.status === 'ready' ? 200 : 503);
+    // Details: each circuit breaker's state (an open one answers its calls 503 at once) and each bulkhead's use.
+    const details = { circuits: deps.circuits.states(), bulkheads: deps.circuits.bulkheadUse() };
+    return c.json({ ...state, ...details }, state.status === 'ready' ? 200 : 503);
   });
   hono.get('/metrics', async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
 import {
-  createResultStore, createStatusStore, DirectoryOutbox, JetStreamLink,
-  type EventPublisher, type ResultStore, type StatusStore, type UploadCompletedEvent,
+  Circuits, createResultStore, createStatusStore, DirectoryOutbox, JetStreamLink, startTracing,
+  type EventPublisher, type ResultStore, type StatusStore, type Tracing, type UploadCompletedEvent,
 } from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
 import type { Config } from './config/config.js';
@@ -23,6 +23,7 @@ import { FileStorage } from './storage/file-storage.js';
 import { createS3Client } from '@tus-edge/processors';
 import { S3Storage } from './storage/s3/s3-storage.js';
 import { Staging } from './storage/staging.js';
+import { GuardedStorage } from './storage/guarded.js';
 import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 import { buildSecurity } from './auth/build.js';
@@ -49,6 +50,10 @@ export interface AppContext {
   results: ResultStore;
   metrics: Metrics;
   logger: Logger;
+  /** The circuit breakers (S3; OpenAI for in-process processors) and bulkheads of this process. */
+  circuits: Circuits;
+  /** Traces of this process (off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set); flushed and stopped by `close`. */
+  tracing: Tracing;
   lifecycle: Lifecycle;
   /** Authentication, upload tokens, signed URLs, rate limits, quotas and content checks. */
   security: Security;
@@ -73,6 +78,13 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const metrics = overrides.metrics ?? new Metrics();
   const checks: AppContext['checks'] = {};
   const closers: Array<() => Promise<void> | void> = [];
+  // Traces start before anything that makes spans; they are flushed last, after every other closer.
+  const tracing = overrides.tracing ?? startTracing(config.processing.tracing, { serviceName: 'tus-edge-server', nodeName: config.nodeName });
+  const circuits = overrides.circuits ?? new Circuits(config.processing.breakers);
+  circuits.onStateChange((service, state) => logger[state === 'open' ? 'warn' : 'info']('circuit breaker state changed', { service, state }));
+  // The S3 part uploads' bulkhead is @tus/s3-store's own limit (S3_PART_CONCURRENCY); its use is counted here.
+  const s3Parts = { limit: config.storage.kind === 's3' ? config.storage.partConcurrency : 0, inUse: 0, waiting: -1 };
+  if (!overrides.metrics) metrics.watch(circuits, (): Record<string, typeof s3Parts> => (config.storage.kind === 's3' ? { 's3-parts': s3Parts } : {}));
 
   let redis: Redis | undefined;
   const coordination = config.coordination;
@@ -101,7 +113,10 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
 
   // One S3 client for the upload storage and the processors' result store.
   const s3Config = config.storage.kind === 's3' ? config.storage : undefined;
-  const s3 = s3Config && { bucket: s3Config.bucket, client: createS3Client(s3Config) };
+  const s3 = s3Config && {
+    bucket: s3Config.bucket,
+    client: createS3Client(s3Config, {}, { inFlight: (command, delta) => void (command === 'UploadPart' && (s3Parts.inUse += delta)) }),
+  };
   let storage: UploadStorage | undefined = overrides.storage;
   if (!storage && s3Config && s3) {
     // @tus/s3-store stages parts in os.tmpdir(), which follows TMPDIR: keep them on the staging disk.
@@ -123,6 +138,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     // Present from the start, so rate() sees the first retry.
     for (const what of ['part', 'tail'] as const) metrics.s3Retries.inc({ what }, 0);
   }
+  // S3 is an outside service: behind a circuit breaker, so a store that hangs is answered 503 at once.
+  if (storage && !overrides.storage) storage = new GuardedStorage(storage, circuits.breaker('s3'));
   storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync, flushIntervalMs: config.fsyncIntervalMs });
   const chosenStorage = storage;
   metrics.watchStagingDisk(config.stagingDir);
@@ -177,10 +194,15 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     results,
     logger,
     metrics,
+    circuits,
+    tracing,
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
     now,
     security,
     checks: overrides.checks ?? checks,
-    close: overrides.close ?? (async () => void (await Promise.all(closers.map((c) => c())))),
+    close: overrides.close ?? (async () => {
+      await Promise.all(closers.map((c) => c()));
+      await tracing.shutdown();
+    }),
   };
 }

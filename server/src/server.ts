@@ -84,6 +84,8 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
         status: deps.status,
         registry: deps.metrics.registry,
         http: false,
+        // One set of breakers and bulkheads per process: /readyz and the metrics show OpenAI's too.
+        circuits: deps.circuits,
         // s3 locations: the key is the upload id in this server's bucket.
         openStream: (location) => deps.storage.read(location.kind === 's3' ? location.key : ''),
       })

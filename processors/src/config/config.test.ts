@@ -41,7 +41,7 @@ describe('parseConfig', () => {
     expect(d.kinds).toEqual(['fingerprint', 'video', 'documents', 'generate']);
     expect(d.video).toEqual({ renditions: [720], previewFrames: 4, ffmpegThreads: 2, concurrency: 1, transcribeChunkSeconds: 600 });
     expect(d.documents).toEqual({ maxBytes: 64 * 1024 ** 2, maxTextBytes: 8 * 1024 ** 2 });
-    expect(d.openai).toEqual({ apiKey: undefined, baseURL: undefined, model: 'gpt-4o-mini', transcribeModel: 'whisper-1', maxInputTokens: 12_000, timeoutMs: 120_000, maxRetries: 4 });
+    expect(d.openai).toEqual({ apiKey: undefined, baseURL: undefined, model: 'gpt-4o-mini', transcribeModel: 'whisper-1', maxInputTokens: 12_000, timeoutMs: 120_000, maxRetries: 4, concurrency: 4 });
     const c = parseConfig({
       PROCESSOR_KINDS: 'generate, fingerprint', VIDEO_RENDITIONS: '480p,1080p,480', FFMPEG_THREADS: '0', TRANSCRIBE_CHUNK_DURATION: '5m',
       MAX_DOCUMENT_TEXT_BYTES: '1MiB', OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1/', OPENAI_MODEL: 'm', OPENAI_TIMEOUT: '30s',
@@ -78,6 +78,8 @@ describe('parsePipelineConfig', () => {
       queue: { kind: 'jetstream', servers: ['nats://n:4222'], streams: expect.objectContaining({ retention: 'limits' }) },
       status: { kind: 'file', dir: '/tmp/d/processing', ttlMs: 30 * 86_400_000 },
       s3: { endpoint: 'http://s3:9000', region: 'us-east-1', credentials: undefined, forcePathStyle: true },
+      tracing: null,
+      breakers: { failureThreshold: 5, windowMs: 30_000, openMs: 15_000 },
     });
     expect(() => parsePipelineConfig({ NATS_STREAM_MAX_AGE: '1d' })).toThrow(/NATS_STREAM_MAX_AGE set but NATS_URL is not/);
   });

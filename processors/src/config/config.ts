@@ -1,4 +1,7 @@
 import os from 'node:os';
+import type { BreakerSettings } from '../common/breaker.js';
+import type { TracingConfig } from '../tracing/tracing.js';
+import { parseBreakers, parseTracing } from './observability.js';
 import path from 'node:path';
 import { ConfigError, parseBoolean, parseDuration, parseInteger, parseLogLevel, parseSize, type LogLevel } from '../common/config-parse.js';
 
@@ -49,6 +52,18 @@ export const ENV_KEYS = [
   'OPENAI_MAX_INPUT_TOKENS',
   'OPENAI_TIMEOUT',
   'OPENAI_MAX_RETRIES',
+  'OPENAI_CONCURRENCY',
+  'OTEL_SDK_DISABLED',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_SERVICE_NAME',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+  'OTEL_RESOURCE_ATTRIBUTES',
+  'CIRCUIT_FAILURES',
+  'CIRCUIT_WINDOW',
+  'CIRCUIT_OPEN_FOR',
 ] as const;
 
 /** The known variables as raw strings (unset or empty: absent). */
@@ -94,6 +109,10 @@ export interface PipelineConfig {
   status: StatusConfig;
   /** How to read uploads stored in S3 (the bucket comes with each event); the server's S3_* variables. */
   s3: S3ReadConfig;
+  /** OpenTelemetry traces (`OTEL_*`, see config/observability.ts); null while off (no OTLP endpoint). */
+  tracing: TracingConfig | null;
+  /** How the circuit breakers around OpenAI and S3 trip and recover (`CIRCUIT_*`). */
+  breakers: BreakerSettings;
 }
 
 /** Validated processor-runtime configuration. Every field has a documented default. */
@@ -166,6 +185,8 @@ export interface OpenAIConfig {
   maxInputTokens: number;
   /** Timeout of one request (`OPENAI_TIMEOUT`, default 2m). */
   timeoutMs: number;
+  /** The OpenAI client's bulkhead: requests at once per process (`OPENAI_CONCURRENCY`, default 4). */
+  concurrency: number;
   /** Retries of one request on 429, 5xx and network errors, honouring `Retry-After` (`OPENAI_MAX_RETRIES`, default 4). */
   maxRetries: number;
 }
@@ -270,6 +291,7 @@ function parseProcessing(raw: RawEnv): Pick<ProcessorsConfig, 'kinds' | 'video' 
       transcribeModel: raw.OPENAI_TRANSCRIBE_MODEL?.trim() ?? 'whisper-1',
       maxInputTokens: raw.OPENAI_MAX_INPUT_TOKENS ? parseInteger('OPENAI_MAX_INPUT_TOKENS', raw.OPENAI_MAX_INPUT_TOKENS, 200, 1_000_000) : 12_000,
       timeoutMs: raw.OPENAI_TIMEOUT ? parseDuration('OPENAI_TIMEOUT', raw.OPENAI_TIMEOUT, 100) : 120_000,
+      concurrency: raw.OPENAI_CONCURRENCY ? parseInteger('OPENAI_CONCURRENCY', raw.OPENAI_CONCURRENCY, 1, 256) : 4,
       maxRetries: raw.OPENAI_MAX_RETRIES ? parseInteger('OPENAI_MAX_RETRIES', raw.OPENAI_MAX_RETRIES, 0, 20) : 4,
     },
   };
@@ -279,6 +301,10 @@ function parseProcessing(raw: RawEnv): Pick<ProcessorsConfig, 'kinds' | 'video' 
  * Turns raw strings into a validated {@link PipelineConfig}: what the server parses when the runtime
  * does not run in its process.
  */
+const configFail = (message: string): never => {
+  throw new ConfigError(message);
+};
+
 export function parsePipelineConfig(raw: RawEnv): PipelineConfig {
   const dataDir = path.resolve(raw.DATA_DIR ?? './data');
 
@@ -302,6 +328,8 @@ export function parsePipelineConfig(raw: RawEnv): PipelineConfig {
     dataDir,
     queue,
     status,
+    tracing: parseTracing(raw, configFail),
+    breakers: parseBreakers(raw, (name, value) => parseDuration(name, value), configFail),
     s3: {
       endpoint: raw.S3_ENDPOINT,
       region: raw.S3_REGION ?? 'us-east-1',

@@ -17,6 +17,11 @@ export interface UploadCompletedEvent {
   location: UploadLocation;
   completedAt: string;
   node: string;
+  /**
+   * W3C trace context of the request that finished the upload (optional; absent while tracing is off):
+   * the dispatcher and every job continue that trace. Also sent as the NATS message's `traceparent` header.
+   */
+  traceparent?: string;
 }
 
 /** Event ids are used in file names and message ids: letters, digits, `.`, `_`, `-`. */
@@ -44,5 +49,6 @@ export function parseUploadCompletedEvent(value: unknown): UploadCompletedEvent 
     (loc?.kind === 's3' && typeof loc.bucket === 'string' && typeof loc.key === 'string');
   if (!validLocation) fail('location is neither {kind:"file",path} nor {kind:"s3",bucket,key}');
   if (typeof e.completedAt !== 'string') fail('completedAt missing');
+  if (e.traceparent !== undefined && typeof e.traceparent !== 'string') fail('traceparent is not a string');
   return e as UploadCompletedEvent;
 }

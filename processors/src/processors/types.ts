@@ -72,6 +72,11 @@ export interface Processor {
   readonly wantsType?: boolean;
   /** Optional capability: at most this many jobs of this kind at once per process (below `PROCESSOR_CONCURRENCY`). */
   readonly concurrency?: number;
+  /**
+   * Optional capability: outside services every job of this kind needs (`openai`). While one's circuit
+   * breaker is open the runtime takes no job of this kind, so waiting jobs spend no delivery.
+   */
+  readonly services?: readonly string[];
   accepts(event: UploadCompletedEvent, sniffed?: SniffedType): boolean;
   run(event: UploadCompletedEvent, ctx: ProcessorContext): Promise<ProcessorResult>;
 }

@@ -11,6 +11,8 @@ import type { Processor, SniffedType } from '../processors/types.js';
 import { uploadResults, type ResultStore } from '../results/types.js';
 import { TERMINAL_STATES, type JobStatus, type JobStatusPatch, type ProcessingStatus, type StatusStore } from '../status/types.js';
 import type { RuntimeMetrics } from './metrics.js';
+import { contextFrom, inSpan } from '../tracing/spans.js';
+import { runWaitingForCircuits } from './circuit-wait.js';
 
 export interface ExecuteDeps {
   processors: ReadonlyMap<string, Processor>;
@@ -57,7 +59,17 @@ const PROGRESS_INTERVAL_MS = 1000;
  * - permanent error or last attempt → status `failed`, `media.failed`, dead-letter record, term.
  * Status is always written before the job is settled, so a crash in between is repaired by the guard.
  */
-export async function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> {
+export function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> {
+  // Each delivery is a span in the trace of the request that finished the upload (see the event's traceparent).
+  const attributes = { 'upload.id': job.event.uploadId, 'job.id': job.id, 'job.kind': job.kind, 'job.lane': job.lane, 'job.delivery': job.deliveryCount };
+  return inSpan(`job ${job.kind}`, { attributes }, async (span) => {
+    const outcome = await executeDelivery(job, deps);
+    span.setAttribute('job.outcome', outcome);
+    return outcome;
+  }, contextFrom(job.event.traceparent));
+}
+
+async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> {
   const { event, kind } = job;
   const log = deps.logger.child({ job: job.id, attempt: job.deliveryCount });
   const update = (patch: JobStatusPatch) => deps.status.update({ uploadId: event.uploadId, eventId: event.eventId, kind, patch });
@@ -140,9 +152,7 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
     stored = true;
     return results.put(name, body);
   };
-  try {
-    const result = await abortable(
-      processor.run(event, {
+  const context: Parameters<Processor['run']>[1] = {
         working: beat,
         progress: (fraction) => {
           const now = Date.now();
@@ -164,9 +174,9 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
           deps.metrics.tokens.inc({ kind, type: 'prompt' }, Math.max(0, prompt));
           deps.metrics.tokens.inc({ kind, type: 'completion' }, Math.max(0, completion));
         },
-      }),
-      controller.signal,
-    );
+  };
+  try {
+    const result = await runWaitingForCircuits(() => abortable(processor.run(event, context), controller.signal), controller.signal, timeout, log, update);
     if (stored && !(await sourceExists(event.location, deps, controller.signal))) {
       // Terminated or expired while the job ran: whatever it stored now belongs to nothing.
       await deps.resultsFor(event.location).remove(event.uploadId);
@@ -212,7 +222,7 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
     if (err.retryable && job.deliveryCount < deps.maxDeliver) {
       deps.metrics.duration.observe({ kind, outcome: 'retry' }, seconds);
       deps.metrics.failures.inc({ kind, code: err.code, final: 'false' });
-      const delay = err.code === 'SHUTTING_DOWN' ? 0 : deps.backoff(job.deliveryCount);
+      const delay = err.code === 'SHUTTING_DOWN' ? 0 : (err.retryAfterMs ?? deps.backoff(job.deliveryCount));
       log.warn('job failed; will retry', { code: err.code, err: err.message, delayMs: delay });
       await update({ state: 'queued', reason: describeError(err), code: err.code });
       await job.retry(delay);

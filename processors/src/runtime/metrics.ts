@@ -1,4 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CIRCUIT_STATE_VALUE } from '../common/breaker.js';
+import type { Circuits } from '../common/circuits.js';
 
 /** Every metric of the processor runtime, on its own registry (or one passed in by the server). */
 export class RuntimeMetrics {
@@ -87,6 +89,30 @@ export class RuntimeMetrics {
     });
     this.ready = ready;
     if (defaults) collectDefaultMetrics({ register: registry });
+  }
+
+  /**
+   * `processor_circuit_state{service}` (0 closed, 1 half-open, 2 open) and
+   * `processor_bulkhead_{limit,in_use,waiting}{bulkhead}`, read from `circuits` at each scrape.
+   */
+  watch(circuits: Circuits): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'processor_circuit_state', help: 'Circuit breaker state per outside service: 0 closed, 1 half-open, 2 open', labelNames: ['service'], registers,
+      collect() {
+        for (const [service, state] of Object.entries(circuits.states())) this.set({ service }, CIRCUIT_STATE_VALUE[state]);
+      },
+    });
+    const bulkhead = (name: string, help: string, pick: (u: { limit: number; inUse: number; waiting: number }) => number) =>
+      new Gauge({
+        name, help, labelNames: ['bulkhead'], registers,
+        collect() {
+          for (const [b, use] of Object.entries(circuits.bulkheadUse())) this.set({ bulkhead: b }, pick(use));
+        },
+      });
+    bulkhead('processor_bulkhead_limit', 'Calls allowed at once per bulkhead (processor kind, OpenAI client)', (u) => u.limit);
+    bulkhead('processor_bulkhead_in_use', 'Calls running now per bulkhead', (u) => u.inUse);
+    bulkhead('processor_bulkhead_waiting', 'Calls waiting for a slot per bulkhead', (u) => u.waiting);
   }
 
   /** Reports `probe` (what `GET /readyz` answers) as `processor_ready` at each scrape. */

@@ -20,6 +20,9 @@ import { createResultStores } from '../results/choose.js';
 import type { ResultStore } from '../results/types.js';
 import { createUploadAccess, type UploadAccess } from '../storage/access.js';
 import { createS3Client } from '../common/s3-client.js';
+import { Bulkhead } from '../common/bulkhead.js';
+import { Circuits } from '../common/circuits.js';
+import { contextFrom, inSpan } from '../tracing/spans.js';
 import { DirectorySource } from '../pipeline/directory/source.js';
 import { JetStreamSource } from '../pipeline/jetstream/source.js';
 import { LocalJobLeases } from '../leases/local.js';
@@ -59,6 +62,8 @@ export interface RuntimeOptions {
   leases?: JobLeases;
   outcomes?: OutcomePublisher | null;
   nats?: NatsConnection;
+  /** The process's breakers and bulkheads (the server passes its own in embedded mode); default new ones from `config.breakers`. */
+  circuits?: Circuits;
 }
 
 /** A running processor runtime. */
@@ -106,7 +111,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const s3Client = () => (s3 ??= createS3Client(config.s3));
   const resultsFor = options.results ?? createResultStores(config, s3Client);
   const access = options.access ?? lazyAccess(() => createUploadAccess(s3Client(), Math.ceil(Math.max(config.jobTimeoutMs, 3_600_000) / 1000)));
-  const processors = options.processors ?? defaultProcessors(config, { access });
+  const circuits = options.circuits ?? new Circuits(config.breakers);
+  if (!options.circuits) circuits.onStateChange((service, state) => logger[state === 'open' ? 'warn' : 'info']('circuit breaker state changed', { service, state }));
+  const processors = options.processors ?? defaultProcessors(config, { access, circuits });
   const byKind = new Map<string, Processor>();
   for (const p of processors) {
     if (!KIND.test(p.kind) || p.kind === 'dispatch') throw new Error(`processor kind "${p.kind}" must match ${KIND} and not be "dispatch"`);
@@ -146,6 +153,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       leases = created;
     }
     const metrics = new RuntimeMetrics(options.registry, !options.registry);
+    metrics.watch(circuits);
     const laneOf = options.chooseLane ?? ((e: UploadCompletedEvent) => chooseLane(e, config.highPriorityMaxBytes, config.priorityFromMetadata));
     const backoff = (attempt: number) => backoffDelay(attempt, config.backoff);
     const statusStore = status;
@@ -156,7 +164,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
      * too), so a fast job finishing before another kind's dispatcher ran cannot make the aggregate look
      * final; then record `queued` (with the lane) or `skipped` for this kind.
      */
-    const route = async (event: UploadCompletedEvent, kind: string): Promise<Lane | null> => {
+    const route = (event: UploadCompletedEvent, kind: string): Promise<Lane | null> =>
+      // The dispatch step continues the trace of the request that finished the upload.
+      inSpan(`dispatch ${kind}`, { attributes: { 'upload.id': event.uploadId, 'job.kind': kind } }, () => dispatch(event, kind), contextFrom(event.traceparent));
+    const dispatch = async (event: UploadCompletedEvent, kind: string): Promise<Lane | null> => {
       const now = new Date().toISOString();
       const base = { uploadId: event.uploadId, eventId: event.eventId, kind };
       const others = (await dispatching.dispatchingKinds()).filter((k) => k !== kind); // this kind is recorded next
@@ -174,6 +185,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     owned.push(() => jobSource.stop());
 
     const shutdown = new AbortController();
+    const stopTaking = new AbortController();
     const deps = {
       processors: byKind,
       status,
@@ -189,10 +201,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       resultsFor,
       leases,
     };
+    // Each kind is a bulkhead of its own (its workers): a stuck kind cannot take another kind's slots.
+    const workersOf = (p: Processor) => Math.max(1, Math.min(config.concurrency, p.concurrency ?? config.concurrency));
+    const bulkheads = new Map([...byKind.values()].map((p) => [p.kind, circuits.addBulkhead(new Bulkhead(`kind:${p.kind}`, workersOf(p)))]));
     const worker = async (kind: string) => {
+      const services = byKind.get(kind)!.services ?? [];
       for (;;) {
         let job;
         try {
+          // While a service this kind needs is failing, take no job of it: waiting jobs spend no delivery.
+          await circuits.whenAllowed(services, stopTaking.signal).catch(() => undefined);
           job = await jobSource.next(kind);
         } catch (err) {
           logger.warn('taking a job failed', { kind, err: (err as Error).message });
@@ -200,16 +218,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           continue;
         }
         if (!job) return;
+        const taken = job;
         metrics.inFlight.inc({ kind });
         try {
-          await executeJob(job, deps);
+          await bulkheads.get(kind)!.run(() => executeJob(taken, deps));
         } finally {
           metrics.inFlight.dec({ kind });
         }
       }
     };
     const workers = [...byKind.values()].flatMap((p) => {
-      const slots = Math.max(1, Math.min(config.concurrency, p.concurrency ?? config.concurrency));
+      const slots = workersOf(p);
       metrics.workers.set({ kind: p.kind }, slots);
       // Present from the start, so rate() and increase() see the first tokens.
       for (const type of ['prompt', 'completion']) metrics.tokens.inc({ kind: p.kind, type }, 0);
@@ -247,6 +266,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       stop: () =>
         (stopping ??= (async () => {
           draining = true;
+          stopTaking.abort();
           clearInterval(pendingTimer);
           await jobSource.stop();
           const finished = Promise.allSettled(workers);

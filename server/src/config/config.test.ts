@@ -67,7 +67,7 @@ describe('parseConfig', () => {
     });
     expect(c.storage).toEqual({
       kind: 's3', bucket: 'uploads', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' },
-      forcePathStyle: true, partSize: 32 * 1024 ** 2, partConcurrency: 8, uniformParts: false,
+      forcePathStyle: true, partSize: 32 * 1024 ** 2, partConcurrency: 8, uniformParts: false, requestTimeoutMs: 30_000,
     });
     expect(c.coordination).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379/2', prefix: 'tus:', lockTtlMs: 3000 });
     expect(c.stagingDir).toBe('/fast/staging');

@@ -36,6 +36,7 @@ export const ENV_KEYS = [
   'S3_PART_SIZE',
   'S3_PART_CONCURRENCY',
   'S3_UNIFORM_PARTS',
+  'S3_REQUEST_TIMEOUT',
   'STAGING_MIN_FREE',
   'REDIS_URL',
   'REDIS_PREFIX',
@@ -161,6 +162,8 @@ export interface S3Config {
    * `*.r2.cloudflarestorage.com` endpoint, else false (parts then fit each PATCH, see TusS3Store).
    */
   uniformParts: boolean;
+  /** An S3 request whose socket is silent this long fails (`S3_REQUEST_TIMEOUT`, default 30s). */
+  requestTimeoutMs: number;
 }
 
 export interface RedisConfig {
@@ -276,6 +279,7 @@ function parseDistributed(raw: RawEnv): DistributedConfig {
       uniformParts: raw.S3_UNIFORM_PARTS
         ? parseBoolean('S3_UNIFORM_PARTS', raw.S3_UNIFORM_PARTS)
         : !!raw.S3_ENDPOINT && /\.r2\.cloudflarestorage\.com$/i.test(new URL(raw.S3_ENDPOINT).hostname),
+      requestTimeoutMs: raw.S3_REQUEST_TIMEOUT ? Math.max(100, parseDuration('S3_REQUEST_TIMEOUT', raw.S3_REQUEST_TIMEOUT)) : 30_000,
     };
   }
   let coordination: CoordinationConfig = { kind: 'process' };

@@ -24,7 +24,7 @@ export function baseResponse(status: number, headers: Record<string, string> = {
 export function errorResponse(err: unknown, metrics: Metrics, logger: Logger, extra: Record<string, string> = {}): Response {
   if (err instanceof StorageUnavailableError) logger.warn('storage unavailable', { err: err.message });
   const known = err instanceof StorageUnavailableError
-    ? tusError('STORAGE_UNAVAILABLE', err.message, { 'Retry-After': '1' })
+    ? tusError('STORAGE_UNAVAILABLE', err.message, { 'Retry-After': String(Math.max(1, err.retryAfterSeconds)) })
     : err instanceof TusError ? err : undefined;
   if (!known) logger.error('unhandled error', { err });
   const code = known?.code ?? 'INTERNAL';

@@ -1,6 +1,14 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CIRCUIT_STATE_VALUE, type Circuits } from '@tus-edge/processors';
+
+/** A bulkhead's use: calls allowed at once, running, waiting. */
+export interface BulkheadUse {
+  limit: number;
+  inUse: number;
+  waiting: number;
+}
 
 /** Every metric the server exports, on a registry of its own (no global state). */
 export class Metrics {
@@ -112,6 +120,30 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * `tus_circuit_state{service}` (0 closed, 1 half-open, 2 open) and `tus_bulkhead_{limit,in_use,waiting}{bulkhead}`,
+   * read at each scrape from `circuits` and from `more` (bulkheads kept elsewhere, such as the S3 part uploads).
+   */
+  watch(circuits: Circuits, more: () => Record<string, BulkheadUse> = () => ({})): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'tus_circuit_state', help: 'Circuit breaker state per outside service: 0 closed, 1 half-open, 2 open', labelNames: ['service'], registers,
+      collect() {
+        for (const [service, state] of Object.entries(circuits.states())) this.set({ service }, CIRCUIT_STATE_VALUE[state]);
+      },
+    });
+    const bulkhead = (name: string, help: string, pick: (u: BulkheadUse) => number) =>
+      new Gauge({
+        name, help, labelNames: ['bulkhead'], registers,
+        collect() {
+          for (const [b, use] of Object.entries({ ...circuits.bulkheadUse(), ...more() })) this.set({ bulkhead: b }, pick(use));
+        },
+      });
+    bulkhead('tus_bulkhead_limit', 'Calls allowed at once per bulkhead (S3 part uploads, …)', (u) => u.limit);
+    bulkhead('tus_bulkhead_in_use', 'Calls running now per bulkhead', (u) => u.inUse);
+    bulkhead('tus_bulkhead_waiting', 'Calls waiting for a slot per bulkhead (-1: not known)', (u) => u.waiting);
   }
 
   /** Reports `probe` (the node's readiness) as `tus_ready` at each scrape. */

@@ -6,7 +6,11 @@ import type { Readable } from 'node:stream';
  */
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';
-  constructor(cause: unknown) {
+  constructor(
+    cause: unknown,
+    /** When to try again, when known (an open circuit breaker knows); the response's `Retry-After`. */
+    readonly retryAfterSeconds = 1,
+  ) {
     super((cause as Error)?.message ?? String(cause), { cause });
   }
 }

@@ -1,4 +1,5 @@
 import { Uid, type Lock, type RequestRelease } from '@tus/server';
+import { inSpan, traceparentOf } from '@tus-edge/processors';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
 import { sizeClass } from '../ops/metrics.js';
@@ -109,7 +110,12 @@ export class Uploads {
     metrics.bytesInFlight.inc(announced);
     let outcome: ReceiveOutcome;
     try {
-      outcome = await receiver.receive(record.id, input);
+      // The storage time of a write, as a span of its own (S3 part uploads are its children).
+      outcome = await inSpan('storage write', { attributes: { 'tus.upload_id': record.id, 'tus.offset': input.offset } }, async (span) => {
+        const received = await receiver.receive(record.id, input);
+        span.setAttributes({ 'tus.bytes': received.bytes, 'tus.write_end': received.end });
+        return received;
+      });
     } catch (err) {
       if (declaring) await security.parts.quotas.undeclare(record, chargedBefore);
       if (pending) {
@@ -143,7 +149,7 @@ export class Uploads {
    */
   async withLock<T>(id: string, signal: AbortSignal, onRelease: RequestRelease, fn: () => Promise<T>): Promise<T> {
     const lock: Lock = this.deps.locker.newLock(id);
-    await lock.lock(signal, onRelease);
+    await inSpan('lock wait', { attributes: { 'tus.upload_id': id } }, () => lock.lock(signal, onRelease));
     try {
       return await fn();
     } finally {
@@ -257,6 +263,8 @@ export class Uploads {
       location: this.deps.storage.location(record.id),
       completedAt,
       node: this.deps.config.nodeName,
+      // The trace of the request that finished the upload continues in the dispatcher and every job.
+      traceparent: traceparentOf(),
     });
   }
 

@@ -22,3 +22,4 @@ export * from './processors/context.js';
 export * from './jwt.js';
 export * from './memory.js';
 export * from './tus.js';
+export * from './otlp.js';

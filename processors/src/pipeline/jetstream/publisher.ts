@@ -1,4 +1,5 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { UploadCompletedEvent } from '../event.js';
 import type { EventPublisher } from '../publisher.js';
 import { SUBJECTS } from './streams.js';
@@ -11,6 +12,9 @@ export class JetStreamEventPublisher implements EventPublisher {
   constructor(private readonly js: JetStreamClient) {}
 
   async publish(event: UploadCompletedEvent): Promise<void> {
-    await this.js.publish(SUBJECTS.uploadCompleted, JSON.stringify(event), { msgID: event.eventId });
+    // The trace context rides in the headers too, so a consumer can continue the trace unparsed.
+    const h = event.traceparent ? natsHeaders() : undefined;
+    if (h && event.traceparent) h.set('traceparent', event.traceparent);
+    await this.js.publish(SUBJECTS.uploadCompleted, JSON.stringify(event), { msgID: event.eventId, headers: h });
   }
 }

@@ -33,7 +33,7 @@ export interface GenerateOptions {
   /** Prompt templates (default: read from `processors/prompts/` on first use). */
   templates?: Templates;
   /** Backoff of {@link withRetries} (tests shorten it). */
-  retry?: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs'>;
+  retry?: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs' | 'guard'>;
   /** Quiz questions asked for (default 5). */
   questions?: number;
 }
@@ -51,6 +51,7 @@ export interface GenerateOptions {
 export class GenerateProcessor implements Processor {
   readonly kind = 'generate';
   readonly wantsType = true;
+  readonly services = ['openai'] as const;
   private templates: Promise<Templates> | null;
 
   constructor(private readonly options: GenerateOptions) {

@@ -3,6 +3,9 @@ import type OpenAI from 'openai';
 import type { OpenAIConfig } from '../../config/config.js';
 import { ProcessingError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { CircuitOpenError, type CircuitBreaker } from '../../common/breaker.js';
+import type { Bulkhead } from '../../common/bulkhead.js';
+import { inSpan } from '../../tracing/spans.js';
 
 /**
  * The SDK client, or null without `OPENAI_API_KEY`. The SDK's own retries are off (`maxRetries: 0`):
@@ -31,6 +34,27 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** A `Retry-After` longer than this is not waited for here: the job is retried later instead. Default 60 s. */
   maxRetryAfterMs?: number;
+  /** The OpenAI client's circuit breaker and bulkhead, shared by every job of this process. */
+  guard?: OpenAIGuard;
+}
+
+/**
+ * What stands between jobs and the OpenAI API: a bulkhead (at most `limit` requests at once, so a slow
+ * API cannot hold every worker) and a circuit breaker (429 / 5xx / network failures open it; while open,
+ * calls fail at once with {@link CircuitOpenError} and the job waits instead of spending retries).
+ */
+export interface OpenAIGuard {
+  breaker: CircuitBreaker;
+  bulkhead: Bulkhead;
+}
+
+/** One attempt through the guard, in an `openai <what>` span. */
+function guardedAttempt<T>(what: string, call: (signal: AbortSignal) => Promise<T>, options: RetryOptions, n: number): Promise<T> {
+  const traced = () =>
+    inSpan(`openai ${what.replace(/ \(.*|\s+of\s+.*$/, '')}`, { attributes: { 'openai.request': what, 'openai.attempt': n } }, () => call(options.signal));
+  const guard = options.guard;
+  if (!guard) return traced();
+  return guard.bulkhead.run(() => guard.breaker.run(traced, isRetryable), options.signal);
 }
 
 /** 429, 408, 409 and 5xx answers and network errors may succeed later; other 4xx never will. */
@@ -90,12 +114,19 @@ export async function withRetries<T>(what: string, call: (signal: AbortSignal) =
   for (let attempt = 1; ; attempt++) {
     options.signal.throwIfAborted();
     try {
-      return await call(options.signal);
+      return await guardedAttempt(what, call, options, attempt);
     } catch (err) {
       if (options.signal.aborted) throw options.signal.reason;
+      if (err instanceof CircuitOpenError) throw err; // the job waits for the breaker (see executeJob)
       if (!isRetryable(err)) {
         if (err instanceof openaiSdk().APIError) throw new ProcessingError('OPENAI_REJECTED', `${what}: ${describeApiError(err)}`, { cause: err });
         throw err;
+      }
+      const breaker = options.guard?.breaker;
+      if (breaker && breaker.state() !== 'closed') {
+        // This failure opened the breaker (or was its failed probe): the job waits for it in place
+        // instead of spending its retries and deliveries on an API that is down.
+        throw new CircuitOpenError(breaker.service, Math.max(1, breaker.retryAfterMs()));
       }
       const after = err instanceof openaiSdk().APIError ? retryAfterMs(err.headers) : null;
       if (attempt > options.maxRetries || (after !== null && after > maxRetryAfter)) {

@@ -1,6 +1,7 @@
 import type ffmpeg from 'fluent-ffmpeg';
 import { createRequire } from 'node:module';
 import { ProcessingError } from '../../errors.js';
+import { inSpan } from '../../tracing/spans.js';
 
 // fluent-ffmpeg is loaded with the first video, not by every process that imports the runtime.
 const require = createRequire(import.meta.url);
@@ -48,6 +49,10 @@ const seconds = (timemark: string) => {
  * progress, kills ffmpeg (SIGKILL) when `signal` aborts, and maps failures with {@link ffmpegError}.
  */
 export function runFfmpeg(what: string, input: string, build: (cmd: ffmpeg.FfmpegCommand) => ffmpeg.FfmpegCommand, options: RunOptions): Promise<void> {
+  return inSpan(`ffmpeg ${what.split(' ')[0]}`, { attributes: { 'ffmpeg.step': what, 'ffmpeg.threads': options.threads } }, () => spawnFfmpeg(what, input, build, options));
+}
+
+function spawnFfmpeg(what: string, input: string, build: (cmd: ffmpeg.FfmpegCommand) => ffmpeg.FfmpegCommand, options: RunOptions): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (options.signal.aborted) return reject(options.signal.reason);
     const cmd = build(fluent()(input, { stdoutLines: 0 }).inputOptions(['-nostdin', '-hide_banner', ...inputOptions(input)]));

@@ -22,7 +22,7 @@ export interface TranscribeOptions {
   threads: number;
   signal: AbortSignal;
   logger: Logger;
-  retry?: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs'>;
+  retry?: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs' | 'guard'>;
   onProgress(fraction: number): void;
 }
 

@@ -31,7 +31,7 @@ export interface VideoProcessorOptions {
   access: UploadAccess;
   /** Where temporary files go (renditions, audio pieces); default the OS temp dir. */
   tmpDir?: string;
-  retry?: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs'>;
+  retry?: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs' | 'guard'>;
 }
 
 /** The transcript step's outcome in the status result. */

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { trace } from '@opentelemetry/api';
 import { tusError } from '../../errors.js';
 import type { AppContext } from '../../context.js';
 import { parseUploadLength, parseUploadOffset } from '../protocol.js';
@@ -20,8 +21,12 @@ export async function handlePatch(deps: AppContext, uploads: Uploads, req: TusRe
 
   const stop = deps.lifecycle.startUpload();
   const started = performance.now();
+  // The request's span (see http/tracing.ts): what an operator needs to follow one PATCH.
+  const span = trace.getActiveSpan();
+  span?.setAttributes({ 'tus.upload_id': id, 'tus.offset_before': offset });
   try {
     const result = await uploads.withLock(id, req.signal, stop.release, async () => {
+      span?.setAttribute('tus.lock_wait_ms', Math.round(performance.now() - started));
       const { record, offset: current, basis } = await uploads.load(id, true);
       // "The Server MUST respond with a 403 Forbidden status to PATCH requests against a final upload URL."
       if (record.concat?.kind === 'final') throw tusError('PATCH_FINAL_FORBIDDEN');
@@ -39,6 +44,7 @@ export async function handlePatch(deps: AppContext, uploads: Uploads, req: TusRe
       return { record, appended };
     });
     deps.metrics.patchDuration.observe((performance.now() - started) / 1000);
+    span?.setAttributes({ 'tus.offset_after': result.appended.offset, 'tus.bytes': result.appended.offset - offset, 'tus.finished': result.appended.finished });
     if (result.appended.stopped) throw stoppedError(result.appended);
     // "The Server MUST acknowledge successful PATCH requests with the 204 No Content status. It MUST
     // include the Upload-Offset header containing the new offset."
