@@ -9,7 +9,7 @@
  * BENCH_AUTH_RUNS (default 5), BENCH_AUTH_SIZE_MIB (default 128, in 8 MiB PATCHes),
  * BENCH_AUTH_SMALL_MIB (default 16, in 256 KiB PATCHes), BENCH_AUTH_POSTS (default 300; also 16 concurrent).
  */
-import { AUTH_ENV, spawnServer, userToken, type SpawnedServer } from '@tus-edge/testkit';
+import { AUTH_ENV, spawnServer, TUS, userToken, type SpawnedServer } from '@tus-edge/testkit';
 import { expectStatus, HttpClient, Payload } from './client.js';
 import { f0, MiB, median, ratio, spread, table } from './stats.js';
 
@@ -17,7 +17,6 @@ const RUNS = Number(process.env.BENCH_AUTH_RUNS ?? 5);
 const SIZE = Number(process.env.BENCH_AUTH_SIZE_MIB ?? 128) * MiB;
 const SMALL = Number(process.env.BENCH_AUTH_SMALL_MIB ?? 16) * MiB;
 const POSTS = Number(process.env.BENCH_AUTH_POSTS ?? 300);
-const TUS = { 'Tus-Resumable': '1.0.0' };
 const MODES = ['none', 'jwt'] as const;
 type Mode = (typeof MODES)[number];
 interface Target { server: SpawnedServer; auth: Record<string, string> }

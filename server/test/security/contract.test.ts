@@ -6,9 +6,8 @@ import { spawn } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, REPO_ROOT, tempDir } from '../harness.js';
-import { bearer, TEST_JWT_SECRET, TEST_SIGNING_SECRET, userToken } from '@tus-edge/testkit';
+import { bearer, TEST_JWT_SECRET, TEST_SIGNING_SECRET, TUS, userToken } from '@tus-edge/testkit';
 
-const TUS = { 'Tus-Resumable': '1.0.0' };
 const OCTETS = { ...TUS, 'Content-Type': 'application/offset+octet-stream' };
 
 describe('acceptance contract: AUTH_MODE=jwt AUTH_JWT_SECRET=<s> SIGNING_SECRET=<k> PORT=<p> DATA_DIR=<d> npm start', () => {
@@ -48,7 +47,10 @@ describe('acceptance contract: AUTH_MODE=jwt AUTH_JWT_SECRET=<s> SIGNING_SECRET=
   });
   afterAll(async () => {
     await stop();
-    await fsp.rm(dataDir, { recursive: true, force: true });
+    // npm exits before the server it started has drained: wait until nothing answers, and let rm retry
+    // while the embedded processors may still be writing their status.
+    for (let i = 0; i < 150 && (await fetch(`${base}/healthz`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    await fsp.rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   const create = (headers: Record<string, string>, length = 5) =>

@@ -5,10 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../harness.js';
-import { AUTH_ENV, bearer, userToken } from '@tus-edge/testkit';
+import { AUTH_ENV, bearer, TUS, userToken } from '@tus-edge/testkit';
 import { s3Env, startRedis, startS3, type RedisHandle, type S3Handle } from '@tus-edge/testkit';
 
-const TUS = { 'Tus-Resumable': '1.0.0' };
 const OCTETS = { ...TUS, 'Content-Type': 'application/offset+octet-stream' };
 
 let redis: RedisHandle;
