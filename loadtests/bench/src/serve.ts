@@ -81,7 +81,7 @@ async function serveStock(dir: string): Promise<ServeHandle> {
 
 /**
  * This server, started with its own start function and otherwise default settings. `fsyncEach`: the
- * flush before every 204 (`FSYNC_INTERVAL=0`) instead of the default background flush.
+ * flush before every 204 asked for explicitly (`FSYNC_INTERVAL=0`, also the default now).
  */
 async function serveOurs(dir: string, fsync: boolean, fsyncEach = false): Promise<ServeHandle> {
   const { parseConfig } = await import('@tus-edge/server');

@@ -102,9 +102,10 @@ export interface Config {
   fsync: boolean;
   /**
    * With `fsync`: how long received bytes may wait before a background flush makes them durable
-   * (`FSYNC_INTERVAL`, default 1s). A process crash loses nothing acknowledged; after a power loss an
-   * unfinished upload resumes from its last flushed offset; an upload is flushed before it is declared
-   * finished. `0`: flush before acknowledging every PATCH. Refused with `FSYNC=false`.
+   * (`FSYNC_INTERVAL`, default 0: flush before acknowledging every PATCH). With an interval, a process
+   * crash loses nothing acknowledged; after a power loss an unfinished upload resumes from its last
+   * flushed offset; an upload is flushed before it is declared finished. Refused with `FSYNC=false`.
+   * Opt-in for now: at one long PATCH it measured slower than the flush per PATCH (BENCHMARKS.md).
    */
   fsyncIntervalMs: number;
   /** Build upload URLs from X-Forwarded-Proto/Host (`TRUST_PROXY`, default false). */
@@ -199,7 +200,7 @@ function parseFsync(raw: RawEnv): Pick<Config, 'fsync' | 'fsyncIntervalMs'> {
   if (!fsync && raw.FSYNC_INTERVAL) {
     throw new ConfigError('FSYNC_INTERVAL is set but FSYNC=false never flushes: unset one of them');
   }
-  const fsyncIntervalMs = raw.FSYNC_INTERVAL ? parseDuration('FSYNC_INTERVAL', raw.FSYNC_INTERVAL) : 1000;
+  const fsyncIntervalMs = raw.FSYNC_INTERVAL ? parseDuration('FSYNC_INTERVAL', raw.FSYNC_INTERVAL) : 0;
   if (fsyncIntervalMs > 60_000) throw new ConfigError('FSYNC_INTERVAL must be at most 60s');
   return { fsync, fsyncIntervalMs };
 }

@@ -1,5 +1,5 @@
 /**
- * Crash test of the default durability (file storage, FSYNC=true, background flush): the real server
+ * Crash test of the background flush (file storage, FSYNC=true, FSYNC_INTERVAL set): the real server
  * process is SIGKILLed at random points while PATCHes are in flight, many rounds, bounded in time.
  * After each restart on the same DATA_DIR: HEAD never reports more than the file holds, the bytes up to
  * it are the bytes sent, no acknowledged byte is lost (same boot: the page cache survived), and every
@@ -76,7 +76,7 @@ async function send(server: SpawnedServer, u: Upload, offset: number): Promise<b
   return true;
 }
 
-describe('crash safety of the default durability (SIGKILL during PATCHes)', () => {
+describe('crash safety of the background flush (SIGKILL during PATCHes)', () => {
   it('never reports an offset past the file, never loses an acknowledged byte, finishes with the right sha256', async () => {
     const dataDir = await tempDir();
     // Rounds of 100 ms flush while PATCHes run; no processors (they only slow each start).
