@@ -4,19 +4,18 @@
  * to install it.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TUS } from '@tus-edge/testkit';
+import { sha256, TUS } from '@tus-edge/testkit';
 import { startTestServer, tempDir, type TestServer } from '../harness.js';
 
 const run = promisify(execFile);
 const PYTHON = '/usr/bin/python3';
 const TUSCLIENT_DIR = '/usr/lib/python3/dist-packages/tusclient';
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /**
  * Uploads argv[2] to the endpoint argv[1] in chunks of argv[3] bytes: first up to argv[4] bytes with
