@@ -47,7 +47,7 @@ export function mountIetf(app: Hono, deps: AppContext, uploads: Uploads): void {
     const req = toTusRequest(c, rawId);
     try {
       if (!interop) throw tusError('DRAFT_VERSION_UNSUPPORTED', JSON.stringify(header));
-      const call: DraftCall = { deps, uploads, req, interop, interim: interimFor(c) };
+      const call: DraftCall = { deps, uploads, req, interop, interim: deps.config.protocols.interimResponses ? interimFor(c) : undefined };
       if (rawId === undefined) {
         if (method === 'POST') return await createDraft(call);
         throw tusError('METHOD_NOT_ALLOWED', method, { Allow: 'POST, OPTIONS' });
