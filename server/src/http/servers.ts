@@ -22,6 +22,8 @@ export type Listener = (
  */
 const STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
 const CONNECTION_WINDOW_BYTES = 64 * 1024 * 1024;
+/** Largest DATA frame a client may send (the default 16 KiB means a frame, and a read, per 16 KiB). */
+const MAX_FRAME_BYTES = 1024 * 1024;
 
 export interface HttpServer {
   server: http.Server | http2.Http2Server | http2.Http2SecureServer;
@@ -36,7 +38,7 @@ export function createHttpServer(config: Config, listener: Listener): HttpServer
   const mode = config.protocols.http2;
   if (mode.mode === 'off') return http1(config, listener);
   const options: http2.SecureServerOptions = {
-    settings: { initialWindowSize: STREAM_WINDOW_BYTES, maxHeaderListSize: config.security.maxHeaderBytes },
+    settings: { initialWindowSize: STREAM_WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES, maxHeaderListSize: config.security.maxHeaderBytes },
     maxSessionMemory: 64,
   };
   const server = mode.mode === 'tls'
