@@ -214,6 +214,17 @@ describe.each([3, 4, 5, 6, 7, 8])('interop version %i', (version) => {
       expect(d.readComplete((await head(url)).headers)).toBe(true);
     });
 
+    it('[server] an upload whose offset reaches its known length is complete even after Upload-Complete: ?0 (as in tus); the client\'s empty completing append is then answered 200', async () => {
+      const url = await createEmpty({ 'Upload-Length': '4' });
+      const res = await append(url, 0, 'abcd', false);
+      expect(res.status).toBe(200);
+      expect(d.readComplete(res.headers)).toBe(true);
+      const again = await append(url, 4, '', true);
+      expect(again.status).toBe(200);
+      expect(d.readComplete(again.headers)).toBe(true);
+      expect((await download(url)).toString()).toBe('abcd');
+    });
+
     it('[server] content of unknown length (chunked) with Upload-Complete: ?1 completes the upload at the offset reached', async () => {
       const url = await createEmpty();
       const res = await draftRequest({
