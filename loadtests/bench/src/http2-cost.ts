@@ -176,9 +176,11 @@ try {
 }
 const base = median(results.get(SETUPS[0].name)!.one);
 console.log(`\n${SIZE / MiB} MiB from memory, FSYNC=false, file storage, one connection, median of ${RUNS} (MiB/s):\n`);
-console.log('| protocol | one PATCH | 8 MiB PATCHes | one PATCH vs HTTP/1.1 |');
+const cell = (xs: number[]) => `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+const baseChunked = median(results.get(SETUPS[0].name)!.chunked);
+console.log('| protocol | one PATCH (min–max) | 8 MiB PATCHes (min–max) | vs HTTP/1.1: one PATCH, 8 MiB PATCHes |');
 console.log('|---|---|---|---|');
 for (const setup of SETUPS) {
   const r = results.get(setup.name)!;
-  console.log(`| ${setup.name} | ${median(r.one).toFixed(0)} | ${median(r.chunked).toFixed(0)} | ${(median(r.one) / base).toFixed(2)}x |`);
+  console.log(`| ${setup.name} | ${cell(r.one)} | ${cell(r.chunked)} | ${(median(r.one) / base).toFixed(2)}x, ${(median(r.chunked) / baseChunked).toFixed(2)}x |`);
 }

@@ -70,6 +70,7 @@ export async function createDraft(call: DraftCall): Promise<Response> {
     }
   } else {
     const stop = deps.lifecycle.startUpload();
+    let removed = false;
     try {
       const appended = await uploads.withLock(record.id, req.signal, stop.release, async () => {
         try {
@@ -77,14 +78,19 @@ export async function createDraft(call: DraftCall): Promise<Response> {
         } catch (err) {
           // Refused content (type, length) leaves nothing; an interruption or a storage failure keeps
           // the upload, whose URL the client already has from the 104.
-          if (err instanceof TusError && err.status < 500 && err.code !== 'UPLOAD_INTERRUPTED') await uploads.remove(record);
+          if (err instanceof TusError && err.status < 500 && err.code !== 'UPLOAD_INTERRUPTED') {
+            await uploads.remove(record);
+            removed = true;
+          }
           throw err;
         }
       });
       offset = appended.offset;
       done = appended.complete;
     } catch (err) {
-      if (err instanceof TusError) Object.assign(err.headers, { Location: location });
+      // "all interim and final response messages for the same request MUST contain an identical
+      // `Location` value": an error answer too, while the upload exists.
+      if (err instanceof TusError && !removed) Object.assign(err.headers, { Location: location });
       throw err;
     } finally {
       stop.end();
