@@ -103,6 +103,12 @@ interface Running {
   dataDir: string;
 }
 
+/** Every server process started, killed if this script ends any other way than through stop(). */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 async function start(setup: Setup, cert: string, key: string, ca: Buffer): Promise<Running> {
   const port = await freePort();
   const dataDir = await tempDir('tus-edge-h2bench-');
@@ -110,6 +116,8 @@ async function start(setup: Setup, cert: string, key: string, ca: Buffer): Promi
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', LOG_LEVEL: 'warn', FSYNC: 'false', PROCESSORS_IN_PROCESS: 'false', ...setup.env(cert, key), PORT: String(port), DATA_DIR: dataDir },
     stdio: 'ignore',
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const base = `${setup.kind === 'http1' || setup.kind === 'h2c' ? 'http' : 'https'}://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 30_000; ; ) {
     const c = client(setup.kind, base, ca);
@@ -120,7 +128,10 @@ async function start(setup: Setup, cert: string, key: string, ca: Buffer): Promi
     } finally {
       c.close();
     }
-    if (Date.now() > deadline) throw new Error(`${setup.name}: server not ready in 30 s`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${setup.name}: server not ready in 30 s`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
