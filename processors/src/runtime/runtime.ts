@@ -88,6 +88,9 @@ export interface Runtime {
 
 const KIND = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/** The breaker of the service behind an outside error code (an open one makes postponing unbounded). */
+const BREAKER_OF: Partial<Record<string, string>> = { OPENAI_UNAVAILABLE: 'openai', REDIS_UNAVAILABLE: 'redis', STORAGE_UNAVAILABLE: 's3', RESULTS_UNAVAILABLE: 's3' };
+
 /**
  * Builds the status store chosen by the configuration: Redis when `REDIS_URL` is set (commands bounded
  * by `REDIS_COMMAND_TIMEOUT`, and behind the process's `redis` breaker when `circuits` is given), else files.
@@ -143,8 +146,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         nc = created;
       }
       await ensureStreams(await jetstreamManager(nc), config.queue.streams, logger);
-      // Postponed deliveries (an outside service failing) are deliveries too, but not attempts.
-      source = new JetStreamSource(nc, { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver + config.maxPostpones, logger });
+      // Postponed deliveries (an outside service failing) are deliveries but not attempts, and an open
+      // breaker's are not bounded: JetStream then leaves the count to the runtime (see executeJob).
+      source = new JetStreamSource(nc, { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxPostpones > 0 ? Infinity : config.maxDeliver, logger });
       if (options.outcomes === undefined) outcomes = new JetStreamOutcomePublisher(jetstream(nc));
     }
     source ??= new DirectorySource({ dir: config.queue.kind === 'directory' ? config.queue.dir : `${config.dataDir}/events`, logger, ackWaitMs: config.ackWaitMs });
@@ -208,7 +212,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       shutdown: shutdown.signal,
       resultsFor,
       leases,
-      postponements: new Postponements(config.maxPostpones, backoff),
+      postponements: new Postponements(config.maxPostpones, backoff, (err) => {
+        if (err.code === 'CIRCUIT_OPEN') return true;
+        const service = BREAKER_OF[err.code];
+        return !!service && circuits.breaker(service).state() !== 'closed';
+      }),
     };
     // Each kind is a bulkhead of its own (its workers): a stuck kind cannot take another kind's slots.
     const usesRedis = config.status.kind === 'redis';
