@@ -214,8 +214,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       leases,
       postponements: new Postponements(config.maxPostpones, backoff, (err) => {
         if (err.code === 'CIRCUIT_OPEN') return true;
-        const service = BREAKER_OF[err.code];
-        return !!service && circuits.breaker(service).state() !== 'closed';
+        const state = circuits.states()[BREAKER_OF[err.code] ?? ''];
+        return state !== undefined && state !== 'closed';
       }),
     };
     // Each kind is a bulkhead of its own (its workers): a stuck kind cannot take another kind's slots.
