@@ -148,6 +148,7 @@ describe('postponed, not spent: JetStream (nak with delay) and Redis status', ()
     // While Redis is stopped the breaker opens and the metrics say so.
     const metrics = () => fetch(`${runtime.url}/metrics`).then((r) => r.text());
     await waitFor(async () => (/processor_circuit_state\{service="redis"\} 2/.test(await metrics()) ? true : null), 15_000, 'redis breaker open');
+    expect(((await (await fetch(`${runtime.url}/readyz`)).json()) as { circuits: Record<string, string> }).circuits.redis).toBe('open');
     const heldFor = 3000;
     await wait(Math.max(0, paused + heldFor - Date.now()));
     expect(runs).toBe(1); // nothing taken while the breaker is open

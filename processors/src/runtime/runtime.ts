@@ -273,7 +273,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const ready = () => !draining && jobSource.ready();
     metrics.watchReadiness(ready);
     let ops: OpsServer | null = null;
-    if (options.http !== false) ops = await startOpsServer(config.host, config.port, metrics.registry, ready);
+    const details = () => ({ circuits: circuits.states(), bulkheads: circuits.bulkheadUse() });
+    if (options.http !== false) ops = await startOpsServer(config.host, config.port, metrics.registry, ready, details);
     logger.info('processor runtime started', { source: jobSource.name, kinds: [...byKind.keys()], concurrency: config.concurrency, ops: ops?.url });
 
     let stopping: Promise<void> | null = null;
