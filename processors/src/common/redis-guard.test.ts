@@ -58,7 +58,7 @@ describe('guardRedis', () => {
       started = performance.now();
       const refused = await client.get('g:k').catch((e: unknown) => e);
       const piped = await client.pipeline().get('g:k').get('g:k').exec();
-      expect(performance.now() - started).toBeLessThan(100);
+      expect(performance.now() - started).toBeLessThan(250); // refused here, not sent (a loaded machine may still stall a little)
       expect(redisUnavailable(refused)?.retryAfterMs).toBeGreaterThan(0);
       expect(piped?.every(([err]) => err instanceof RedisUnavailableError)).toBe(true);
       process.kill(redis.pid, 'SIGCONT');
@@ -84,7 +84,7 @@ describe('guardRedis', () => {
       const queued = [1, 2, 3].map(() => client.get('x').catch((e: unknown) => e));
       const started = performance.now();
       const over = await client.get('x').catch((e: unknown) => e);
-      expect(performance.now() - started).toBeLessThan(100);
+      expect(performance.now() - started).toBeLessThan(250); // refused here, not sent (a loaded machine may still stall a little)
       expect(over).toBeInstanceOf(RedisUnavailableError);
       expect((over as Error).message).toMatch(/offline queue full/);
       client.disconnect();
