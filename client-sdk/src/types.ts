@@ -13,6 +13,8 @@ export interface JobStatus {
   kind: string;
   state: JobState;
   attempts: number;
+  /** Deliveries postponed because an outside service (OpenAI, S3, Redis) failed for a while; not attempts. */
+  postponed?: number;
   /** Why it failed or was skipped. */
   reason?: string;
   /** Catalogue code that goes with `reason`. */

@@ -55,5 +55,6 @@ export { waitForJobs } from './runtime/execute.js';
 export { CircuitBreaker, CircuitOpenError, CIRCUIT_STATE_VALUE, type BreakerSettings, type CircuitState } from './common/breaker.js';
 export { Bulkhead } from './common/bulkhead.js';
 export { Circuits } from './common/circuits.js';
+export { connectRedis, guardRedis, redisUnavailable, RedisUnavailableError, type RedisGuardSettings } from './common/redis-guard.js';
 export { startTracing, type Tracing, type TracingConfig } from './tracing/tracing.js';
 export { activeTraceId, contextFrom, inSpan, traceparentOf, tracer } from './tracing/spans.js';

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
 import {
-  Circuits, createResultStore, createStatusStore, DirectoryOutbox, JetStreamLink, startTracing,
+  Circuits, connectRedis, createResultStore, createStatusStore, DirectoryOutbox, JetStreamLink, startTracing,
   type EventPublisher, type ResultStore, type StatusStore, type Tracing, type UploadCompletedEvent,
 } from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
@@ -91,7 +91,9 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   if (coordination.kind === 'redis') {
     const url = coordination.url;
     const connect = (name: string) => {
-      const client = new Redis(url, { connectionName: `${config.nodeName}-${name}`, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+      // Every command bounded in time (REDIS_COMMAND_TIMEOUT) and behind the `redis` breaker: a Redis that
+      // hangs is answered 503 + Retry-After at once (records, locks, rate limits, outbox alike).
+      const client = connectRedis(url, config.processing.redisGuard, { connectionName: `${config.nodeName}-${name}`, breaker: circuits.breaker('redis') });
       client.on('error', (err) => logger.warn('redis connection error', { connection: name, err: err.message }));
       closers.push(() => client.disconnect());
       return client;
@@ -172,7 +174,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     events = outbox;
   }
   events ??= new DirectoryOutbox(path.join(config.dataDir, 'events'));
-  const status: StatusStore = overrides.status ?? createStatusStore(config.processing, logger);
+  const status: StatusStore = overrides.status ?? createStatusStore(config.processing, logger, circuits);
   // What processors produce lives beside the uploads: the bucket's results/<id>/, or DATA_DIR/results.
   const results: ResultStore =
     overrides.results ?? createResultStore(config.processing, s3);

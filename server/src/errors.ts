@@ -34,6 +34,7 @@ export const ERRORS = {
   SHUTTING_DOWN: { status: 503, message: 'server is shutting down; retry on another node' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this resource' },
   STORAGE_UNAVAILABLE: { status: 503, message: 'the storage is busy or unreachable; bytes received so far are kept, retry shortly' },
+  COORDINATION_UNAVAILABLE: { status: 503, message: 'the coordination store (Redis: records, locks, limits) did not answer; bytes received so far are kept, retry shortly' },
   WRITE_FAILED: { status: 500, message: 'storage write failed; bytes received so far are kept' },
   MALFORMED_REQUEST: { status: 400, message: 'malformed request' },
   AUTH_REQUIRED: { status: 401, message: 'authentication required: send Authorization: Bearer <token>' },

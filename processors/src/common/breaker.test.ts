@@ -116,6 +116,34 @@ describe('Bulkhead', () => {
   });
 });
 
+describe('CircuitBreaker.admit (calls that settle through callbacks)', () => {
+  it('counts settled failures like run, refuses while open, and a settle counts once', () => {
+    const now = { t: 0 };
+    const b = breaker(now);
+    for (let i = 0; i < 3; i++) {
+      const call = b.admit();
+      call.settle(true);
+      call.settle(true); // a second settle of the same call changes nothing
+      if (i < 2) expect(b.state()).toBe('closed');
+    }
+    expect(b.state()).toBe('open');
+    expect(() => b.admit()).toThrow(CircuitOpenError);
+  });
+
+  it('half-open: probe: false refuses instead of becoming the probe; the probe settles the state', () => {
+    const now = { t: 0 };
+    const b = breaker(now);
+    for (let i = 0; i < 3; i++) b.admit().settle(true);
+    now.t = 500;
+    expect(() => b.admit({ probe: false })).toThrow(CircuitOpenError);
+    const probe = b.admit();
+    expect(() => b.admit()).toThrow(CircuitOpenError); // one probe at a time
+    probe.settle(false);
+    expect(b.state()).toBe('closed');
+    b.admit({ probe: false }).settle(false);
+  });
+});
+
 describe('Circuits', () => {
   it('one breaker per service, states and bulkheads reported, listeners told', async () => {
     const c = new Circuits({ failureThreshold: 1, windowMs: 1000, openMs: 60_000 });

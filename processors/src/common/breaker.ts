@@ -73,25 +73,45 @@ export class CircuitBreaker {
    * of the service (default: every rejection); others (a client's own mistake) pass through uncounted.
    */
   async run<T>(work: () => Promise<T>, counts: (err: unknown) => boolean = () => true): Promise<T> {
-    const state = this.state();
-    const probe = state === 'half-open';
-    if (state === 'open' || (probe && this.probing)) throw new CircuitOpenError(this.service, Math.max(1, this.retryAfterMs()));
-    if (probe) {
-      this.probing = true;
-      this.report();
-    }
+    const call = this.admit();
     let result: T;
     try {
       result = await work();
     } catch (err) {
-      if (probe) this.probing = false;
-      if (counts(err)) this.failed();
-      else if (probe) this.succeeded(); // the service answered: it is up
+      call.settle(counts(err));
       throw err;
     }
-    if (probe) this.probing = false;
-    this.succeeded();
+    call.settle(false);
     return result;
+  }
+
+  /**
+   * The two halves of {@link run}, for calls that are not one promise (a Redis command settles through
+   * its client's callbacks): throws {@link CircuitOpenError} when the breaker refuses the call; else
+   * returns the admitted call, whose `settle(failed)` must be called once when it ends. With
+   * `probe: false` a half-open breaker refuses the call rather than making it the probe (calls that
+   * cannot end on their own, like one command of a pipeline whose others were refused).
+   */
+  admit(options: { probe?: boolean } = {}): { settle(failed: boolean): void } {
+    const state = this.state();
+    const probe = state === 'half-open';
+    if (state === 'open' || (probe && (this.probing || options.probe === false))) {
+      throw new CircuitOpenError(this.service, Math.max(1, this.retryAfterMs()));
+    }
+    if (probe) {
+      this.probing = true;
+      this.report();
+    }
+    let settled = false;
+    return {
+      settle: (failed) => {
+        if (settled) return;
+        settled = true;
+        if (probe) this.probing = false;
+        if (failed) this.failed();
+        else this.succeeded(); // an answer, even a refusal, says the service is up
+      },
+    };
   }
 
   /** Resolves once a call may be tried (closed, or half-open without a probe out); rejects if `signal` aborts. */

@@ -80,6 +80,7 @@ describe('parsePipelineConfig', () => {
       s3: { endpoint: 'http://s3:9000', region: 'us-east-1', credentials: undefined, forcePathStyle: true },
       tracing: null,
       breakers: { failureThreshold: 5, windowMs: 30_000, openMs: 15_000 },
+      redisGuard: { commandTimeoutMs: 2000, offlineQueueMax: 1000 },
     });
     expect(() => parsePipelineConfig({ NATS_STREAM_MAX_AGE: '1d' })).toThrow(/NATS_STREAM_MAX_AGE set but NATS_URL is not/);
   });

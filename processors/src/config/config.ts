@@ -1,7 +1,8 @@
 import os from 'node:os';
 import type { BreakerSettings } from '../common/breaker.js';
 import type { TracingConfig } from '../tracing/tracing.js';
-import { parseBreakers, parseTracing } from './observability.js';
+import { parseBreakers, parseRedisGuard, parseTracing } from './observability.js';
+import type { RedisGuardSettings } from '../common/redis-guard.js';
 import path from 'node:path';
 import { ConfigError, parseBoolean, parseDuration, parseInteger, parseLogLevel, parseSize, type LogLevel } from '../common/config-parse.js';
 
@@ -64,6 +65,9 @@ export const ENV_KEYS = [
   'CIRCUIT_FAILURES',
   'CIRCUIT_WINDOW',
   'CIRCUIT_OPEN_FOR',
+  'REDIS_COMMAND_TIMEOUT',
+  'REDIS_OFFLINE_QUEUE',
+  'PROCESSOR_MAX_POSTPONES',
 ] as const;
 
 /** The known variables as raw strings (unset or empty: absent). */
@@ -113,6 +117,8 @@ export interface PipelineConfig {
   tracing: TracingConfig | null;
   /** How the circuit breakers around OpenAI and S3 trip and recover (`CIRCUIT_*`). */
   breakers: BreakerSettings;
+  /** Bounds of every Redis command, server's and processors' (`REDIS_COMMAND_TIMEOUT`, `REDIS_OFFLINE_QUEUE`). */
+  redisGuard: RedisGuardSettings;
 }
 
 /** Validated processor-runtime configuration. Every field has a documented default. */
@@ -125,6 +131,12 @@ export interface ProcessorsConfig extends PipelineConfig {
   concurrency: number;
   /** Attempts before a job is dead-lettered (`PROCESSOR_MAX_DELIVER`, default 5). */
   maxDeliver: number;
+  /**
+   * Deliveries per job that may end on an outside service's transient failure (OpenAI, S3, Redis)
+   * without counting as attempts: they are postponed with a delay instead (`PROCESSOR_MAX_POSTPONES`,
+   * default 20; 0 counts every failure). On JetStream the consumers' `max_deliver` grows by as much.
+   */
+  maxPostpones: number;
   /** A job not acknowledged nor heartbeated for this long is redelivered (`PROCESSOR_ACK_WAIT`, default 30s). */
   ackWaitMs: number;
   /** A single attempt is aborted after this long and retried (`PROCESSOR_JOB_TIMEOUT`, default 15m). */
@@ -330,6 +342,7 @@ export function parsePipelineConfig(raw: RawEnv): PipelineConfig {
     status,
     tracing: parseTracing(raw, configFail),
     breakers: parseBreakers(raw, (name, value) => parseDuration(name, value), configFail),
+    redisGuard: parseRedisGuard(raw, (name, value) => parseDuration(name, value), configFail),
     s3: {
       endpoint: raw.S3_ENDPOINT,
       region: raw.S3_REGION ?? 'us-east-1',
@@ -359,6 +372,7 @@ export function parseConfig(raw: RawEnv): ProcessorsConfig {
     port: raw.PROCESSORS_PORT ? parseInteger('PROCESSORS_PORT', raw.PROCESSORS_PORT, 0, 65535) : 1081,
     concurrency: raw.PROCESSOR_CONCURRENCY ? parseInteger('PROCESSOR_CONCURRENCY', raw.PROCESSOR_CONCURRENCY, 1, 256) : 4,
     maxDeliver: raw.PROCESSOR_MAX_DELIVER ? parseInteger('PROCESSOR_MAX_DELIVER', raw.PROCESSOR_MAX_DELIVER, 1, 1000) : 5,
+    maxPostpones: raw.PROCESSOR_MAX_POSTPONES ? parseInteger('PROCESSOR_MAX_POSTPONES', raw.PROCESSOR_MAX_POSTPONES, 0, 1000) : 20,
     ackWaitMs,
     jobTimeoutMs: raw.PROCESSOR_JOB_TIMEOUT ? parseDuration('PROCESSOR_JOB_TIMEOUT', raw.PROCESSOR_JOB_TIMEOUT, 100) : 900_000,
     backoff: { baseMs, maxMs },

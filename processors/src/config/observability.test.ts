@@ -40,4 +40,14 @@ describe('tracing and breaker settings', () => {
     expect(parseConfig({}).breakers).toEqual({ failureThreshold: 5, windowMs: 30_000, openMs: 15_000 });
     expect(parseConfig({ CIRCUIT_FAILURES: '2', CIRCUIT_WINDOW: '10s', CIRCUIT_OPEN_FOR: '2s' }).breakers).toEqual({ failureThreshold: 2, windowMs: 10_000, openMs: 2000 });
   });
+
+  it('Redis bounds: 2 s per command and 1000 queued commands by default; out of range refused; postpones 20', () => {
+    expect(parseConfig({}).redisGuard).toEqual({ commandTimeoutMs: 2000, offlineQueueMax: 1000 });
+    expect(parseConfig({ REDIS_COMMAND_TIMEOUT: '500ms', REDIS_OFFLINE_QUEUE: '10' }).redisGuard).toEqual({ commandTimeoutMs: 500, offlineQueueMax: 10 });
+    expect(() => parseConfig({ REDIS_COMMAND_TIMEOUT: '10ms' })).toThrow(/REDIS_COMMAND_TIMEOUT/);
+    expect(() => parseConfig({ REDIS_OFFLINE_QUEUE: '0' })).toThrow(/REDIS_OFFLINE_QUEUE/);
+    expect(parseConfig({}).maxPostpones).toBe(20);
+    expect(parseConfig({ PROCESSOR_MAX_POSTPONES: '0' }).maxPostpones).toBe(0);
+    expect(() => parseConfig({ PROCESSOR_MAX_POSTPONES: '-1' })).toThrow(/PROCESSOR_MAX_POSTPONES/);
+  });
 });

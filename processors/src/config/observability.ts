@@ -3,6 +3,7 @@
  * validates the processors' configuration from the same environment and reuses these).
  */
 import type { BreakerSettings } from '../common/breaker.js';
+import type { RedisGuardSettings } from '../common/redis-guard.js';
 import { SAMPLER_NAMES, type SamplerName, type TracingConfig } from '../tracing/tracing.js';
 
 /** The raw variables read here (a subset of the package's `RawEnv`). */
@@ -18,6 +19,8 @@ export interface ObservabilityEnv {
   CIRCUIT_FAILURES?: string;
   CIRCUIT_WINDOW?: string;
   CIRCUIT_OPEN_FOR?: string;
+  REDIS_COMMAND_TIMEOUT?: string;
+  REDIS_OFFLINE_QUEUE?: string;
 }
 
 type Fail = (message: string) => never;
@@ -76,4 +79,16 @@ export function parseBreakers(raw: ObservabilityEnv, duration: Duration, fail: F
   if (openMs < 100) fail('CIRCUIT_OPEN_FOR must be at least 100ms');
   if (windowMs < 100) fail('CIRCUIT_WINDOW must be at least 100ms');
   return { failureThreshold: failures, windowMs, openMs };
+}
+
+/**
+ * Bounds of every Redis command: `REDIS_COMMAND_TIMEOUT` (default 2s, 50ms..60s) and
+ * `REDIS_OFFLINE_QUEUE` (commands waiting for a lost connection, default 1000, 1..100000).
+ */
+export function parseRedisGuard(raw: ObservabilityEnv, duration: Duration, fail: Fail): RedisGuardSettings {
+  const commandTimeoutMs = raw.REDIS_COMMAND_TIMEOUT ? duration('REDIS_COMMAND_TIMEOUT', raw.REDIS_COMMAND_TIMEOUT) : 2000;
+  if (commandTimeoutMs < 50 || commandTimeoutMs > 60_000) fail('REDIS_COMMAND_TIMEOUT must be from 50ms to 60s');
+  const offlineQueueMax = raw.REDIS_OFFLINE_QUEUE === undefined ? 1000 : Number(raw.REDIS_OFFLINE_QUEUE);
+  if (!Number.isInteger(offlineQueueMax) || offlineQueueMax < 1 || offlineQueueMax > 100_000) fail(`REDIS_OFFLINE_QUEUE="${raw.REDIS_OFFLINE_QUEUE}" must be an integer from 1 to 100000`);
+  return { commandTimeoutMs, offlineQueueMax };
 }

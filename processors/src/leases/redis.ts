@@ -29,8 +29,9 @@ export class RedisJobLeases implements JobLeases {
   private readonly holder = randomUUID();
   private readonly prefix: string;
 
-  constructor(url: string, options: { prefix?: string; logger?: Logger } = {}) {
-    const redis = new Redis(url, { maxRetriesPerRequest: 3 });
+  /** `urlOrClient`: a URL (a client of its own), or a client built by the caller (bounded, guarded). */
+  constructor(urlOrClient: string | Redis, options: { prefix?: string; logger?: Logger } = {}) {
+    const redis = typeof urlOrClient === 'string' ? new Redis(urlOrClient, { maxRetriesPerRequest: 3 }) : urlOrClient;
     redis.on('error', (err: Error) => options.logger?.warn('redis job leases error', { err: err.message }));
     redis.defineCommand('leaseRenew', { numberOfKeys: 1, lua: RENEW });
     redis.defineCommand('leaseRelease', { numberOfKeys: 1, lua: RELEASE });

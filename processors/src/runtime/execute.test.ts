@@ -12,8 +12,10 @@ import { FileResultStore } from '../results/file.js';
 import { MemoryStatusStore } from '../status/memory.js';
 import { makeEvent } from '@tus-edge/testkit';
 import { ScriptedProcessor, wait } from '@tus-edge/testkit';
+import { ProcessingError } from '../errors.js';
 import { executeJob, type ExecuteDeps } from './execute.js';
 import { RuntimeMetrics } from './metrics.js';
+import { Postponements } from './postpone.js';
 
 function deps(processor: ScriptedProcessor, shared: { status?: MemoryStatusStore; leases?: LeaseTable } = {}): ExecuteDeps {
   return {
@@ -32,6 +34,7 @@ function deps(processor: ScriptedProcessor, shared: { status?: MemoryStatusStore
     shutdown: new AbortController().signal,
     resultsFor: () => new FileResultStore(path.join(os.tmpdir(), 'execute-test-results-never-written')),
     leases: new LocalJobLeases(shared.leases),
+    postponements: new Postponements(3, (n) => 10 * n),
   };
 }
 
@@ -128,5 +131,45 @@ describe('executeJob', () => {
     await status.update({ uploadId: other.uploadId, eventId: other.eventId, kind: 'upstream', patch: { state: 'done' } });
     expect(await executeJob(delivery(other, 1, settled), { ...deps(slow, { status }), jobTimeoutMs: 200 })).toBe('retry');
     expect((await status.get(other.uploadId))?.jobs.work).toMatchObject({ state: 'queued', code: 'TIMEOUT' });
+  });
+
+  it("an outside service's transient failure is postponed with a delay and spends no attempt, up to the bound", async () => {
+    let failures = 3;
+    const p = new ScriptedProcessor('work', async () => {
+      if (failures-- > 0) throw new ProcessingError('OPENAI_UNAVAILABLE', 'chat: 503 overloaded');
+      return { result: {} };
+    });
+    const d = { ...deps(p), maxDeliver: 1 }; // one attempt: any counted failure would dead-letter it
+    const event = makeEvent();
+    const settled: string[] = [];
+    for (let n = 1; n <= 3; n++) expect(await executeJob(delivery(event, n, settled), d)).toBe('postponed');
+    expect((await d.status.get(event.uploadId))?.jobs.work).toMatchObject({ state: 'queued', code: 'OPENAI_UNAVAILABLE', postponed: 3, attempts: 1 });
+    expect(await executeJob(delivery(event, 4, settled), d)).toBe('done');
+    expect(settled).toEqual(['retry 1 after 10 ms', 'retry 2 after 20 ms', 'retry 3 after 30 ms', 'ack 4']);
+    expect((await d.status.get(event.uploadId))?.jobs.work).toMatchObject({ state: 'done', attempts: 1, postponed: 3 });
+
+    // Past the bound (3 here) the failure counts like any other: with one attempt allowed, dead-lettered.
+    const down = new ScriptedProcessor('work', async () => {
+      throw new ProcessingError('OPENAI_UNAVAILABLE', 'chat: 503 overloaded');
+    });
+    const d2 = { ...deps(down), maxDeliver: 1 };
+    const other = makeEvent();
+    const log: string[] = [];
+    for (let n = 1; n <= 3; n++) expect(await executeJob(delivery(other, n, log), d2)).toBe('postponed');
+    expect(await executeJob(delivery(other, 4, log), d2)).toBe('failed');
+    expect(log.at(-1)).toBe('dead 4');
+    expect((await d2.status.get(other.uploadId))?.jobs.work).toMatchObject({ state: 'failed', attempts: 1, postponed: 3 });
+  });
+
+  it('a failure that is not an outside service (a bug, a timeout) still spends its attempt', async () => {
+    const p = new ScriptedProcessor('work', async () => {
+      throw new Error('a bug');
+    });
+    const d = { ...deps(p), maxDeliver: 2 };
+    const event = makeEvent();
+    const settled: string[] = [];
+    expect(await executeJob(delivery(event, 1, settled), d)).toBe('retry');
+    expect(await executeJob(delivery(event, 2, settled), d)).toBe('failed');
+    expect(settled).toEqual(['retry 1 after 100 ms', 'dead 2']);
   });
 });

@@ -13,6 +13,7 @@ import { TERMINAL_STATES, type JobStatus, type JobStatusPatch, type ProcessingSt
 import type { RuntimeMetrics } from './metrics.js';
 import { contextFrom, inSpan } from '../tracing/spans.js';
 import { runWaitingForCircuits } from './circuit-wait.js';
+import type { Postponements } from './postpone.js';
 
 export interface ExecuteDeps {
   processors: ReadonlyMap<string, Processor>;
@@ -31,9 +32,11 @@ export interface ExecuteDeps {
   resultsFor(location: UploadLocation): ResultStore;
   /** Who runs which job now, shared by every worker of the queue (see {@link leaseMs}). */
   leases: JobLeases;
+  /** Deliveries postponed on outside services' transient failures, which spend no attempt. */
+  postponements: Postponements;
 }
 
-export type ExecuteResult = 'done' | 'retry' | 'failed' | 'skipped' | 'duplicate';
+export type ExecuteResult = 'done' | 'retry' | 'postponed' | 'failed' | 'skipped' | 'duplicate';
 
 /**
  * How long a job's lease lasts without a heartbeat: a little less than the ack wait, so that when a
@@ -55,6 +58,8 @@ const PROGRESS_INTERVAL_MS = 1000;
  * - processor declines (`accepts` with the sniffed type) → `skipped`, ack;
  * - success → status `done` with the result, `media.processed`, ack; but when the job stored results and
  *   the upload was removed while it ran, the results are removed again and the job is `skipped`;
+ * - an outside service's transient failure (OpenAI, S3, Redis), at most `PROCESSOR_MAX_POSTPONES`
+ *   times → postponed: status `queued` with the reason, nak with a delay, the attempt not counted;
  * - retryable error before the last attempt → status `queued` with the reason, nak with backoff;
  * - permanent error or last attempt → status `failed`, `media.failed`, dead-letter record, term.
  * Status is always written before the job is settled, so a crash in between is repaired by the guard.
@@ -82,14 +87,14 @@ async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResu
     leased = await deps.leases.acquire(job.id, leaseMs(deps.ackWaitMs));
   } catch (err) {
     log.error('job lease store unreachable; will retry', { err: (err as Error).message });
-    await job.retry(deps.backoff(job.deliveryCount)).catch(() => undefined);
-    return count('retry');
+    return count(await retryBookkeeping(job, err, deps));
   }
   if (!leased) {
     // Redelivered (its ack wait ran out, e.g. while the broker was unreachable) while the first delivery
     // still runs, here or on another worker: running it twice would do its effect twice. Come back once
     // that one is settled (or its worker is gone and the lease ran out).
     log.debug('running elsewhere (lease held); delivery postponed');
+    deps.postponements.leaseHeld(job.id);
     await job.retry(deps.ackWaitMs).catch(() => undefined);
     return count('duplicate');
   }
@@ -97,6 +102,9 @@ async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResu
     if (job.deliveryCount === 1) deps.metrics.pickup.observe({ lane: job.lane }, Math.max(0, Date.now() - job.persistedAt.getTime()) / 1000);
     const current = await deps.status.get(event.uploadId);
     const prior = current?.eventId === event.eventId ? current.jobs[kind] : undefined;
+    // Deliveries postponed on an outside service's failure are not attempts.
+    const postponed = deps.postponements.count(job.id, prior?.postponed);
+    const attempt = Math.max(1, job.deliveryCount - postponed);
     if (current && prior && TERMINAL_STATES.has(prior.state)) {
       const outcome = outcomeOf(current, kind);
       if (outcome) await deps.outcomes?.publish(outcome);
@@ -105,9 +113,9 @@ async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResu
       log.debug('already settled; no second effect', { state: prior.state });
       return count('duplicate');
     }
-    if (job.deliveryCount > deps.maxDeliver) {
+    if (attempt > deps.maxDeliver) {
       const err = new ProcessingError('MAX_DELIVERIES', `${deps.maxDeliver} deliveries ended without an outcome (worker lost or timed out)`);
-      return count(await fail(job, err, deps, update, log));
+      return count(await fail(job, attempt, err, deps, update, log));
     }
     const processor = deps.processors.get(kind);
     if (!processor) throw new Error(`no processor of kind "${kind}" in this runtime`);
@@ -117,20 +125,33 @@ async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResu
       await job.ack();
       return count('skipped');
     }
-    return count(await run(job, processor, sniffed, deps, update, log));
+    const outcome = await run(job, { attempt, postponed }, processor, sniffed, deps, update, log);
+    if (outcome !== 'postponed' && outcome !== 'retry') deps.postponements.forget(job.id);
+    return count(outcome);
   } catch (err) {
     // Bookkeeping failed (status store or queue unreachable): let the job come back later.
     log.error('job bookkeeping failed; will retry', { err: (err as Error).message });
-    await job.retry(deps.backoff(job.deliveryCount)).catch(() => undefined);
-    return count('retry');
+    return count(await retryBookkeeping(job, err, deps));
   } finally {
     await deps.leases.release(job.id).catch((err) => log.warn('job lease release failed; it runs out by itself', { err: (err as Error).message }));
   }
 }
 
-async function run(job: Job, processor: Processor, sniffed: SniffedType | undefined, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
+/**
+ * Puts a job back after its bookkeeping failed: postponed (no attempt spent, status not written) when
+ * Redis did not answer, else retried with backoff.
+ */
+async function retryBookkeeping(job: Job, err: unknown, deps: ExecuteDeps): Promise<ExecuteResult> {
+  const classified = classifyError(err);
+  const delay = classified.code === 'REDIS_UNAVAILABLE' ? deps.postponements.postpone(job.id, classified, deps.postponements.count(job.id, undefined)) : null;
+  await job.retry(delay ?? deps.backoff(job.deliveryCount)).catch(() => undefined);
+  return delay === null ? 'retry' : 'postponed';
+}
+
+async function run(job: Job, tries: { attempt: number; postponed: number }, processor: Processor, sniffed: SniffedType | undefined, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
   const { event, kind } = job;
-  await update({ state: 'processing', lane: job.lane, attempts: job.deliveryCount, startedAt: new Date().toISOString(), progress: 0 });
+  const { attempt } = tries;
+  await update({ state: 'processing', lane: job.lane, attempts: attempt, startedAt: new Date().toISOString(), progress: 0 });
   const controller = new AbortController();
   const timeout = pausableTimeout(() => controller.abort(new ProcessingError('TIMEOUT')), deps.jobTimeoutMs);
   const onShutdown = () => controller.abort(new ProcessingError('SHUTTING_DOWN'));
@@ -164,7 +185,7 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
         logger: log,
         signal: controller.signal,
         openStream: (location) => deps.openStream(location, controller.signal),
-        attempt: job.deliveryCount,
+        attempt,
         results: { ...results, put },
         sniffed,
         // Waiting for other jobs (generate waits for a long video's transcript) is not this job's work:
@@ -219,17 +240,27 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
       await job.ack();
       return 'skipped';
     }
-    if (err.retryable && job.deliveryCount < deps.maxDeliver) {
+    const postponeFor = deps.postponements.postpone(job.id, err, tries.postponed);
+    if (postponeFor !== null) {
+      // An outside service failed (before its breaker opened): this delivery spends no attempt.
+      deps.metrics.duration.observe({ kind, outcome: 'postponed' }, seconds);
+      deps.metrics.failures.inc({ kind, code: err.code, final: 'false' });
+      log.warn('an outside service failed; job postponed without spending an attempt', { code: err.code, err: err.message, delayMs: postponeFor, postponed: tries.postponed + 1 });
+      await update({ state: 'queued', reason: describeError(err), code: err.code, postponed: tries.postponed + 1 }).catch(() => undefined);
+      await job.retry(postponeFor);
+      return 'postponed';
+    }
+    if (err.retryable && attempt < deps.maxDeliver) {
       deps.metrics.duration.observe({ kind, outcome: 'retry' }, seconds);
       deps.metrics.failures.inc({ kind, code: err.code, final: 'false' });
-      const delay = err.code === 'SHUTTING_DOWN' ? 0 : (err.retryAfterMs ?? deps.backoff(job.deliveryCount));
+      const delay = err.code === 'SHUTTING_DOWN' ? 0 : (err.retryAfterMs ?? deps.backoff(attempt));
       log.warn('job failed; will retry', { code: err.code, err: err.message, delayMs: delay });
       await update({ state: 'queued', reason: describeError(err), code: err.code });
       await job.retry(delay);
       return 'retry';
     }
     deps.metrics.duration.observe({ kind, outcome: 'failed' }, seconds);
-    return fail(job, err, deps, update, log);
+    return fail(job, attempt, err, deps, update, log);
   } finally {
     timeout.clear();
     clearInterval(heartbeat);
@@ -238,15 +269,15 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
 }
 
 /** Final failure: status `failed` first, then the outcome, then the dead-letter record and term. */
-async function fail(job: Job, err: ProcessingError, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
+async function fail(job: Job, attempt: number, err: ProcessingError, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
   deps.metrics.failures.inc({ kind: job.kind, code: err.code, final: 'true' });
   deps.metrics.deadLettered.inc({ kind: job.kind });
   const reason = describeError(err);
-  log.error('job failed; dead-lettered', { code: err.code, err: err.message, attempts: job.deliveryCount });
-  const status = await update({ state: 'failed', reason, code: err.code, attempts: job.deliveryCount, finishedAt: new Date().toISOString() });
+  log.error('job failed; dead-lettered', { code: err.code, err: err.message, attempts: attempt });
+  const status = await update({ state: 'failed', reason, code: err.code, attempts: attempt, finishedAt: new Date().toISOString() });
   const outcome = outcomeOf(status, job.kind);
   if (outcome) await deps.outcomes?.publish(outcome);
-  await job.deadLetter({ code: err.code, reason: `${reason} (after ${job.deliveryCount} attempt${job.deliveryCount === 1 ? '' : 's'})` });
+  await job.deadLetter({ code: err.code, reason: `${reason} (after ${attempt} attempt${attempt === 1 ? '' : 's'})` });
   return 'failed';
 }
 

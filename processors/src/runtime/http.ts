@@ -9,9 +9,10 @@ export interface OpsServer {
 
 /**
  * The runtime's own ops endpoint: `GET /healthz` (process alive), `GET /readyz` (200 while the job
- * source can deliver and the runtime is not draining, else 503), `GET /metrics` (Prometheus).
+ * source can deliver and the runtime is not draining, else 503; with `details`' fields, such as each
+ * circuit breaker's state), `GET /metrics` (Prometheus).
  */
-export async function startOpsServer(host: string, port: number, registry: Registry, ready: () => boolean): Promise<OpsServer> {
+export async function startOpsServer(host: string, port: number, registry: Registry, ready: () => boolean, details: () => object = () => ({})): Promise<OpsServer> {
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'application/json') => {
@@ -20,7 +21,10 @@ export async function startOpsServer(host: string, port: number, registry: Regis
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, '{"error":"method not allowed"}');
     if (url === '/healthz') return send(200, '{"status":"ok"}');
-    if (url === '/readyz') return ready() ? send(200, '{"status":"ready"}') : send(503, '{"status":"not ready"}');
+    if (url === '/readyz') {
+      const ok = ready();
+      return send(ok ? 200 : 503, JSON.stringify({ status: ok ? 'ready' : 'not ready', ...details() }));
+    }
     if (url === '/metrics') {
       registry.metrics().then(
         (text) => send(200, text, registry.contentType),

@@ -31,7 +31,7 @@ export class RuntimeMetrics {
     });
     this.jobs = new Counter({
       name: 'processor_jobs_total',
-      help: 'Finished job attempts by outcome (done, retry, failed, skipped, duplicate)',
+      help: 'Finished job deliveries by outcome (done, retry, postponed, failed, skipped, duplicate)',
       labelNames: ['kind', 'outcome'],
       registers,
     });

@@ -22,6 +22,8 @@ import { createUploadAccess, type UploadAccess } from '../storage/access.js';
 import { createS3Client } from '../common/s3-client.js';
 import { Bulkhead } from '../common/bulkhead.js';
 import { Circuits } from '../common/circuits.js';
+import { connectRedis } from '../common/redis-guard.js';
+import { Postponements } from './postpone.js';
 import { contextFrom, inSpan } from '../tracing/spans.js';
 import { DirectorySource } from '../pipeline/directory/source.js';
 import { JetStreamSource } from '../pipeline/jetstream/source.js';
@@ -86,16 +88,24 @@ export interface Runtime {
 
 const KIND = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-/** Builds the status store chosen by the configuration: Redis when `REDIS_URL` is set, else files. */
-export function createStatusStore(config: Pick<ProcessorsConfig, 'status'>, logger?: Logger): StatusStore {
-  return config.status.kind === 'redis'
-    ? new RedisStatusStore(config.status.url, { prefix: config.status.prefix, ttlMs: config.status.ttlMs, logger })
-    : new FileStatusStore(config.status.dir, { ttlMs: config.status.ttlMs });
+/** The breaker of the service behind an outside error code (an open one makes postponing unbounded). */
+const BREAKER_OF: Partial<Record<string, string>> = { OPENAI_UNAVAILABLE: 'openai', REDIS_UNAVAILABLE: 'redis', STORAGE_UNAVAILABLE: 's3', RESULTS_UNAVAILABLE: 's3' };
+
+/**
+ * Builds the status store chosen by the configuration: Redis when `REDIS_URL` is set (commands bounded
+ * by `REDIS_COMMAND_TIMEOUT`, and behind the process's `redis` breaker when `circuits` is given), else files.
+ */
+export function createStatusStore(config: Pick<ProcessorsConfig, 'status' | 'redisGuard'>, logger?: Logger, circuits?: Circuits): StatusStore {
+  if (config.status.kind !== 'redis') return new FileStatusStore(config.status.dir, { ttlMs: config.status.ttlMs });
+  const client = connectRedis(config.status.url, config.redisGuard, { connectionName: 'status', breaker: circuits?.breaker('redis') });
+  return new RedisStatusStore(client, { prefix: config.status.prefix, ttlMs: config.status.ttlMs, logger });
 }
 
 /** Job leases beside the status: in Redis when the status is (workers share them), else in this process. */
-export function createJobLeases(config: ProcessorsConfig, logger?: Logger): JobLeases {
-  return config.status.kind === 'redis' ? new RedisJobLeases(config.status.url, { prefix: config.status.prefix, logger }) : new LocalJobLeases();
+export function createJobLeases(config: ProcessorsConfig, logger?: Logger, circuits?: Circuits): JobLeases {
+  if (config.status.kind !== 'redis') return new LocalJobLeases();
+  const client = connectRedis(config.status.url, config.redisGuard, { connectionName: 'leases', breaker: circuits?.breaker('redis') });
+  return new RedisJobLeases(client, { prefix: config.status.prefix, logger });
 }
 
 /**
@@ -136,19 +146,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         nc = created;
       }
       await ensureStreams(await jetstreamManager(nc), config.queue.streams, logger);
-      source = new JetStreamSource(nc, { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver, logger });
+      // Postponed deliveries (an outside service failing) are deliveries but not attempts, and an open
+      // breaker's are not bounded: JetStream then leaves the count to the runtime (see executeJob).
+      source = new JetStreamSource(nc, { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxPostpones > 0 ? Infinity : config.maxDeliver, logger });
       if (options.outcomes === undefined) outcomes = new JetStreamOutcomePublisher(jetstream(nc));
     }
     source ??= new DirectorySource({ dir: config.queue.kind === 'directory' ? config.queue.dir : `${config.dataDir}/events`, logger, ackWaitMs: config.ackWaitMs });
     let status = options.status;
     if (!status) {
-      const created = createStatusStore(config, logger);
+      const created = createStatusStore(config, logger, circuits);
       owned.push(() => created.close());
       status = created;
     }
     let leases = options.leases;
     if (!leases) {
-      const created = createJobLeases(config, logger);
+      const created = createJobLeases(config, logger, circuits);
       owned.push(() => created.close());
       leases = created;
     }
@@ -200,12 +212,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       shutdown: shutdown.signal,
       resultsFor,
       leases,
+      postponements: new Postponements(config.maxPostpones, backoff, (err) => {
+        if (err.code === 'CIRCUIT_OPEN') return true;
+        const state = circuits.states()[BREAKER_OF[err.code] ?? ''];
+        return state !== undefined && state !== 'closed';
+      }),
     };
     // Each kind is a bulkhead of its own (its workers): a stuck kind cannot take another kind's slots.
+    const usesRedis = config.status.kind === 'redis';
+    if (usesRedis) circuits.breaker('redis'); // reported (closed) from the start
     const workersOf = (p: Processor) => Math.max(1, Math.min(config.concurrency, p.concurrency ?? config.concurrency));
     const bulkheads = new Map([...byKind.values()].map((p) => [p.kind, circuits.addBulkhead(new Bulkhead(`kind:${p.kind}`, workersOf(p)))]));
     const worker = async (kind: string) => {
-      const services = byKind.get(kind)!.services ?? [];
+      // Redis holds the status and the leases every job writes: its breaker is waited for too.
+      const services = [...(byKind.get(kind)!.services ?? []), ...(usesRedis ? ['redis'] : [])];
       for (;;) {
         let job;
         try {
@@ -253,7 +273,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const ready = () => !draining && jobSource.ready();
     metrics.watchReadiness(ready);
     let ops: OpsServer | null = null;
-    if (options.http !== false) ops = await startOpsServer(config.host, config.port, metrics.registry, ready);
+    const details = () => ({ circuits: circuits.states(), bulkheads: circuits.bulkheadUse() });
+    if (options.http !== false) ops = await startOpsServer(config.host, config.port, metrics.registry, ready, details);
     logger.info('processor runtime started', { source: jobSource.name, kinds: [...byKind.keys()], concurrency: config.concurrency, ops: ops?.url });
 
     let stopping: Promise<void> | null = null;

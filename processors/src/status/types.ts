@@ -11,8 +11,10 @@ export interface JobStatus {
   kind: string;
   state: JobState;
   lane?: Lane;
-  /** Delivery attempts started so far. */
+  /** Delivery attempts started so far (postponed deliveries not counted). */
   attempts: number;
+  /** Deliveries postponed because an outside service failed transiently (they spend no attempt). */
+  postponed?: number;
   /** Why it failed or was skipped, or the last retryable error while queued for a retry. */
   reason?: string;
   /** Error catalogue code that goes with `reason`. */

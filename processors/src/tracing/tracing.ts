@@ -7,7 +7,10 @@
  * provider and the active context by design. Code that makes spans uses spans.ts; with tracing
  * off it gets the API's no-op tracer, so the cost is a function call.
  */
+import { createRequire } from 'node:module';
 import { context, propagation, trace } from '@opentelemetry/api';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -61,10 +64,12 @@ export function startTracing(config: TracingConfig | null, defaults: { serviceNa
   });
   // Registers the provider, the AsyncLocalStorage context manager and the W3C propagator with the API.
   provider.register({ propagator });
+  const unregister = instrumentRedis(provider);
   return {
     enabled: true,
     flush: () => provider.forceFlush(),
     shutdown: async () => {
+      unregister();
       await provider.shutdown();
       trace.disable();
       propagation.disable();
@@ -83,4 +88,20 @@ function samplerOf(config: TracingConfig): Sampler {
     case 'parentbased_always_off': return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case 'parentbased_traceidratio': return new ParentBasedSampler({ root: ratio });
   }
+}
+
+/**
+ * Redis command spans from the official `@opentelemetry/instrumentation-ioredis` (one client span per
+ * command, `db.query.text` without values, only inside a traced request or job: `requireParentSpan`).
+ * It patches ioredis when ioredis is `require`d; this code base `import`s it (ESM), which the hook does
+ * not see without a loader flag, so ioredis is required here once, after registering, and the patch
+ * lands on the one class every import shares. Returns what undoes it.
+ */
+function instrumentRedis(provider: NodeTracerProvider): () => void {
+  const unregister = registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [new IORedisInstrumentation({ requireParentSpan: true })],
+  });
+  createRequire(import.meta.url)('ioredis');
+  return unregister;
 }

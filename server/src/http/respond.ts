@@ -1,6 +1,7 @@
 import { ERRORS, TusError, tusError } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
+import { redisUnavailable } from '@tus-edge/processors';
 import { StorageUnavailableError } from '../storage/types.js';
 
 /**
@@ -18,14 +19,18 @@ export function baseResponse(status: number, headers: Record<string, string> = {
 
 /**
  * Maps any thrown value to a JSON error response (`{"error":{"code","message"}}`, the catalogue's
- * status and headers); a storage that is busy becomes 503 with Retry-After, unknown errors become 500
+ * status and headers); a storage or Redis that is busy becomes 503 with Retry-After, unknown errors become 500
  * and are logged. The one place where errors turn into responses, for tus, the API and the adapter.
  */
 export function errorResponse(err: unknown, metrics: Metrics, logger: Logger, extra: Record<string, string> = {}): Response {
   if (err instanceof StorageUnavailableError) logger.warn('storage unavailable', { err: err.message });
+  const redis = err instanceof TusError ? undefined : redisUnavailable(err);
+  if (redis) logger.warn('redis unavailable', { err: redis.message });
   const known = err instanceof StorageUnavailableError
     ? tusError('STORAGE_UNAVAILABLE', err.message, { 'Retry-After': String(Math.max(1, err.retryAfterSeconds)) })
-    : err instanceof TusError ? err : undefined;
+    : redis
+      ? tusError('COORDINATION_UNAVAILABLE', undefined, { 'Retry-After': String(Math.max(1, Math.ceil(redis.retryAfterMs / 1000))) })
+      : err instanceof TusError ? err : undefined;
   if (!known) logger.error('unhandled error', { err });
   const code = known?.code ?? 'INTERNAL';
   const status = known?.status ?? ERRORS.INTERNAL.status;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import Redlock, { type Lock as RedlockLock } from 'redlock';
 import type { Lock, Locker, RequestRelease } from '@tus/server';
+import { redisUnavailable, type RedisUnavailableError } from '@tus-edge/processors';
 import { tusError } from '../errors.js';
 
 export interface RedisLockerOptions {
@@ -90,8 +91,11 @@ export class RedisLocker implements Locker {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.redlock.acquire([key], this.options.ttlMs);
-      } catch {
-        // Taken (or Redis unreachable): ask the holder to let go, then wait to be told it is free.
+      } catch (err) {
+        // Redis did not answer (timed out, or its breaker is open): say so now (503), not after the lock wait.
+        const outage = await redisOutageIn(err);
+        if (outage) throw outage;
+        // Taken: ask the holder to let go, then wait to be told it is free.
       }
       if (signal.aborted) throw tusError('LOCK_TIMEOUT', 'request ended while waiting');
       const remaining = deadline - Date.now();
@@ -121,4 +125,18 @@ export class RedisLocker implements Locker {
   async close(): Promise<void> {
     this.options.subscriber.disconnect();
   }
+}
+
+/** The Redis outage behind a failed redlock acquisition (its `ExecutionError` keeps each vote's error), if any. */
+async function redisOutageIn(err: unknown): Promise<RedisUnavailableError | undefined> {
+  const direct = redisUnavailable(err);
+  if (direct) return direct;
+  for (const attempt of (err as { attempts?: readonly unknown[] } | undefined)?.attempts ?? []) {
+    const stats = (await Promise.resolve(attempt).catch(() => undefined)) as { votesAgainst?: Map<unknown, unknown> } | undefined;
+    for (const vote of stats?.votesAgainst?.values() ?? []) {
+      const outage = redisUnavailable(vote);
+      if (outage) return outage;
+    }
+  }
+  return undefined;
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { inSpan } from '@tus-edge/processors';
 import { directoryOnce } from './dir.js';
 import { drainToFile } from './drain.js';
 import { BackgroundFlush, forgetTracking, type RecoveryReport } from './durable/background-flush.js';
@@ -98,8 +99,15 @@ export class FileStorage implements UploadStorage {
     const fh = await fsp.open(this.pathOf(id), 'r+');
     try {
       const progress = background && ((written: number) => background.wrote(id, offset + written));
-      const result = await drainToFile(body, fh, offset, options, progress, background?.beforeWrite(id));
-      if (this.fsync && !background && result.bytes > 0) await fh.datasync();
+      // A span per write and per flush (with bytes), children of the request's `storage write` span.
+      const result = await inSpan('file write', { attributes: { 'file.offset': offset } }, async (span) => {
+        const written = await drainToFile(body, fh, offset, options, progress, background?.beforeWrite(id));
+        span.setAttribute('file.bytes', written.bytes);
+        return written;
+      });
+      if (this.fsync && !background && result.bytes > 0) {
+        await inSpan('file flush', { attributes: { 'file.bytes': result.bytes } }, () => fh.datasync());
+      }
       return result;
     } finally {
       await fh.close();

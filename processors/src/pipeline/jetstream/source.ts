@@ -9,7 +9,10 @@ import { dispatchConsumer, ensureConsumer, jobConsumer, STREAMS, SUBJECTS } from
 export interface JetStreamSourceOptions {
   /** Redelivery after this long without ack or heartbeat (consumer `ack_wait`). */
   ackWaitMs: number;
-  /** Attempts that run a processor; the consumer's `max_deliver` is one more (see {@link Job}). */
+  /**
+   * Attempts that run a processor; the consumer's `max_deliver` is one more (see {@link Job}).
+   * `Infinity`: no limit on the consumer (the runtime counts attempts itself, postponed deliveries apart).
+   */
   maxDeliver: number;
   logger: Logger;
   /** How long one pull request waits on the server (at least 1000 ms; default 10 s). */
@@ -76,7 +79,7 @@ export class JetStreamSource implements JobSource {
       const lanes = {} as Record<Lane, LaneState>;
       for (const lane of LANES) {
         const consumer = jobConsumer(kind, lane);
-        await ensureConsumer(this.jsm, STREAMS.jobs.name, consumer, SUBJECTS.job(kind, lane), { ackWaitMs, maxDeliver: maxDeliver + 1 });
+        await ensureConsumer(this.jsm, STREAMS.jobs.name, consumer, SUBJECTS.job(kind, lane), { ackWaitMs, maxDeliver: Number.isFinite(maxDeliver) ? maxDeliver + 1 : -1 });
         lanes[lane] = { consumer, held: null, taken: new Waiters() };
       }
       this.lanes.set(kind, lanes);

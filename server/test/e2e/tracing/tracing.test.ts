@@ -3,7 +3,9 @@
  * and processors in one process, directory outbox) and through the distributed stack (a node on S3,
  * Redis and JetStream, and a separate processor worker). The span tree is asserted, and that the
  * trace crosses NATS: the worker's job span is a child of the node's PATCH span, and the JetStream
- * message carries the `traceparent` header.
+ * message carries the `traceparent` header. Below the request spans: `file write` / `file flush` (with
+ * bytes) of the file storage, and one client span per Redis command from the official ioredis
+ * instrumentation.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +19,15 @@ import { create, patch } from '../distributed/client.js';
 
 const byName = (spans: ReceivedSpan[], name: string) => spans.filter((s) => s.name === name);
 const childrenOf = (spans: ReceivedSpan[], parent: ReceivedSpan) => spans.filter((s) => s.parentSpanId === parent.spanId && s.traceId === parent.traceId);
+/** Every span under `root` in its trace (children, their children, …). */
+function descendantsOf(spans: ReceivedSpan[], root: ReceivedSpan): ReceivedSpan[] {
+  const out: ReceivedSpan[] = [];
+  for (let level = [root]; level.length > 0; ) {
+    level = level.flatMap((p) => childrenOf(spans, p));
+    out.push(...level);
+  }
+  return out;
+}
 
 async function processed(base: string, id: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -76,6 +87,12 @@ describe('a trace through the embedded default', () => {
     expect(dispatch.traceId).toBe(last.traceId);
     expect(job.attributes).toMatchObject({ 'job.kind': 'fingerprint', 'job.delivery': 1, 'job.outcome': 'done' });
     expect(byName(spans, 'tus POST')).toHaveLength(1);
+    // The file storage's write and flush are children of the request's storage write, with bytes.
+    const write = childrenOf(spans, last).find((s) => s.name === 'storage write')!;
+    const fileSpans = childrenOf(spans, write);
+    const bytes = data.length - Number(last.attributes['tus.offset_before']);
+    expect(fileSpans.find((s) => s.name === 'file write')?.attributes).toMatchObject({ 'file.bytes': bytes, 'file.offset': Number(last.attributes['tus.offset_before']) });
+    expect(fileSpans.find((s) => s.name === 'file flush')?.attributes).toMatchObject({ 'file.bytes': bytes });
     // The request log line of the finishing PATCH carries its trace id.
     expect(server.output()).toContain(`"trace_id":"${last.traceId}"`);
   });
@@ -134,6 +151,12 @@ describe('a trace through the distributed stack, across NATS', () => {
     // S3 commands are client spans under the storage write.
     const write = childrenOf(spans, last).find((s) => s.name === 'storage write')!;
     expect(childrenOf(spans, write).filter((s) => s.name.startsWith('S3 ')).length).toBeGreaterThan(0);
+    // Redis commands are client spans from the ioredis instrumentation: the node's (records, lock) under
+    // the PATCH, and the worker's (status, lease) under its job, which is itself a child of the PATCH.
+    const isRedis = (s: ReceivedSpan) => s.attributes['db.system.name'] === 'redis' && typeof s.attributes['db.query.text'] === 'string';
+    const nodeRedis = descendantsOf(spans, last).filter((s) => isRedis(s) && s.service === 'tus-edge-server');
+    expect(nodeRedis.length).toBeGreaterThan(0);
+    console.log(`redis spans of the node under the finishing PATCH: ${[...new Set(nodeRedis.map((s) => s.name))].join(', ')}`);
     // Across NATS: the worker's spans are in the node's trace, the job a child of the finishing PATCH.
     const job = byName(spans, 'job fingerprint').find((s) => s.attributes['upload.id'] === id)!;
     const dispatch = byName(spans, 'dispatch fingerprint').find((s) => s.attributes['upload.id'] === id)!;
@@ -141,6 +164,9 @@ describe('a trace through the distributed stack, across NATS', () => {
     expect(job.traceId).toBe(last.traceId);
     expect(job.parentSpanId).toBe(last.spanId);
     expect(dispatch.traceId).toBe(last.traceId);
+    const workerRedis = descendantsOf(spans, job).filter((s) => isRedis(s) && s.service === 'tus-edge-processors');
+    expect(workerRedis.length).toBeGreaterThan(0);
+    console.log(`redis spans of the worker under its job: ${[...new Set(workerRedis.map((s) => s.name))].join(', ')}`);
 
     // The JetStream message itself carries the trace context, in its headers and in the event.
     const nc = await connect({ servers: stack.env.NATS_URL });
