@@ -140,7 +140,10 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   }
   // S3 is an outside service: behind a circuit breaker, so a store that hangs is answered 503 at once.
   if (storage && !overrides.storage) storage = new GuardedStorage(storage, circuits.breaker('s3'));
-  storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync, flushIntervalMs: config.fsyncIntervalMs });
+  storage ??= new FileStorage({
+    directory: path.join(config.dataDir, 'uploads'), stateDirectory: path.join(config.dataDir, 'durable'),
+    fsync: config.fsync, flushIntervalMs: config.fsyncIntervalMs,
+  });
   const chosenStorage = storage;
   metrics.watchStagingDisk(config.stagingDir);
   checks.storage = () => chosenStorage.check();
