@@ -93,8 +93,9 @@ export const TARGETS: readonly TargetSpec[] = [
   localTarget('sink-fsync', 'sink-fsync', 'raw node:http sink → file + fdatasync', 'durable-sink', 'sink'),
   localTarget('stock', 'stock', 'stock @tus/server + file-store', 'stock', 'tus'),
   localTarget('ours-nofsync', 'ours-nofsync', 'ours FSYNC=false', 'ours', 'tus'),
-  localTarget('ours-fsync', 'ours-fsync', 'ours FSYNC=true (default: background flush, 1s)', 'ours', 'tus'),
-  // The flush before every 204 (FSYNC_INTERVAL=0), the default before the background flush became it.
+  localTarget('ours-fsync', 'ours-fsync', 'ours FSYNC=true (default)', 'ours', 'tus'),
+  // The default is the background flush (FSYNC_INTERVAL=1s); this is the flush before every 204
+  // (FSYNC_INTERVAL=0), the default before it.
   localTarget('ours-fsync-each', 'ours-fsync-each', 'ours FSYNC_INTERVAL=0 (flush per PATCH)', 'ours', 'tus'),
 ];
 
