@@ -18,6 +18,10 @@ declare -A NEED=(
   [swift-object-server]=swift-object
   [swift-ring-builder]=swift
   [/usr/sbin/nginx]=nginx
+  # The IETF draft over HTTP/2: haproxy in front of an h2c server (server/test/e2e/ietf-http2.test.ts).
+  [/usr/sbin/haproxy]=haproxy
+  # Self-signed certificates for the HTTP/2-over-TLS tests.
+  [openssl]=openssl
   # The video processor's tests run the real ffmpeg/ffprobe (fluent-ffmpeg drives them).
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg

@@ -4,6 +4,7 @@ import {
   ConfigError, ENV_KEYS as PROCESSOR_ENV_KEYS, parseBoolean, parseConfig as parseProcessorsConfig, parseDuration, parseInteger,
   parseLogLevel, parsePipelineConfig, parseSize, type LogLevel, type PipelineConfig, type ProcessorsConfig,
 } from '@tus-edge/processors';
+import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
@@ -63,6 +64,10 @@ export const ENV_KEYS = [
   'QUOTA_UPLOADS',
   'REQUEST_TIMEOUT',
   'MAX_HEADER_SIZE',
+  'HTTP2',
+  'TLS_CERT_FILE',
+  'TLS_KEY_FILE',
+  'INTERIM_RESPONSES',
 ] as const;
 
 /** Server variables plus those of the processor runtime (NATS_URL, PROCESSOR_*, …), as raw strings. */
@@ -135,6 +140,8 @@ export interface Config {
   processors: { inProcess: false } | { inProcess: true; runtime: ProcessorsConfig };
   /** Authentication, upload tokens, signed URLs, rate limits, quotas, content checks (config/security.ts). */
   security: SecurityConfig;
+  /** HTTP/2 and the IETF draft's interim responses (config/protocols.ts). */
+  protocols: ProtocolsConfig;
 }
 
 /** Upload storage, chosen by `S3_BUCKET`. */
@@ -236,6 +243,7 @@ export function parseConfig(raw: RawEnv): Config {
     ...parseDistributed(raw),
     ...parseProcessing(raw),
     security: parseSecurity(raw),
+    protocols: parseProtocols(raw),
   };
 }
 

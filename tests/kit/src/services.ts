@@ -16,3 +16,4 @@ export { startS3, externalS3FromEnv, type S3Options } from './services/s3.js';
 export { createS3Client, deleteBucketAndContents, s3Env, type S3Connection, type S3Handle } from './services/s3-client.js';
 export { SWIFT_ACCESS_KEY_ID, SWIFT_SECRET_ACCESS_KEY } from './services/swift.js';
 export { startNginx, nginxConfig, type NginxHandle } from './services/nginx.js';
+export { startHaproxy, haproxyConfig, type HaproxyHandle } from './services/haproxy.js';
