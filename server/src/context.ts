@@ -22,6 +22,7 @@ import type { FinalLinkStore, UploadRecord, UploadRecordStore } from './records/
 import { FileStorage } from './storage/file-storage.js';
 import { createS3Client } from '@tus-edge/processors';
 import { S3Storage } from './storage/s3/s3-storage.js';
+import type { CachedLayout } from './storage/s3/layout-cache.js';
 import { Staging } from './storage/staging.js';
 import { GuardedStorage } from './storage/guarded.js';
 import { createReceiver, type Receiver } from './storage/receive.js';
@@ -136,13 +137,22 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
         logger.warn('S3 upload failed transiently; sending it again', { what, err: (err as Error).message });
       },
       cache: redis ? new RedisKvStore<MetadataValue>(redis, `${prefix}s3info:`, () => 2 * expiry) : undefined,
+      layouts: redis ? new RedisKvStore<CachedLayout>(redis, `${prefix}s3layout:`, () => 2 * expiry) : undefined,
     });
     // Present from the start, so rate() sees the first retry.
     for (const what of ['part', 'tail'] as const) metrics.s3Retries.inc({ what }, 0);
   }
   // S3 is an outside service: behind a circuit breaker, so a store that hangs is answered 503 at once.
   if (storage && !overrides.storage) storage = new GuardedStorage(storage, circuits.breaker('s3'));
-  storage ??= new FileStorage({ directory: path.join(config.dataDir, 'uploads'), fsync: config.fsync, flushIntervalMs: config.fsyncIntervalMs });
+  if (!storage) {
+    const files = new FileStorage({
+      directory: path.join(config.dataDir, 'uploads'), stateDirectory: path.join(config.dataDir, 'durable'),
+      fsync: config.fsync, flushIntervalMs: config.fsyncIntervalMs,
+    });
+    // A clean stop leaves every acknowledged byte flushed: a reboot after it cuts nothing back.
+    closers.push(() => files.flush());
+    storage = files;
+  }
   const chosenStorage = storage;
   metrics.watchStagingDisk(config.stagingDir);
   checks.storage = () => chosenStorage.check();

@@ -24,7 +24,7 @@ type TargetId = 'stock' | 'ours-fsync' | 'ours-fsync-each' | 'ours-nofsync';
 
 const LABELS: Record<TargetId, string> = {
   stock: 'stock @tus/server + file-store',
-  'ours-fsync': 'ours default (FSYNC=true, flush per PATCH)',
+  'ours-fsync': 'ours default (FSYNC=true, background flush)',
   'ours-fsync-each': 'ours FSYNC_INTERVAL=0 (flush per PATCH)',
   'ours-nofsync': 'ours FSYNC=false',
 };

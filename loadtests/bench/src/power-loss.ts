@@ -86,7 +86,8 @@ type Mode = 'control' | 'background';
 
 function storageFor(dir: string, mode: Mode, boot: string): FileStorage {
   return new FileStorage(mode === 'background'
-    ? { directory: dir, fsync: true, flushIntervalMs: 200, bootId: async () => boot }
+    // The server's layout: the watermark log in DATA_DIR/durable, beside DATA_DIR/uploads.
+    ? { directory: dir, stateDirectory: path.join(path.dirname(dir), 'durable'), fsync: true, flushIntervalMs: 200, bootId: async () => boot }
     : { directory: dir, fsync: false });
 }
 

@@ -15,8 +15,9 @@ describe('parseConfig', () => {
     expect(c.fsync).toBe(true);
   });
 
-  it('flushes each PATCH by default (FSYNC_INTERVAL=0); an interval flushes in the background', () => {
-    expect(parseConfig({})).toMatchObject({ fsync: true, fsyncIntervalMs: 0 });
+  it('flushes in the background by default (FSYNC_INTERVAL=1s); 0 flushes each PATCH', () => {
+    expect(parseConfig({})).toMatchObject({ fsync: true, fsyncIntervalMs: 1000 });
+    expect(parseConfig({ FSYNC: 'false' })).toMatchObject({ fsync: false, fsyncIntervalMs: 0 });
     expect(parseConfig({ FSYNC_INTERVAL: '1s' })).toMatchObject({ fsync: true, fsyncIntervalMs: 1000 });
     expect(parseConfig({ FSYNC_INTERVAL: '0' })).toMatchObject({ fsync: true, fsyncIntervalMs: 0 });
     expect(parseConfig({ FSYNC_INTERVAL: '250ms' }).fsyncIntervalMs).toBe(250);

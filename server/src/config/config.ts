@@ -107,10 +107,10 @@ export interface Config {
   fsync: boolean;
   /**
    * With `fsync`: how long received bytes may wait before a background flush makes them durable
-   * (`FSYNC_INTERVAL`, default 0: flush before acknowledging every PATCH). With an interval, a process
-   * crash loses nothing acknowledged; after a power loss an unfinished upload resumes from its last
-   * flushed offset; an upload is flushed before it is declared finished. Refused with `FSYNC=false`.
-   * Opt-in for now: at one long PATCH it measured slower than the flush per PATCH (BENCHMARKS.md).
+   * (`FSYNC_INTERVAL`, default 1s; `0`: flush before acknowledging every PATCH). With an interval, a
+   * process crash loses nothing acknowledged; after a power loss an unfinished upload resumes from its
+   * last flushed offset (never past its bytes); an upload is flushed before it is declared finished.
+   * Its watermark log lives in `DATA_DIR/durable/`. Refused with `FSYNC=false`.
    */
   fsyncIntervalMs: number;
   /** Build upload URLs from X-Forwarded-Proto/Host (`TRUST_PROXY`, default false). */
@@ -201,13 +201,16 @@ function parseOrigins(value: string): string[] {
   return origins;
 }
 
+/** The background flush's default interval (BENCHMARKS.md, issue 16: faster than a flush per PATCH). */
+const DEFAULT_FSYNC_INTERVAL_MS = 1000;
+
 /** `FSYNC` and `FSYNC_INTERVAL`; an interval without flushing is a contradiction. */
 function parseFsync(raw: RawEnv): Pick<Config, 'fsync' | 'fsyncIntervalMs'> {
   const fsync = raw.FSYNC ? parseBoolean('FSYNC', raw.FSYNC) : true;
   if (!fsync && raw.FSYNC_INTERVAL) {
     throw new ConfigError('FSYNC_INTERVAL is set but FSYNC=false never flushes: unset one of them');
   }
-  const fsyncIntervalMs = raw.FSYNC_INTERVAL ? parseDuration('FSYNC_INTERVAL', raw.FSYNC_INTERVAL) : 0;
+  const fsyncIntervalMs = raw.FSYNC_INTERVAL ? parseDuration('FSYNC_INTERVAL', raw.FSYNC_INTERVAL) : fsync ? DEFAULT_FSYNC_INTERVAL_MS : 0;
   if (fsyncIntervalMs > 60_000) throw new ConfigError('FSYNC_INTERVAL must be at most 60s');
   return { fsync, fsyncIntervalMs };
 }

@@ -7,8 +7,18 @@ import { youngGcEvery } from './young-gc.js';
 
 /** Smallest batch written while more data is coming: fewer, larger `pwritev` calls (one slab). */
 const MIN_BATCH = 128 * 1024;
-/** Pause the body once this much is waiting for the disk, so memory stays bounded per upload. */
-const HIGH_WATER = 256 * 1024;
+/**
+ * Pause the body once this much is waiting for the disk. While the process as a whole holds less than
+ * {@link SHARED_WATER} of waiting bytes, an upload may hold up to {@link HIGH_WATER}: when a `pwritev`
+ * is slow (a busy thread pool or disk) the next one takes everything that arrived meanwhile, instead of
+ * stopping the socket at a few hundred KiB. Past it, each upload keeps to {@link LOW_WATER}, so memory
+ * stays bounded with a thousand uploads.
+ */
+const HIGH_WATER = 8 * 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+const SHARED_WATER = 64 * 1024 * 1024;
+/** Bytes received by every upload of the process and not yet handed to a finished `pwritev`. */
+let waitingTotal = 0;
 /** Up to 32 MiB of idle slabs are kept between writes. */
 const slabs = new SlabPool(MIN_BATCH, 256);
 /** Frees the dead socket buffers (see young-gc.ts). */
@@ -38,8 +48,15 @@ export function drainToFile(
     let end: WriteEnd | undefined;
     let failure: Error | undefined;
 
+    /** Bytes of this body counted in `waitingTotal`. */
+    let waiting = 0;
+    const release = (n: number) => {
+      waiting -= n;
+      waitingTotal -= n;
+    };
     const finish = () => {
       if (writing || (batchBytes > 0 && !failure) || !end) return;
+      release(waiting); // a failed write leaves its batch unwritten
       if (failure) reject(Object.assign(failure, { bytesWritten: written }));
       else resolve({ bytes: written, end });
     };
@@ -63,6 +80,7 @@ export function drainToFile(
       (first ? first.then(() => writeAll(fh, buffers, size, position + written)) : writeAll(fh, buffers, size, position + written)).then(
         () => {
           for (const b of buffers) slabs.give(b);
+          release(size);
           written += size;
           writing = false;
           progress?.(written);
@@ -80,6 +98,8 @@ export function drainToFile(
     const stop = readBody(body, options, {
       data: (chunk) => {
         received(chunk.length);
+        waiting += chunk.length;
+        waitingTotal += chunk.length;
         for (let at = 0; at < chunk.length; ) {
           slab ??= slabs.take();
           const n = chunk.copy(slab, used, at);
@@ -93,7 +113,8 @@ export function drainToFile(
           }
         }
         flush();
-        if (writing && batchBytes + used >= HIGH_WATER) body.pause();
+        const queued = batchBytes + used;
+        if (writing && (queued >= HIGH_WATER || (queued >= LOW_WATER && waitingTotal >= SHARED_WATER))) body.pause();
       },
       end: (reason) => {
         end = reason;

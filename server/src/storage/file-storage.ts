@@ -13,12 +13,17 @@ import type { ByteRange, StoredOffset, UploadLocation, UploadStorage, WriteOptio
 export interface FileStorageOptions {
   /** Directory that holds one file per upload. */
   directory: string;
+  /**
+   * Where the background flush keeps its watermark log (default: `directory`); the server uses
+   * `DATA_DIR/durable`, apart from the upload files.
+   */
+  stateDirectory?: string;
   /** Make written bytes durable (default true); false never flushes. */
   fsync?: boolean;
   /**
    * With `fsync`: flush in the background at most this long after a write, with a durable watermark
-   * per unfinished upload (see {@link BackgroundFlush}). 0 (the default): fdatasync each write before
-   * it returns.
+   * per unfinished upload (see {@link BackgroundFlush}). 0 (the default of this class; the server's
+   * default is 1 s): fdatasync each write before it returns.
    */
   flushIntervalMs?: number;
   /** The running kernel's boot id, for tests that simulate a reboot (default: read from /proc). */
@@ -31,6 +36,7 @@ const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** Local-disk {@link UploadStorage}: one file per upload, offset = file size. */
 export class FileStorage implements UploadStorage {
   private readonly directory: string;
+  private readonly stateDirectory: string;
   private readonly fsync: boolean;
   private readonly dir: ReturnType<typeof directoryOnce>;
   /** Present when bytes are flushed in the background rather than per write. */
@@ -39,11 +45,14 @@ export class FileStorage implements UploadStorage {
 
   constructor(options: FileStorageOptions) {
     this.directory = path.resolve(options.directory);
+    this.stateDirectory = path.resolve(options.stateDirectory ?? options.directory);
     this.fsync = options.fsync ?? true;
     this.dir = directoryOnce(this.directory);
     const interval = options.flushIntervalMs ?? 0;
     if (this.fsync && interval > 0) {
-      this.background = new BackgroundFlush({ directory: this.directory, intervalMs: interval, bootId: options.bootId });
+      this.background = new BackgroundFlush({
+        directory: this.directory, stateDirectory: this.stateDirectory, intervalMs: interval, bootId: options.bootId,
+      });
     }
   }
 
@@ -55,7 +64,7 @@ export class FileStorage implements UploadStorage {
   recover(): Promise<RecoveryReport | undefined> {
     return (this.recovery ??= this.background
       ? this.background.recover()
-      : Promise.resolve().then(() => void forgetTracking(this.directory)));
+      : Promise.resolve().then(() => void forgetTracking(this.directory, this.stateDirectory)));
   }
 
   /** Flushes every write not yet flushed and commits its watermark (background flushing only). */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/harness.js';
 import { FileStorage } from '../file-storage.js';
 import { storageContract } from '../storage.contract.js';
-import { JOURNAL_NAME } from './background-flush.js';
+import { JOURNAL_NAME, ROUND_BYTES } from './background-flush.js';
 
 storageContract('FileStorage, background flush', async () =>
   new FileStorage({ directory: path.join(await tempDir(), 'uploads'), fsync: true, flushIntervalMs: 20 }));
@@ -114,5 +114,65 @@ describe('FileStorage with background flush', () => {
     const each = new FileStorage({ directory: dir, fsync: true });
     await each.check();
     expect(fs.existsSync(path.join(dir, JOURNAL_NAME))).toBe(false);
+  });
+
+  it('leaves the log alone when a write it never recorded is undone (a refused checksum changes nothing there)', async () => {
+    const dir = path.join(await tempDir(), 'uploads');
+    const a = storageOn(dir, 'boot-1');
+    const data = randomBytes(6000);
+    await a.create('u');
+    await write(a, 'u', 0, data.subarray(0, 1000));
+    await a.flush(); // watermark 1000
+    const journal = path.join(dir, JOURNAL_NAME);
+    const before = fs.readFileSync(journal, 'utf8');
+    await write(a, 'u', 1000, data.subarray(1000)); // written, not flushed
+    await a.truncate('u', 1000);
+    expect(fs.readFileSync(journal, 'utf8')).toBe(before);
+    // After a reboot the cut holds whatever the disk kept past it.
+    await fsp.appendFile(path.join(dir, 'u'), Buffer.alloc(4096, 1));
+    await storageOn(dir, 'boot-2').recover();
+    expect(await fsp.readFile(path.join(dir, 'u'))).toEqual(data.subarray(0, 1000));
+  });
+
+  it('records the bytes below a cut that were written but not flushed yet', async () => {
+    const dir = path.join(await tempDir(), 'uploads');
+    const a = storageOn(dir, 'boot-1');
+    const data = randomBytes(3000);
+    await a.create('u');
+    await write(a, 'u', 0, data); // not flushed: the log says 0
+    await a.truncate('u', 2000);
+    await a.flush();
+    expect(fs.readFileSync(path.join(dir, JOURNAL_NAME), 'utf8')).toContain('u 2000\n');
+  });
+
+  it(`starts a round without waiting for the timer once ${ROUND_BYTES / 2 ** 20} MiB were written`, async () => {
+    const dir = path.join(await tempDir(), 'uploads');
+    const a = storageOn(dir, 'boot-1', 600_000);
+    await a.create('big');
+    await write(a, 'big', 0, randomBytes(ROUND_BYTES + 1));
+    const journal = path.join(dir, JOURNAL_NAME);
+    const want = `big ${ROUND_BYTES + 1}\n`;
+    for (let i = 0; i < 600 && !fs.readFileSync(journal, 'utf8').includes(want); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(fs.readFileSync(journal, 'utf8')).toContain(want);
+  });
+
+  it('keeps its log in the state directory, and adopts one an earlier version left among the uploads', async () => {
+    const root = await tempDir();
+    const dir = path.join(root, 'uploads');
+    const state = path.join(root, 'durable');
+    fs.mkdirSync(dir, { recursive: true });
+    const data = randomBytes(5000);
+    fs.writeFileSync(path.join(dir, 'old'), data);
+    fs.writeFileSync(path.join(dir, '.watermarks'), 'old 0\nold 3000\n');
+    fs.writeFileSync(path.join(dir, '.boot'), 'boot-1\n');
+    const b = new FileStorage({ directory: dir, stateDirectory: state, fsync: true, flushIntervalMs: 60_000, bootId: async () => 'boot-2' });
+    expect(await b.recover()).toMatchObject({ boot: 'new-boot', truncated: 1 });
+    expect(await fsp.readFile(path.join(dir, 'old'))).toEqual(data.subarray(0, 3000));
+    expect(fs.readdirSync(dir)).toEqual(['old']);
+    expect(fs.readFileSync(path.join(state, JOURNAL_NAME), 'utf8')).toBe('old 3000\n');
+    await b.create('new');
+    await write(b, 'new', 0, Buffer.from('x'));
+    expect(fs.readFileSync(path.join(state, JOURNAL_NAME), 'utf8')).toContain('new 0\n');
+    expect(fs.readdirSync(dir).sort()).toEqual(['new', 'old']);
   });
 });

@@ -3,16 +3,28 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { syncDirectory, WatermarkJournal } from './journal.js';
 
-/** Name of the watermark log inside the uploads directory (upload ids never start with a dot). */
-export const JOURNAL_NAME = '.watermarks';
+/** Name of the watermark log inside the state directory. */
+export const JOURNAL_NAME = 'watermarks.log';
 /** Name of the file that says which boot of the machine last ran recovery here. */
-export const BOOT_NAME = '.boot';
-/** fdatasync calls in flight at once (libuv has 4 threads by default). */
-const FLUSH_CONCURRENCY = 4;
+export const BOOT_NAME = 'boot';
+/** Where an earlier version kept both, inside the uploads directory. */
+const LEGACY_NAMES = { journal: '.watermarks', boot: '.boot' } as const;
+/**
+ * fdatasync calls in flight at once. One: the disk takes one stream of writes best, and libuv has only
+ * 4 threads, which the writes of every PATCH need too (4 long flushes at once stalled them all).
+ */
+const FLUSH_CONCURRENCY = 1;
+/** A round starts as soon as this many bytes were written since the last one, without waiting for the timer. */
+export const ROUND_BYTES = 16 * 1024 * 1024;
 
 export interface BackgroundFlushOptions {
   /** The uploads directory: one file per upload, named by its id. */
   directory: string;
+  /**
+   * Where the watermark log and boot mark live (default: `directory`). Kept apart from the uploads so
+   * that what a client can observe (the upload files) changes only when a request changes it.
+   */
+  stateDirectory?: string;
   /** Longest time written bytes wait for a flush. */
   intervalMs: number;
   /** The id of the running kernel's boot (`/proc/sys/kernel/random/boot_id`); tests pass their own. */
@@ -32,9 +44,11 @@ export interface RecoveryReport {
 /**
  * Durability without a flush per PATCH, for the file storage.
  *
- * Writes land in the page cache and are acknowledged at once; every `intervalMs` the files written
- * since the last round are fdatasync'd, then their new sizes are committed to a watermark log (one
- * log write and fdatasync per round for all uploads). The log tracks unfinished uploads only: an upload
+ * Writes land in the page cache and are acknowledged at once. A flush round fdatasyncs the files
+ * written since the last round, one at a time, then commits their new sizes to a watermark log (one log
+ * write and fdatasync per round for all uploads). A round starts `intervalMs` after the first unflushed
+ * write, or at once when {@link ROUND_BYTES} were written since the last round: a large upload is
+ * flushed while it arrives, so the flush before it is declared finished has little left to do. The log tracks unfinished uploads only: an upload
  * enters it when created (durably before its first byte is written) and leaves it when it is finished
  * (after its file was flushed) or removed.
  *
@@ -46,8 +60,11 @@ export interface RecoveryReport {
  */
 export class BackgroundFlush {
   private readonly journal: WatermarkJournal;
+  private readonly state: string;
   /** Highest written end per upload since its last flush. */
   private dirty = new Map<string, number>();
+  /** Bytes written since the last round started (approximate: ends that moved up). */
+  private dirtyBytes = 0;
   /** Uploads truncated, finished or removed while a flush round runs: that round records nothing for them. */
   private readonly changed = new Set<string>();
   /** Creation entries not yet durable: the first write waits for them. */
@@ -56,15 +73,18 @@ export class BackgroundFlush {
   private round: Promise<void> | undefined;
 
   constructor(private readonly options: BackgroundFlushOptions) {
-    this.journal = new WatermarkJournal(path.join(options.directory, JOURNAL_NAME));
+    this.state = options.stateDirectory ?? options.directory;
+    this.journal = new WatermarkJournal(path.join(this.state, JOURNAL_NAME));
   }
 
   /** Brings the uploads directory to a consistent state after whatever stopped the last process. */
   async recover(): Promise<RecoveryReport> {
     const dir = this.options.directory;
     await fsp.mkdir(dir, { recursive: true });
+    await fsp.mkdir(this.state, { recursive: true });
+    await adoptLegacyFiles(dir, this.state);
     const hadJournal = await this.journal.load();
-    const bootFile = path.join(dir, BOOT_NAME);
+    const bootFile = path.join(this.state, BOOT_NAME);
     const lastBoot = await fsp.readFile(bootFile, 'utf8').then((s) => s.trim(), () => undefined);
     const boot = await (this.options.bootId ?? readBootId)();
     // No log yet: nothing was tracked, nothing to cut. A log without a readable boot: assume a reboot.
@@ -87,10 +107,7 @@ export class BackgroundFlush {
         report.flushed++;
       }
     });
-    for (const [id, bytes] of changes) {
-      if (bytes === null) this.journal.entries.delete(id);
-      else this.journal.entries.set(id, bytes);
-    }
+    for (const [id, bytes] of changes) this.journal.setUnlogged(id, bytes);
     await this.journal.rewrite();
     if (boot !== undefined) await writeDurably(bootFile, `${boot}\n`);
     else await fsp.rm(bootFile, { force: true });
@@ -115,22 +132,36 @@ export class BackgroundFlush {
 
   /** Bytes up to `end` were written to `id` (the page cache has them); they are flushed within the interval. */
   wrote(id: string, end: number): void {
+    const before = this.dirty.get(id) ?? this.journal.latest(id) ?? 0;
+    if (end > before) this.dirtyBytes += end - before;
     if ((this.dirty.get(id) ?? -1) < end) this.dirty.set(id, end);
     this.schedule();
   }
 
   private schedule(): void {
     if (this.dirty.size === 0) return;
+    if (this.dirtyBytes >= ROUND_BYTES && !this.round) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.flushRound();
+      return;
+    }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.flushRound();
     }, this.options.intervalMs).unref();
   }
 
-  /** `id` was cut back to `length`: durably lowers its watermark before any new byte is written. */
+  /**
+   * `id` was cut back to `length` (an undone checksummed write). Only when the log may already give it
+   * more than `length` is the watermark lowered, durably, before any new byte is written; otherwise the
+   * log is left alone (bytes up to `length` are flushed by the next round, as any written byte).
+   */
   async truncated(id: string, length: number): Promise<void> {
+    const claimed = this.journal.latest(id);
     this.bump(id);
-    if (this.journal.entries.has(id) || this.creating.has(id)) await this.journal.append([[id, length]]);
+    if (claimed !== undefined && claimed > length) await this.journal.append([[id, length]]);
+    else if (claimed !== undefined && claimed < length) this.wrote(id, length);
   }
 
   /** `id` is finished: flushes its file, then stops tracking it (durably), so a reboot never cuts it. */
@@ -139,26 +170,30 @@ export class BackgroundFlush {
     // The file's name too (POSIX asks for it; on ext4 the data flush usually carries it already).
     await syncDirectory(this.options.directory);
     this.bump(id);
-    if (this.journal.entries.has(id) || this.creating.has(id)) await this.journal.append([[id, null]]);
+    if (this.journal.latest(id) !== undefined) await this.journal.append([[id, null]]);
   }
 
   /** `id` was deleted; forgetting it need not be durable (recovery skips a tracked file that is gone). */
   removed(id: string): void {
     this.bump(id);
-    if (this.journal.entries.has(id) || this.creating.has(id)) this.journal.append([[id, null]]).catch(() => undefined);
+    if (this.journal.latest(id) !== undefined) this.journal.append([[id, null]]).catch(() => undefined);
   }
 
   /** Flushes every written file now and commits their watermarks (also what the timer runs). */
   async flushRound(): Promise<void> {
     while (this.round) await this.round;
     if (this.dirty.size === 0) return;
-    this.round = this.runRound().finally(() => (this.round = undefined));
+    this.round = this.runRound().finally(() => {
+      this.round = undefined;
+      this.schedule(); // bytes written during the round: the next one, now or on the timer
+    });
     return this.round;
   }
 
   private async runRound(): Promise<void> {
     const batch = this.dirty;
     this.dirty = new Map();
+    this.dirtyBytes = 0;
     this.changed.clear();
     const flushed: Array<[string, number]> = [];
     await eachLimited([...batch], FLUSH_CONCURRENCY, async ([id, end]) => {
@@ -173,12 +208,11 @@ export class BackgroundFlush {
     // Decided and queued in one synchronous step: an upload truncated, finished or removed during the
     // round has its own entry (queued by then, or queued after these and so winning); an upload that
     // left the log gets no watermark back.
-    const entries = flushed.filter(([id]) => !this.changed.has(id) && (this.journal.entries.has(id) || this.creating.has(id)));
+    const entries = flushed.filter(([id]) => !this.changed.has(id) && this.journal.latest(id) !== undefined);
     this.changed.clear();
     await this.journal.append(entries).catch(() => {
       for (const [id, end] of entries) if ((this.dirty.get(id) ?? -1) < end) this.dirty.set(id, end);
     });
-    this.schedule();
   }
 
   private bump(id: string): void {
@@ -231,7 +265,25 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Removes the watermark log and boot mark: a storage that flushes each write (or never) tracks nothing. */
-export function forgetTracking(directory: string): void {
-  for (const name of [JOURNAL_NAME, BOOT_NAME]) fs.rmSync(path.join(directory, name), { force: true });
+/** Moves a log and boot mark an earlier version kept in the uploads directory to the state directory. */
+async function adoptLegacyFiles(directory: string, state: string): Promise<void> {
+  if (directory === state) return;
+  const legacy = path.join(directory, LEGACY_NAMES.journal);
+  if (!fs.existsSync(legacy)) return;
+  if (!fs.existsSync(path.join(state, JOURNAL_NAME))) {
+    await fsp.rename(legacy, path.join(state, JOURNAL_NAME));
+    await fsp.rename(path.join(directory, LEGACY_NAMES.boot), path.join(state, BOOT_NAME)).catch(() => undefined);
+    await syncDirectory(state);
+  }
+  for (const name of Object.values(LEGACY_NAMES)) await fsp.rm(path.join(directory, name), { force: true });
+  await syncDirectory(directory);
+}
+
+/**
+ * Removes the watermark log and boot mark (and those an earlier version kept in `directory`): a storage
+ * that flushes each write (or never) tracks nothing, and a stale log would cut finished uploads.
+ */
+export function forgetTracking(directory: string, stateDirectory = directory): void {
+  for (const name of [JOURNAL_NAME, BOOT_NAME]) fs.rmSync(path.join(stateDirectory, name), { force: true });
+  for (const name of Object.values(LEGACY_NAMES)) fs.rmSync(path.join(directory, name), { force: true });
 }

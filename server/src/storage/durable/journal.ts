@@ -16,6 +16,8 @@ const COMPACT_SLACK = 4096;
 export class WatermarkJournal {
   /** The watermark of every upload the log tracks, as of the last commit. */
   readonly entries = new Map<string, number>();
+  /** The last value appended per upload (committed or still queued): what the log will say once it lands. */
+  private readonly appended = new Map<string, number>();
   private queued: JournalEntry[] = [];
   private waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   private committing = false;
@@ -43,6 +45,8 @@ export class WatermarkJournal {
       else this.entries.set(m[1], Number(m[2]));
     }
     this.lines = lines.length;
+    this.appended.clear();
+    for (const [id, bytes] of this.entries) this.appended.set(id, bytes);
     return true;
   }
 
@@ -50,9 +54,32 @@ export class WatermarkJournal {
   append(entries: JournalEntry[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
     this.queued.push(...entries);
+    for (const [id, bytes] of entries) {
+      if (bytes === null) this.appended.delete(id);
+      else this.appended.set(id, bytes);
+    }
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     void this.commit();
     return done;
+  }
+
+  /**
+   * The watermark the log gives `id` once every append so far has landed (undefined: not tracked).
+   * Entries are applied in order, so this is the last one appended.
+   */
+  latest(id: string): number | undefined {
+    return this.appended.get(id);
+  }
+
+  /** Changes entries in memory without logging them (recovery), to be followed by {@link rewrite}. */
+  setUnlogged(id: string, bytes: number | null): void {
+    if (bytes === null) {
+      this.entries.delete(id);
+      this.appended.delete(id);
+    } else {
+      this.entries.set(id, bytes);
+      this.appended.set(id, bytes);
+    }
   }
 
   /** Replaces the log by the live entries, durably. */

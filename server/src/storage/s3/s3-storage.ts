@@ -7,6 +7,7 @@ import { feedFrom } from '../feed.js';
 import { type ByteRange, type CreateOptions, StorageUnavailableError, type StoredOffset, type UploadLocation, type UploadStorage, type WriteOptions, type WriteResult } from '../types.js';
 import { concatenateObjects } from './concat.js';
 import { isMissingUpload, isNotFound } from './errors.js';
+import { type CachedLayout, LayoutCache } from './layout-cache.js';
 import { isTransient } from './retry.js';
 import { type PartLayout, TusS3Store } from './tus-s3-store.js';
 
@@ -25,6 +26,11 @@ export interface S3StorageOptions {
   maxUploadSize: number;
   /** Where @tus/s3-store keeps its upload info cache (Redis in distributed mode). */
   cache?: KvStore<MetadataValue>;
+  /**
+   * Where each upload's part layout is kept between writes (Redis in distributed mode; see
+   * {@link LayoutCache}); without it every PATCH asks S3 (ListParts + HeadObject) first.
+   */
+  layouts?: KvStore<CachedLayout>;
   /** Every part but the last of one size (`S3_UNIFORM_PARTS`, Cloudflare R2). */
   uniformParts?: boolean;
   /** Told about each part or tail upload that failed transiently and is sent again. */
@@ -43,8 +49,10 @@ export class S3Storage implements UploadStorage {
   private readonly store: TusS3Store;
   private readonly client: S3;
   private readonly bucket: string;
+  private readonly layouts: LayoutCache | undefined;
   constructor(options: S3StorageOptions) {
     this.client = options.client;
+    this.layouts = options.layouts && new LayoutCache(options.layouts);
     this.bucket = options.bucket;
     this.store = new TusS3Store({
       client: options.client,
@@ -65,6 +73,7 @@ export class S3Storage implements UploadStorage {
     const metadata: Record<string, string> = {};
     if (options.contentType) metadata.contentType = options.contentType;
     await storeCall(() => this.store.create(new Upload({ id, size: options.length, offset: 0, metadata })));
+    await this.layouts?.created(id);
   }
 
   /**
@@ -81,7 +90,7 @@ export class S3Storage implements UploadStorage {
       throw unavailableIfTransient(err);
     }
     try {
-      const layout = await this.store.layoutOf(id);
+      const layout = (await this.layouts?.known(id)) ?? (await this.store.layoutOf(id));
       const bytes = layout.parts.reduce((total, part) => total + (part.Size ?? 0), 0) + (layout.tail ?? 0);
       const basis: LayoutBasis = { ...layout, bytes };
       return { bytes, basis };
@@ -97,13 +106,16 @@ export class S3Storage implements UploadStorage {
     // still adds up to the offset this write starts at.
     const basis = options.basis as LayoutBasis | undefined;
     const fresh = basis && basis.bytes === offset ? basis : undefined;
-    const newOffset = await storeCall(() => this.store.append(feed.stream, id, offset, options.expected, fresh));
+    await this.layouts?.beginWrite(id);
+    const appended = await storeCall(() => this.store.append(feed.stream, id, offset, options.expected, fresh));
+    await this.layouts?.endWrite(id, appended.layout);
     const { end } = await feed.ended;
-    return { bytes: newOffset - offset, end };
+    return { bytes: appended.offset - offset, end };
   }
 
-  complete(id: string, length: number): Promise<void> {
-    return storeCall(() => this.completeUpload(id, length));
+  async complete(id: string, length: number): Promise<void> {
+    await storeCall(() => this.completeUpload(id, length));
+    await this.layouts?.forget(id);
   }
 
   private async completeUpload(id: string, length: number): Promise<void> {
@@ -150,6 +162,7 @@ export class S3Storage implements UploadStorage {
 
   concatenate(targetId: string, partIds: string[]): Promise<void> {
     return storeCall(async () => {
+      await this.layouts?.forget(targetId);
       const meta = await this.store.metadataOf(targetId);
       await concatenateObjects(this.client, this.bucket, targetId, meta['upload-id'], partIds, this.store.partSizeOf(meta));
       await this.store.forget(targetId);
@@ -160,8 +173,9 @@ export class S3Storage implements UploadStorage {
    * Aborts the multipart upload and deletes every object of the upload. Stock `remove` leaves the
    * `<id>.part` tail behind and fails on an upload whose multipart upload is already completed.
    */
-  remove(id: string): Promise<void> {
-    return storeCall(() => this.removeObjects(id));
+  async remove(id: string): Promise<void> {
+    await storeCall(() => this.removeObjects(id));
+    await this.layouts?.forget(id);
   }
 
   private async removeObjects(id: string): Promise<void> {

@@ -31,6 +31,33 @@ interface ActiveWrite {
   offset: number;
   /** The upload's one part size, when its parts are uniform. */
   uniform: number | undefined;
+  /** Parts this write completed (number, ETag, size), in the order they finished. */
+  uploaded: Part[];
+  /** Size of the tail this write left, when it wrote one. */
+  tailSize?: number;
+}
+
+/** What {@link TusS3Store.append} did. */
+export interface Appended {
+  /** The upload's offset after the write. */
+  offset: number;
+  /** Its parts and tail after the write; undefined once the write finished the upload (or a size is unknown). */
+  layout: PartLayout | undefined;
+}
+
+/** Parts 1…k of a ListParts answer, up to the first missing number (see {@link TusS3Store.layoutOf}). */
+function contiguous(parts: Part[]): Part[] {
+  const sorted = [...parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+  let k = 0;
+  while (k < sorted.length && sorted[k].PartNumber === k + 1) k++;
+  return sorted.slice(0, k);
+}
+
+/** Bytes of a part or tail as the splitter hands it over: a staged file, or a Buffer. */
+function sizeOf(body: Readable | Buffer): number | undefined {
+  if (Buffer.isBuffer(body)) return body.length;
+  const file = (body as fs.ReadStream).path;
+  return typeof file === 'string' ? fs.statSync(file).size : undefined;
 }
 
 async function* concatStreams(...streams: Readable[]): AsyncGenerator<Buffer> {
@@ -119,7 +146,7 @@ export class TusS3Store extends S3Store {
    *   write; given the `layout` the caller has just read under the upload's lock, this asks for
    *   neither, and downloads the tail only when there is one.
    */
-  async append(src: Readable, id: string, offset: number, expected?: number, layout?: PartLayout): Promise<number> {
+  async append(src: Readable, id: string, offset: number, expected?: number, layout?: PartLayout): Promise<Appended> {
     const [metadata, known] = await Promise.all([this.getMetadata(id), layout ?? this.layoutOf(id)]);
     const { parts, tail, staleTail } = known;
     const nextPart = (parts.at(-1)?.PartNumber ?? 0) + 1;
@@ -133,7 +160,7 @@ export class TusS3Store extends S3Store {
     }
     const uniform = this.partSizeOf(metadata);
     const partSize = uniform ?? (expected ? this.partSizeForWrite(metadata.file.size, (tail ?? 0) + expected) : undefined);
-    const write: ActiveWrite = { lastPart: nextPart - 1, tailWritten: false, offset: start, uniform };
+    const write: ActiveWrite = { lastPart: nextPart - 1, tailWritten: false, offset: start, uniform, uploaded: [] };
     this.active.set(id, write);
     let uploaded: number;
     try {
@@ -147,19 +174,27 @@ export class TusS3Store extends S3Store {
     if ((tail || staleTail) && !write.tailWritten) await this.deleteIncompletePart(id);
     const newOffset = start + uploaded;
     if (metadata.file.size === newOffset) {
-      await this.finishMultipartUpload(metadata, await this.retrieveParts(id));
+      // Parts past this write's last one are strays of a failed write (see layoutOf): left out.
+      const chain = contiguous(await this.retrieveParts(id)).filter((p) => (p.PartNumber ?? 0) <= write.lastPart);
+      await this.finishMultipartUpload(metadata, chain);
       await this.completeMetadata(metadata.file);
       await this.clearCache(id);
+      return { offset: newOffset, layout: undefined };
     }
-    return newOffset;
+    const after = [...parts, ...write.uploaded.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0))];
+    const exact = after.every((p) => p.Size !== undefined && p.ETag) && (!write.tailWritten || write.tailSize !== undefined);
+    return { offset: newOffset, layout: exact ? { parts: after, tail: write.tailWritten ? write.tailSize : undefined } : undefined };
   }
 
   /**
    * The upload's parts and tail, read from S3 (ListParts and HeadObject at once). A tail tagged with a
-   * part number that a completed part already has is stale (see {@link PartLayout}).
+   * part number that a completed part already has is stale (see {@link PartLayout}). Only parts 1…k
+   * without a gap count: a write whose part k+1 failed while k+2 was sent at once leaves k+2 behind,
+   * and its bytes are not next; the next write sends k+1 onwards again (and replaces such parts).
    */
   async layoutOf(id: string): Promise<PartLayout> {
-    const [parts, tail] = await Promise.all([this.retrieveParts(id), this.tailObject(id)]);
+    const [listed, tail] = await Promise.all([this.retrieveParts(id), this.tailObject(id)]);
+    const parts = contiguous(listed);
     if (!tail) return { parts, tail: undefined };
     const lastPart = parts.at(-1)?.PartNumber ?? 0;
     const stale = tail.part !== undefined && tail.part <= lastPart;
@@ -189,14 +224,20 @@ export class TusS3Store extends S3Store {
       if (size < write.uniform && write.offset !== metadata.file.size) return this.uploadIncompletePart(metadata.file.id, readStream);
     }
     if (write) write.lastPart = Math.max(write.lastPart, partNumber);
+    const size = write && sizeOf(readStream);
     // Stock sends the staged part once: one `503 SlowDown` failed the whole PATCH.
-    return sendWithRetries(readStream, (body) => super.uploadPart(metadata, body as Parameters<S3Store['uploadPart']>[1], partNumber), this.retries.part);
+    const etag = await sendWithRetries(readStream, (body) => super.uploadPart(metadata, body as Parameters<S3Store['uploadPart']>[1], partNumber), this.retries.part);
+    write?.uploaded.push({ PartNumber: partNumber, ETag: etag, Size: size });
+    return etag;
   }
 
   /** Stock's PutObject of the tail, tagged with the part number its bytes will open, and retried. */
   protected override async uploadIncompletePart(id: string, readStream: Readable): Promise<string> {
     const write = this.active.get(id);
-    if (write) write.tailWritten = true;
+    if (write) {
+      write.tailWritten = true;
+      write.tailSize = sizeOf(readStream);
+    }
     const data = await sendWithRetries(readStream, (body) =>
       this.client.putObject({
         Bucket: this.bucket,
