@@ -4,6 +4,7 @@ import {
   ConfigError, ENV_KEYS as PROCESSOR_ENV_KEYS, parseBoolean, parseConfig as parseProcessorsConfig, parseDuration, parseInteger,
   parseLogLevel, parsePipelineConfig, parseSize, type LogLevel, type PipelineConfig, type ProcessorsConfig,
 } from '@tus-edge/processors';
+import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
@@ -66,6 +67,10 @@ export const ENV_KEYS = [
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'CATALOGUE_RECORD_GRACE',
+  'HTTP2',
+  'TLS_CERT_FILE',
+  'TLS_KEY_FILE',
+  'INTERIM_RESPONSES',
 ] as const;
 
 /** Server variables plus those of the processor runtime (NATS_URL, PROCESSOR_*, …), as raw strings. */
@@ -148,6 +153,8 @@ export interface Config {
    * (`CATALOGUE_RECORD_GRACE`, default 1h); afterwards HEAD/GET of the upload are answered from the catalogue.
    */
   catalogueRecordGraceMs: number;
+  /** HTTP/2 and the IETF draft's interim responses (config/protocols.ts). */
+  protocols: ProtocolsConfig;
 }
 
 /** The catalogue database, chosen by `DATABASE_URL`. */
@@ -258,6 +265,7 @@ export function parseConfig(raw: RawEnv): Config {
     ...parseProcessing(raw),
     security: parseSecurity(raw),
     ...parseCatalogue(raw),
+    protocols: parseProtocols(raw),
   };
 }
 
