@@ -28,6 +28,8 @@ import { GuardedStorage } from './storage/guarded.js';
 import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 import { buildSecurity } from './auth/build.js';
+import { createCatalogue, type Catalogue } from './catalogue/index.js';
+import { watchCatalogueUsage } from './catalogue/metrics.js';
 import type { Security } from './auth/security.js';
 
 /**
@@ -58,6 +60,8 @@ export interface AppContext {
   lifecycle: Lifecycle;
   /** Authentication, upload tokens, signed URLs, rate limits, quotas and content checks. */
   security: Security;
+  /** The file catalogue: finished uploads as files (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL). */
+  catalogue: Catalogue;
   /** Injectable clock for expiry tests. */
   now: () => Date;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
@@ -160,8 +164,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const records: UploadRecordStore =
     overrides.records ??
     (redis
-      ? new RedisRecordStore(redis, prefix, expiry)
-      : new ScanningRecordStore(new JsonFileKvStore<UploadRecord>(path.join(config.dataDir, 'records')), expiry));
+      ? new RedisRecordStore(redis, prefix, expiry, config.catalogueRecordGraceMs)
+      : new ScanningRecordStore(new JsonFileKvStore<UploadRecord>(path.join(config.dataDir, 'records')), expiry, config.catalogueRecordGraceMs));
   const links: FinalLinkStore =
     overrides.links ??
     (redis ? new RedisKvStore<string[]>(redis, `${prefix}link:`, () => 2 * expiry) : new JsonFileKvStore<string[]>(path.join(config.dataDir, 'links')));
@@ -192,6 +196,10 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const now = overrides.now ?? (() => new Date());
   const security = overrides.security ?? buildSecurity(config, redis && { redis, prefix }, logger, now);
   const staging = overrides.staging ?? new Staging(config.stagingDir, config.stagingMinFreeBytes);
+  const catalogue = overrides.catalogue ?? createCatalogue(config.catalogue);
+  if (!overrides.catalogue) closers.push(() => catalogue.close());
+  checks.catalogue = () => catalogue.check();
+  if (!overrides.metrics) watchCatalogueUsage(metrics.registry, catalogue);
   return {
     config,
     storage,
@@ -211,6 +219,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
     now,
     security,
+    catalogue,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {
       await Promise.all(closers.map((c) => c()));

@@ -54,6 +54,8 @@ export const ERRORS = {
   INVALID_REQUEST_BODY: { status: 400, message: 'the request body is not valid JSON of the expected shape' },
   REQUEST_TOO_LARGE: { status: 413, message: 'the request body is too large for this route' },
   REQUEST_TIMEOUT: { status: 408, message: 'the request body did not arrive in time' },
+  FILE_NOT_FOUND: { status: 404, message: 'file not found' },
+  INVALID_QUERY: { status: 400, message: 'a query parameter is not valid' },
   // Resumable Uploads for HTTP (the IETF draft, server/src/ietf/).
   DRAFT_VERSION_UNSUPPORTED: { status: 400, message: 'Upload-Draft-Interop-Version names a version this server does not serve (it serves 3 to 8)' },
   UPLOAD_COMPLETE_REQUIRED: { status: 400, message: 'Upload-Complete must be a structured boolean, ?0 or ?1 (Upload-Incomplete for interop version 3)' },
