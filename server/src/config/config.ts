@@ -5,6 +5,7 @@ import {
   parseLogLevel, parsePipelineConfig, parseSize, type LogLevel, type PipelineConfig, type ProcessorsConfig,
 } from '@tus-edge/processors';
 import { parseSecurity, type SecurityConfig } from './security.js';
+import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
 
@@ -63,6 +64,7 @@ export const ENV_KEYS = [
   'QUOTA_UPLOADS',
   'REQUEST_TIMEOUT',
   'MAX_HEADER_SIZE',
+  ...DEDUP_ENV_KEYS,
 ] as const;
 
 /** Server variables plus those of the processor runtime (NATS_URL, PROCESSOR_*, …), as raw strings. */
@@ -135,6 +137,8 @@ export interface Config {
   processors: { inProcess: false } | { inProcess: true; runtime: ProcessorsConfig };
   /** Authentication, upload tokens, signed URLs, rate limits, quotas, content checks (config/security.ts). */
   security: SecurityConfig;
+  /** Content hashing, deduplication and versions of the file catalogue (config/dedup.ts). */
+  dedup: DedupConfig;
 }
 
 /** Upload storage, chosen by `S3_BUCKET`. */
@@ -233,6 +237,7 @@ export function parseConfig(raw: RawEnv): Config {
     ...parseDistributed(raw),
     ...parseProcessing(raw),
     security: parseSecurity(raw),
+    dedup: parseDedup(raw),
   };
 }
 

@@ -5,6 +5,7 @@ import { tusError } from '../errors.js';
 import { sizeClass } from '../ops/metrics.js';
 import { tombstoneRetentionMs, type ConcatRole, type UploadAccess, type UploadRecord } from '../records/types.js';
 import type { ReceiveInput, ReceiveOutcome } from '../storage/receive.js';
+import { UploadHashes } from './content-hash.js';
 
 export interface LoadedUpload {
   record: UploadRecord;
@@ -48,7 +49,12 @@ export interface Appended {
  * The protocol layer (tus/) parses requests and formats answers around it.
  */
 export class Uploads {
-  constructor(private readonly deps: AppContext) {}
+  /** The content hash of each upload, followed while receiving or read back at finish. */
+  private readonly hashes: UploadHashes;
+
+  constructor(private readonly deps: AppContext) {
+    this.hashes = new UploadHashes(deps.config.dedup, (id) => deps.storage.read(id));
+  }
 
   private save(record: UploadRecord): Promise<void> {
     return this.deps.records.set(record.id, record);
@@ -109,14 +115,16 @@ export class Uploads {
     const announced = input.lengthKnown ? input.limit : 0;
     metrics.bytesInFlight.inc(announced);
     let outcome: ReceiveOutcome;
+    const hashed = this.hashes.begin(record.id, input.offset);
     try {
       // The storage time of a write, as a span of its own (S3 part uploads are its children).
       outcome = await inSpan('storage write', { attributes: { 'tus.upload_id': record.id, 'tus.offset': input.offset } }, async (span) => {
-        const received = await receiver.receive(record.id, input);
+        const received = await receiver.receive(record.id, hashed ? { ...input, onChunk: hashed.onChunk } : input);
         span.setAttributes({ 'tus.bytes': received.bytes, 'tus.write_end': received.end });
         return received;
       });
     } catch (err) {
+      hashed?.drop();
       if (declaring) await security.parts.quotas.undeclare(record, chargedBefore);
       if (pending) {
         delete record.checksumPendingFrom;
@@ -131,6 +139,7 @@ export class Uploads {
     delete record.checksumPendingFrom;
     if (input.declaredLength !== undefined) record.size = input.declaredLength;
     const offset = input.offset + outcome.bytes;
+    hashed?.settle(offset);
     const finished = record.size !== undefined && offset === record.size;
     if (finished) {
       record.updatedAt = this.deps.now().toISOString();
@@ -233,6 +242,12 @@ export class Uploads {
     record.completedAt = now;
     record.updatedAt = now;
     delete record.expiresAt;
+    // The content hash, when it is cheap now (see UploadHashes); partial uploads are never catalogued.
+    if (record.concat?.kind !== 'partial' && !record.sha256) {
+      const { sha256, how } = await this.hashes.atFinish(record.id, record.size ?? 0);
+      if (sha256) record.sha256 = sha256;
+      metrics.contentHashes.inc({ how });
+    } else this.hashes.forget(record.id);
     // "The Server SHOULD NOT process these partial uploads until they are concatenated to form a final
     // upload": a partial gets no completion event; its final upload does.
     if (record.concat?.kind !== 'partial') {
@@ -263,6 +278,7 @@ export class Uploads {
       location: this.deps.storage.location(record.id),
       completedAt,
       node: this.deps.config.nodeName,
+      ...(record.sha256 && { sha256: record.sha256 }),
       // The trace of the request that finished the upload continues in the dispatcher and every job.
       traceparent: traceparentOf(),
     });
@@ -344,6 +360,7 @@ export class Uploads {
 
   /** Everything of an upload but its record: bytes, processing results, processing status. */
   private async removeContents(id: string): Promise<void> {
+    this.hashes.forget(id);
     await this.deps.storage.remove(id);
     await this.deps.results.remove(id);
     await this.deps.status.remove(id);
