@@ -1,13 +1,13 @@
 /**
- * Content hashing, deduplication and versions of the file catalogue: how early a finished upload's
- * sha256 is known (HASH_*), whether identical bytes are stored once (DEDUP), how many versions a file
- * keeps (FILE_MAX_VERSIONS).
+ * Content hashing and versions of the file catalogue: how early a finished upload's sha256 is known
+ * (HASH_*: the earlier, the sooner identical bytes are stored once and their processing results reused),
+ * how many versions a file keeps (FILE_MAX_VERSIONS).
  */
 import { ConfigError, parseBoolean, parseInteger, parseSize } from '@tus-edge/processors';
 import type { RawEnv } from './config.js';
 
 /** The variables this part reads (they join the server's ENV_KEYS). */
-export const DEDUP_ENV_KEYS = ['HASH_WHILE_RECEIVING', 'HASH_AT_FINISH_MAX', 'HASH_TRACKED_MAX', 'DEDUP', 'FILE_MAX_VERSIONS'] as const;
+export const DEDUP_ENV_KEYS = ['HASH_WHILE_RECEIVING', 'HASH_AT_FINISH_MAX', 'HASH_TRACKED_MAX', 'FILE_MAX_VERSIONS'] as const;
 
 /** Validated dedup and versions configuration. Every field has a documented default. */
 export interface DedupConfig {
@@ -25,12 +25,6 @@ export interface DedupConfig {
   hashAtFinishMaxBytes: number;
   /** Most uploads whose running hash one process keeps at once; the least recently written is dropped (`HASH_TRACKED_MAX`, default 10000). */
   hashTrackedMax: number;
-  /**
-   * Identical bytes of one tenant are stored once (`DEDUP`, default true): a finished upload whose sha256
-   * matches a stored object points at it and its own bytes are removed; its processing results are
-   * taken from the original's.
-   */
-  dedup: boolean;
   /** Versions a file keeps; older ones are pruned and their objects released (`FILE_MAX_VERSIONS`, default 10; 0 = no limit). */
   maxVersions: number;
 }
@@ -43,7 +37,6 @@ export function parseDedup(raw: RawEnv): DedupConfig {
     hashWhileReceiving: raw.HASH_WHILE_RECEIVING ? parseBoolean('HASH_WHILE_RECEIVING', raw.HASH_WHILE_RECEIVING) : true,
     hashAtFinishMaxBytes,
     hashTrackedMax: raw.HASH_TRACKED_MAX ? parseInteger('HASH_TRACKED_MAX', raw.HASH_TRACKED_MAX, 1, 10_000_000) : 10_000,
-    dedup: raw.DEDUP ? parseBoolean('DEDUP', raw.DEDUP) : true,
     maxVersions: raw.FILE_MAX_VERSIONS ? parseInteger('FILE_MAX_VERSIONS', raw.FILE_MAX_VERSIONS, 0, 1_000_000) : 10,
   };
 }
