@@ -27,6 +27,7 @@ import { GuardedStorage } from './storage/guarded.js';
 import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 import { buildSecurity } from './auth/build.js';
+import { createCatalogue, type Catalogue } from './catalogue/index.js';
 import type { Security } from './auth/security.js';
 
 /**
@@ -57,6 +58,8 @@ export interface AppContext {
   lifecycle: Lifecycle;
   /** Authentication, upload tokens, signed URLs, rate limits, quotas and content checks. */
   security: Security;
+  /** The file catalogue: finished uploads as files (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL). */
+  catalogue: Catalogue;
   /** Injectable clock for expiry tests. */
   now: () => Date;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
@@ -180,6 +183,9 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const now = overrides.now ?? (() => new Date());
   const security = overrides.security ?? buildSecurity(config, redis && { redis, prefix }, logger, now);
   const staging = overrides.staging ?? new Staging(config.stagingDir, config.stagingMinFreeBytes);
+  const catalogue = overrides.catalogue ?? createCatalogue(config.catalogue);
+  if (!overrides.catalogue) closers.push(() => catalogue.close());
+  checks.catalogue = () => catalogue.check();
   return {
     config,
     storage,
@@ -199,6 +205,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
     now,
     security,
+    catalogue,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {
       await Promise.all(closers.map((c) => c()));
