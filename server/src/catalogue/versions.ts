@@ -1,22 +1,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { toFile, toObject, toVersion } from './rows.js';
 import type { CatalogueDatabase } from './schema.js';
-import type { CatalogueFile, CatalogueObject, FileVersion, OwnerScope } from './types.js';
+import type { CatalogueObject, FileVersion, Located, OwnerScope, Restored } from './types.js';
 
 type Db = Kysely<CatalogueDatabase> | Transaction<CatalogueDatabase>;
-
-/** Where the bytes of an upload's file version live (the dedup indirection: another upload's bytes, for a duplicate). */
-export interface Located {
-  fileId: string;
-  version: number;
-  object: CatalogueObject;
-}
-
-/** What {@link restoreVersion} did: the file with its new current version, which points at the restored one's object. */
-export interface Restored {
-  file: CatalogueFile;
-  version: FileVersion;
-}
 
 /**
  * File versions and the objects behind them, over the catalogue's tables (one typed query layer for

@@ -6,6 +6,7 @@ import { sizeClass } from '../ops/metrics.js';
 import { tombstoneRetentionMs, type ConcatRole, type UploadAccess, type UploadRecord } from '../records/types.js';
 import type { ReceiveInput, ReceiveOutcome } from '../storage/receive.js';
 import { UploadHashes } from './content-hash.js';
+import { ContentFollower, handOver, releaseUpload, reuseHint } from '../catalogue/content.js';
 
 export interface LoadedUpload {
   record: UploadRecord;
@@ -51,9 +52,12 @@ export interface Appended {
 export class Uploads {
   /** The content hash of each upload, followed while receiving or read back at finish. */
   private readonly hashes: UploadHashes;
+  /** Carries fingerprints and processing summaries of catalogued uploads into the catalogue. */
+  readonly content: ContentFollower;
 
   constructor(private readonly deps: AppContext) {
     this.hashes = new UploadHashes(deps.config.dedup, (id) => deps.storage.read(id));
+    this.content = new ContentFollower(deps);
   }
 
   private save(record: UploadRecord): Promise<void> {
@@ -176,7 +180,11 @@ export class Uploads {
     if (record.expiredAt || this.isExpired(record)) throw tusError('UPLOAD_GONE');
     if (record.concat?.kind === 'final' && !record.concat.assembled) return { record, offset: undefined };
     const stored = await this.deps.storage.offset(id);
-    if (stored === undefined) throw tusError('UPLOAD_GONE', 'bytes are missing');
+    if (stored === undefined) {
+      // A finished upload whose bytes were deduplicated: another upload's object holds them (see `bytesOf`).
+      if (record.completedAt && record.size !== undefined && (await this.deps.catalogue.locate(id))) return { record, offset: record.size };
+      throw tusError('UPLOAD_GONE', 'bytes are missing');
+    }
     let offset = stored.bytes;
     let basis = stored.basis;
     const pending = record.checksumPendingFrom;
@@ -260,6 +268,7 @@ export class Uploads {
     }
     await this.deps.security.parts.quotas.finished(record);
     await this.save(record);
+    if (record.concat?.kind !== 'partial' && record.eventRecordedAt) await this.catalogue(record);
     metrics.uploadsFinished.inc();
     const took = (Date.parse(now) - Date.parse(record.createdAt)) / 1000;
     if (took >= 0) metrics.uploadDuration.observe({ size_class: sizeClass(record.size ?? 0) }, took);
@@ -267,7 +276,29 @@ export class Uploads {
     if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
   }
 
+  /**
+   * Hands a finished upload over to the catalogue (see catalogue/content.ts `handOver`) and marks its
+   * record; a failure is logged and the hand-over driven again later (it is idempotent).
+   */
+  async catalogue(record: UploadRecord): Promise<void> {
+    try {
+      await handOver({ ...this.deps, maxVersions: this.deps.config.dedup.maxVersions }, record);
+      record.cataloguedAt = this.deps.now().toISOString();
+      await this.save(record);
+      void this.content.follow(record.id);
+    } catch (err) {
+      this.deps.logger.error('hand-over to the catalogue failed; will retry', { uploadId: record.id, err });
+    }
+  }
+
+  /** The storage key holding a finished upload's bytes: its own, or the object it was deduplicated into. */
+  async bytesOf(id: string): Promise<string> {
+    return (await this.deps.catalogue.locate(id))?.object.location ?? id;
+  }
+
   private async publishCompletion(record: UploadRecord, completedAt: string): Promise<void> {
+    // Bytes the tenant already stores: the processors read the stored object and reuse its results.
+    const reuse = await reuseHint(this.deps.catalogue, this.deps.storage, record);
     await this.deps.events.publish({
       version: 1,
       type: 'uploads.completed',
@@ -279,6 +310,7 @@ export class Uploads {
       completedAt,
       node: this.deps.config.nodeName,
       ...(record.sha256 && { sha256: record.sha256 }),
+      ...reuse,
       // The trace of the request that finished the upload continues in the dispatcher and every job.
       traceparent: traceparentOf(),
     });
@@ -361,7 +393,9 @@ export class Uploads {
   /** Everything of an upload but its record: bytes, processing results, processing status. */
   private async removeContents(id: string): Promise<void> {
     this.hashes.forget(id);
-    await this.deps.storage.remove(id);
+    // A catalogued upload's bytes may be shared (dedup): only those whose last reference went are deleted.
+    const freed = await releaseUpload(this.deps.catalogue, id);
+    for (const location of freed ?? [id]) await this.deps.storage.remove(location);
     await this.deps.results.remove(id);
     await this.deps.status.remove(id);
   }

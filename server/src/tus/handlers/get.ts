@@ -41,7 +41,8 @@ export async function handleGet(deps: AppContext, uploads: Uploads, id: string, 
     throw tusError('RANGE_NOT_SATISFIABLE', rangeHeader, { 'Content-Range': `bytes */${size}` });
   }
   if (size === 0) return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': '0' } });
-  const stream = await deps.storage.read(id, range);
+  // A deduplicated upload's bytes are another upload's object (the catalogue's location indirection).
+  const stream = await deps.storage.read(await uploads.bytesOf(id), range);
   const web = ReadableStreamFrom(stream);
   if (range) {
     headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
