@@ -2,7 +2,7 @@ import type { ProcessingStatus, StatusStore } from '@tus-edge/processors';
 import type { Logger } from '../ops/logger.js';
 import type { UploadStorage, UploadLocation } from '../storage/types.js';
 import type { UploadRecord } from '../records/types.js';
-import type { Catalogue, IngestInput, IngestResult, ProcessingSummary } from './types.js';
+import type { Catalogue, ProcessingSummary } from './types.js';
 
 /** The upload whose processing status describes a version: a restored version (`<id>.r<n>`) was processed as `<id>`. */
 export function processedAs(uploadId: string): string {
@@ -140,66 +140,4 @@ export function summaryOf(status: ProcessingStatus): ProcessingSummary {
     jobs[kind] = { state: job.state, ...(job.reusedFrom && { reusedFrom: job.reusedFrom }), ...(job.reason && { reason: job.reason }) };
   }
   return { state: status.state, ...(status.reason && { reason: status.reason }), jobs };
-}
-
-/**
- * What a tus termination of a catalogued upload removes: the file it became when it is the file's
- * current version (with every version), else only that version. Returns the locations whose last
- * reference went (the caller deletes those bytes, never a shared object's), or undefined when the upload
- * is not catalogued.
- */
-export async function releaseUpload(catalogue: Pick<Catalogue, 'byUpload' | 'remove' | 'removeVersion'>, uploadId: string): Promise<string[] | undefined> {
-  const entry = await catalogue.byUpload(uploadId);
-  if (!entry) return undefined;
-  const scope = { tenant: entry.file.tenant, owner: entry.file.owner };
-  if (entry.version.version === entry.file.currentVersion) return (await catalogue.remove(scope, entry.file.id))?.freed ?? [];
-  const removed = await catalogue.removeVersion(scope, entry.file.id, entry.version.version);
-  return removed && removed !== 'current' ? removed.freed : [];
-}
-
-/** What the hand-over needs besides the catalogue. */
-export interface HandOverDeps {
-  catalogue: Catalogue;
-  storage: Pick<UploadStorage, 'remove'>;
-  logger: Logger;
-  /** Versions a file keeps (`FILE_MAX_VERSIONS`, 0 = all). */
-  maxVersions: number;
-}
-
-/** The catalogue's view of a finished upload record (name, key, declared type and tags from its metadata). */
-export function ingestInputOf(record: UploadRecord): IngestInput {
-  const m = record.metadata;
-  const name = m.filename ?? m.name ?? record.id;
-  return {
-    uploadId: record.id,
-    tenant: record.tenant ?? '',
-    owner: record.owner ?? '',
-    name,
-    key: m.key || null,
-    mediaType: m.filetype ?? m.contentType ?? null,
-    size: record.size ?? 0,
-    sha256: record.sha256 ?? null,
-    metadata: m,
-    tags: (m.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean),
-    createdAt: record.createdAt,
-    finishedAt: record.completedAt ?? record.updatedAt,
-  };
-}
-
-/**
- * Hands a finished upload over to the catalogue: ingest (idempotent by upload id), then delete the bytes
- * dedup left unreferenced (they are handed back on every ingest of a duplicate, so a node that died in
- * between deletes them when the hand-over is driven again), then keep at most `maxVersions` versions.
- * Returns the ingest result.
- */
-export async function handOver(deps: HandOverDeps, record: UploadRecord): Promise<IngestResult> {
-  const result = await deps.catalogue.ingest(ingestInputOf(record));
-  if (result.freed) {
-    await deps.storage.remove(result.freed);
-    deps.logger.info('duplicate content stored once', { uploadId: record.id, objectId: result.file.objectId });
-  }
-  if (result.version > 1 && deps.maxVersions > 0) {
-    for (const location of await deps.catalogue.pruneVersions(result.file.id, deps.maxVersions)) await deps.storage.remove(location);
-  }
-  return result;
 }

@@ -6,7 +6,8 @@ import { sizeClass } from '../ops/metrics.js';
 import { tombstoneRetentionMs, type ConcatRole, type UploadAccess, type UploadRecord } from '../records/types.js';
 import type { ReceiveInput, ReceiveOutcome } from '../storage/receive.js';
 import { UploadHashes } from './content-hash.js';
-import { ContentFollower, handOver, releaseUpload, reuseHint } from '../catalogue/content.js';
+import { ContentFollower, reuseHint } from '../catalogue/content.js';
+import { Handover } from './handover.js';
 
 export interface LoadedUpload {
   record: UploadRecord;
@@ -14,6 +15,8 @@ export interface LoadedUpload {
   offset: number | undefined;
   /** What the storage read to know the offset, for a write that follows under the same lock. */
   basis?: unknown;
+  /** The storage key holding the bytes: the upload id, or another upload's once deduplicated (catalogue). */
+  location: string;
 }
 
 /** What a creation request asks for, validated by the protocol layer. */
@@ -54,10 +57,13 @@ export class Uploads {
   private readonly hashes: UploadHashes;
   /** Carries fingerprints and processing summaries of catalogued uploads into the catalogue. */
   readonly content: ContentFollower;
+  /** The hand-over of finished uploads to the file catalogue. */
+  readonly handover: Handover;
 
   constructor(private readonly deps: AppContext) {
     this.hashes = new UploadHashes(deps.config.dedup, (id) => deps.storage.read(id));
     this.content = new ContentFollower(deps);
+    this.handover = new Handover(deps);
   }
 
   private save(record: UploadRecord): Promise<void> {
@@ -176,13 +182,19 @@ export class Uploads {
    */
   async load(id: string, locked: boolean): Promise<LoadedUpload> {
     const record = await this.deps.records.get(id);
-    if (!record) throw tusError('UPLOAD_NOT_FOUND');
+    if (!record) {
+      // A finished upload's record ends some time after its hand-over: the catalogue answers for it.
+      const archived = await this.handover.archived(id);
+      if (archived) return { record: archived.record, offset: archived.record.size, location: archived.location };
+      throw tusError('UPLOAD_NOT_FOUND');
+    }
     if (record.expiredAt || this.isExpired(record)) throw tusError('UPLOAD_GONE');
-    if (record.concat?.kind === 'final' && !record.concat.assembled) return { record, offset: undefined };
+    if (record.concat?.kind === 'final' && !record.concat.assembled) return { record, offset: undefined, location: id };
     const stored = await this.deps.storage.offset(id);
     if (stored === undefined) {
-      // A finished upload whose bytes were deduplicated: another upload's object holds them (see `bytesOf`).
-      if (record.completedAt && record.size !== undefined && (await this.deps.catalogue.locate(id))) return { record, offset: record.size };
+      // Deduplicated: its bytes are another upload's now.
+      const archived = record.cataloguedAt ? await this.handover.archived(id) : undefined;
+      if (archived) return { record, offset: archived.record.size, location: archived.location };
       throw tusError('UPLOAD_GONE', 'bytes are missing');
     }
     let offset = stored.bytes;
@@ -199,7 +211,7 @@ export class Uploads {
     }
     // Every byte arrived but the process stopped before the upload was marked finished: finish it now.
     if (locked && !record.completedAt && record.size !== undefined && offset === record.size) await this.finish(record);
-    return { record, offset, basis };
+    return { record, offset, basis, location: id };
   }
 
   /**
@@ -267,33 +279,16 @@ export class Uploads {
       }
     }
     await this.deps.security.parts.quotas.finished(record);
+    // After its event: into the catalogue (idempotent; a failure is left to the sweep).
+    await this.handover.handOver(record);
     await this.save(record);
-    if (record.concat?.kind !== 'partial' && record.eventRecordedAt) await this.catalogue(record);
+    // Its fingerprint and processing summary follow into the catalogue as the jobs finish.
+    if (record.cataloguedAt) void this.content.follow(record.id);
     metrics.uploadsFinished.inc();
     const took = (Date.parse(now) - Date.parse(record.createdAt)) / 1000;
     if (took >= 0) metrics.uploadDuration.observe({ size_class: sizeClass(record.size ?? 0) }, took);
     logger.info('upload finished', { uploadId: record.id, size: record.size });
     if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
-  }
-
-  /**
-   * Hands a finished upload over to the catalogue (see catalogue/content.ts `handOver`) and marks its
-   * record; a failure is logged and the hand-over driven again later (it is idempotent).
-   */
-  async catalogue(record: UploadRecord): Promise<void> {
-    try {
-      await handOver({ ...this.deps, maxVersions: this.deps.config.dedup.maxVersions }, record);
-      record.cataloguedAt = this.deps.now().toISOString();
-      await this.save(record);
-      void this.content.follow(record.id);
-    } catch (err) {
-      this.deps.logger.error('hand-over to the catalogue failed; will retry', { uploadId: record.id, err });
-    }
-  }
-
-  /** The storage key holding a finished upload's bytes: its own, or the object it was deduplicated into. */
-  async bytesOf(id: string): Promise<string> {
-    return (await this.deps.catalogue.locate(id))?.object.location ?? id;
   }
 
   private async publishCompletion(record: UploadRecord, completedAt: string): Promise<void> {
@@ -384,6 +379,12 @@ export class Uploads {
    * uploads that were waiting for it, if it was a partial, are abandoned (see tryAssemble).
    */
   async remove(record: UploadRecord): Promise<void> {
+    // A catalogued upload is a file now: removed as one (its bytes may be shared with other files).
+    const found = record.completedAt ? await this.deps.catalogue.byUpload(record.id) : undefined;
+    if (found) {
+      await this.handover.removeFile({ tenant: found.file.tenant, owner: found.file.owner }, found.file.id);
+      return;
+    }
     await this.removeContents(record.id);
     await this.deps.security.parts.quotas.release(record);
     await this.deps.records.delete(record.id);
@@ -393,9 +394,7 @@ export class Uploads {
   /** Everything of an upload but its record: bytes, processing results, processing status. */
   private async removeContents(id: string): Promise<void> {
     this.hashes.forget(id);
-    // A catalogued upload's bytes may be shared (dedup): only those whose last reference went are deleted.
-    const freed = await releaseUpload(this.deps.catalogue, id);
-    for (const location of freed ?? [id]) await this.deps.storage.remove(location);
+    await this.deps.storage.remove(id);
     await this.deps.results.remove(id);
     await this.deps.status.remove(id);
   }

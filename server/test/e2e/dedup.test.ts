@@ -124,12 +124,13 @@ describe('dedup (embedded)', () => {
     expect(bytesOnDisk(server, b)).toBe(true);
     const record = (await server.deps.records.get(b))!;
     expect(record.cataloguedAt).toBeUndefined();
-    // The hand-over driven again (what the sweep does for finished records not catalogued): bytes gone, one reference more, not two.
-    await server.uploads.catalogue(record);
+    // The periodic sweep drives the hand-over again (finished records not catalogued): bytes gone, one reference more, not two.
+    expect(await server.uploads.handover.sweep()).toMatchObject({ catalogued: 1 });
     expect(bytesOnDisk(server, b)).toBe(false);
     expect((await server.deps.records.get(b))?.cataloguedAt).toBeDefined();
     expect((await server.deps.catalogue.locate(a))?.object.refs).toBe(2);
-    await server.uploads.catalogue(record);
+    // Handed over once more (two nodes' sweeps at once): still one reference each.
+    expect(await server.uploads.handover.handOver({ ...record, cataloguedAt: undefined })).toBe(true);
     expect((await server.deps.catalogue.locate(a))?.object.refs).toBe(2);
     expect(sha256((await httpRequest(`${server.tusUrl}/${b}`, 'GET', TUS)).body)).toBe(sha256(data));
   });

@@ -24,7 +24,7 @@ const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126
  * paths. Unfinished uploads answer 409.
  */
 export async function handleGet(deps: AppContext, uploads: Uploads, id: string, rangeHeader: string | undefined): Promise<Response> {
-  const { record, offset } = await uploads.load(id, false);
+  const { record, offset, location } = await uploads.load(id, false);
   if (!record.completedAt || offset === undefined) throw tusError('UPLOAD_INCOMPLETE');
   const size = offset;
   const type = contentType(record);
@@ -41,8 +41,7 @@ export async function handleGet(deps: AppContext, uploads: Uploads, id: string, 
     throw tusError('RANGE_NOT_SATISFIABLE', rangeHeader, { 'Content-Range': `bytes */${size}` });
   }
   if (size === 0) return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': '0' } });
-  // A deduplicated upload's bytes are another upload's object (the catalogue's location indirection).
-  const stream = await deps.storage.read(await uploads.bytesOf(id), range);
+  const stream = await deps.storage.read(location, range);
   const web = ReadableStreamFrom(stream);
   if (range) {
     headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
