@@ -55,6 +55,8 @@ export class ContentFollower {
     try {
       const unsubscribe = await this.deps.status.subscribe(statusId, (status) => void this.onStatus(uploadId, status));
       this.following.set(uploadId, unsubscribe);
+      // Processing that takes longer (or never comes: no runtime) is left to the sweep.
+      setTimeout(() => void this.stop(uploadId), FOLLOW_FOR_MS).unref();
       if (await this.apply(uploadId)) await this.stop(uploadId);
     } catch (err) {
       this.following.delete(uploadId);
@@ -127,6 +129,9 @@ export class ContentFollower {
     await Promise.all([...this.following.keys()].map((id) => this.stop(id)));
   }
 }
+
+/** How long one upload's processing is followed by subscription before only the sweep looks at it. */
+const FOLLOW_FOR_MS = 15 * 60_000;
 
 /** A file without any processing status this long after it finished is recorded as `unknown`. */
 const NO_STATUS_GIVE_UP_MS = 3_600_000;
