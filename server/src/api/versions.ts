@@ -9,10 +9,13 @@ import type { FileVersion } from '../catalogue/types.js';
 import type { Identity } from '../auth/identity.js';
 import { contentDisposition, contentType } from '../tus/handlers/get.js';
 
-/** The catalogue scope of a caller: the anonymous owner with auth off, a token's owner and tenant; none for signed URLs. */
+/**
+ * The catalogue scope of a caller: the anonymous owner with auth off, a user token's owner and tenant.
+ * Upload tokens (a capability to upload, not to read an owner's files) and signed URLs have none.
+ */
 function scopeOf(identity: Identity | undefined): OwnerScope | undefined {
   if (!identity || identity.kind === 'anonymous') return { tenant: '', owner: '' };
-  if (identity.kind === 'user' || identity.kind === 'upload-token') return { tenant: identity.tenant ?? '', owner: identity.owner };
+  if (identity.kind === 'user') return { tenant: identity.tenant ?? '', owner: identity.owner };
   return undefined;
 }
 
