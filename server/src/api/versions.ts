@@ -8,6 +8,7 @@ import type { OwnerScope } from '../catalogue/types.js';
 import type { FileVersion } from '../catalogue/types.js';
 import type { Identity } from '../auth/identity.js';
 import { contentDisposition, contentType } from '../tus/handlers/get.js';
+import type { Uploads } from '../uploads/uploads.js';
 
 /**
  * The catalogue scope of a caller: the anonymous owner with auth off, a user token's owner and tenant.
@@ -46,15 +47,12 @@ function view(v: FileVersion, current: number): Record<string, unknown> {
  * Owner-scoped like every files route: another owner's file is 404. Restoring and pruning keep at most
  * `FILE_MAX_VERSIONS` versions.
  */
-export function mountVersionsApi(app: Hono, deps: AppContext): void {
+export function mountVersionsApi(app: Hono, deps: AppContext, uploads: Uploads): void {
   const { catalogue } = deps;
   const scoped = (c: Context): OwnerScope => {
     const scope = scopeOf(c.get('identity') as Identity | undefined);
     if (!scope) throw tusError('FILE_NOT_FOUND');
     return scope;
-  };
-  const freeAll = async (locations: string[]) => {
-    for (const location of locations) await deps.storage.remove(location);
   };
 
   app.get('/api/files/:id/versions', async (c) => {
@@ -110,7 +108,7 @@ export function mountVersionsApi(app: Hono, deps: AppContext): void {
       const scope = scoped(c);
       const restored = await catalogue.restore(scope, c.req.param('id'), versionNumber(c.req.param('n')));
       if (!restored) throw tusError('VERSION_NOT_FOUND');
-      await freeAll(await catalogue.pruneVersions(restored.file.id, deps.config.dedup.maxVersions));
+      await uploads.handover.dropVersions(await catalogue.pruneVersions(restored.file.id, deps.config.dedup.maxVersions));
       return c.json({ file: restored.file, version: view(restored.version, restored.file.currentVersion) }, 201);
     } catch (err) {
       return errorResponse(err, deps.metrics, deps.logger);
@@ -122,7 +120,7 @@ export function mountVersionsApi(app: Hono, deps: AppContext): void {
       const removed = await catalogue.removeVersion(scoped(c), c.req.param('id'), versionNumber(c.req.param('n')));
       if (removed === 'current') throw tusError('VERSION_IS_CURRENT');
       if (!removed) throw tusError('VERSION_NOT_FOUND');
-      await freeAll(removed.freed);
+      await uploads.handover.dropVersions(removed);
       return new Response(null, { status: 204 });
     } catch (err) {
       return errorResponse(err, deps.metrics, deps.logger);
