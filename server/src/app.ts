@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { mountFilesApi } from './api/files.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
 import { mountVersionsApi } from './api/versions.js';
@@ -66,6 +67,7 @@ export function createApp(deps: AppContext): App {
   const uploads = mountTus(hono, deps, new Uploads(deps));
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
+  mountFilesApi(hono, deps, uploads);
   mountVersionsApi(hono, deps, uploads);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
