@@ -79,6 +79,8 @@ export async function restoreVersion(trx: Transaction<CatalogueDatabase>, scope:
   await trx.updateTable('files').set({
     name: source.name, size: source.size, sha256: source.sha256, object_id: object.id, upload_id: uploadId,
     storage_class: object.storage_class, metadata: source.metadata, current_version: version, updated_at: now,
+    // Summarised again from the restored upload's processing (catalogue/content.ts).
+    processing: null,
   }).where('id', '=', fileId).execute();
   const row = (await trx.selectFrom('files').selectAll().where('id', '=', fileId).executeTakeFirst())!;
   const tags = await trx.selectFrom('file_tags').select('tag').where('file_id', '=', fileId).execute();
