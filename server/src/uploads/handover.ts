@@ -33,7 +33,13 @@ export class Handover {
     try {
       const result = await this.deps.catalogue.ingest(ingestInputOf(record));
       // A sha256 known at hand-over that the tenant already stores: this upload's bytes are not needed.
-      if (result.freed) await this.deps.storage.remove(result.freed);
+      if (result.freed) {
+        await this.deps.storage.remove(result.freed);
+        if (result.created) {
+          this.deps.metrics.deduplicated.inc({ when: 'hand-over' });
+          this.deps.metrics.deduplicatedBytes.inc(result.file.size);
+        }
+      }
       // At most FILE_MAX_VERSIONS versions: the oldest go, with the bytes no other version or file uses.
       if (result.created && result.version > 1) await this.dropVersions(await this.deps.catalogue.pruneVersions(result.file.id, this.deps.config.dedup.maxVersions));
       record.cataloguedAt = this.deps.now().toISOString();

@@ -63,6 +63,10 @@ describe('dedup (embedded)', () => {
     expect(bytesOnDisk(server, b)).toBe(false);
     const usage = await catalogue.usage({ tenant: '', owner: '' });
     expect(usage).toMatchObject({ files: 2, bytesStored: data.length, bytesDeduplicated: data.length });
+    const metrics = (await httpRequest(`${server.url}/metrics`, 'GET')).body.toString();
+    expect(metrics).toContain('tus_deduplicated_uploads_total{when="hand-over"} 1');
+    expect(metrics).toContain(`tus_deduplicated_bytes_total ${data.length}`);
+    expect(metrics).toContain('tus_content_hashes_total{how="receiving"} 2');
 
     // The duplicate reads back through the catalogue's location indirection (HEAD, GET, Range).
     const head = await httpRequest(`${server.tusUrl}/${b}`, 'HEAD', TUS);
