@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { mountFilesApi } from './api/files.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
+import { mountVersionsApi } from './api/versions.js';
 import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
@@ -71,6 +72,7 @@ export function createApp(deps: AppContext): App {
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);
+  mountVersionsApi(hono, deps, uploads);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));

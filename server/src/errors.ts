@@ -55,6 +55,8 @@ export const ERRORS = {
   REQUEST_TOO_LARGE: { status: 413, message: 'the request body is too large for this route' },
   REQUEST_TIMEOUT: { status: 408, message: 'the request body did not arrive in time' },
   FILE_NOT_FOUND: { status: 404, message: 'file not found' },
+  VERSION_NOT_FOUND: { status: 404, message: 'no such version of this file' },
+  VERSION_IS_CURRENT: { status: 409, message: 'the current version is removed with the file (DELETE /api/files/:id), or restore another version first' },
   INVALID_QUERY: { status: 400, message: 'a query parameter is not valid' },
   // Resumable Uploads for HTTP (the IETF draft, server/src/ietf/).
   DRAFT_VERSION_UNSUPPORTED: { status: 400, message: 'Upload-Draft-Interop-Version names a version this server does not serve (it serves 3 to 8)' },

@@ -6,6 +6,7 @@ import {
 } from '@tus-edge/processors';
 import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
+import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
 
@@ -64,6 +65,7 @@ export const ENV_KEYS = [
   'QUOTA_UPLOADS',
   'REQUEST_TIMEOUT',
   'MAX_HEADER_SIZE',
+  ...DEDUP_ENV_KEYS,
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'CATALOGUE_RECORD_GRACE',
@@ -143,6 +145,8 @@ export interface Config {
   processors: { inProcess: false } | { inProcess: true; runtime: ProcessorsConfig };
   /** Authentication, upload tokens, signed URLs, rate limits, quotas, content checks (config/security.ts). */
   security: SecurityConfig;
+  /** Content hashing, deduplication and versions of the file catalogue (config/dedup.ts). */
+  dedup: DedupConfig;
   /**
    * The file catalogue's database: PostgreSQL when `DATABASE_URL` is set (shared by every node), else
    * SQLite in `DATA_DIR/catalogue.db` (one node).
@@ -267,6 +271,7 @@ export function parseConfig(raw: RawEnv): Config {
     ...parseDistributed(raw),
     ...parseProcessing(raw),
     security: parseSecurity(raw),
+    dedup: parseDedup(raw),
     ...parseCatalogue(raw),
     protocols: parseProtocols(raw),
   };

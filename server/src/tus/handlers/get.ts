@@ -59,13 +59,14 @@ function ReadableStreamFrom(stream: NodeJS.ReadableStream): ReadableStream {
   );
 }
 
-function contentType(record: UploadRecord): string {
+/** The declared media type when well-formed and never rendered as active content on our origin, else octet-stream. */
+export function contentType(record: Pick<UploadRecord, 'metadata'>): string {
   const declared = record.metadata.filetype ?? record.metadata.contentType ?? record.metadata.type;
   return declared && MIME.test(declared) && !ACTIVE_TYPES.test(declared) ? declared.toLowerCase() : 'application/octet-stream';
 }
 
 /** `inline` only for safe types; the filename is reduced to ASCII and also given RFC 5987-encoded. */
-export function contentDisposition(record: UploadRecord, type: string): string {
+export function contentDisposition(record: Pick<UploadRecord, 'metadata'>, type: string): string {
   const disposition = INLINE_TYPES.has(type) ? 'inline' : 'attachment';
   const raw = record.metadata.filename ?? record.metadata.name;
   if (!raw) return disposition;
