@@ -28,6 +28,10 @@ import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 import { buildSecurity } from './auth/build.js';
 import type { Security } from './auth/security.js';
+import { buildTiers } from './tiers/choose.js';
+import type { ObjectTiers } from './tiers/types.js';
+import type { DownloadDeps } from './downloads/serve.js';
+import { buildDownloads } from './downloads/build.js';
 
 /**
  * The app context: every dependency of the HTTP surface and the uploads domain, built once at start-up
@@ -57,6 +61,10 @@ export interface AppContext {
   lifecycle: Lifecycle;
   /** Authentication, upload tokens, signed URLs, rate limits, quotas and content checks. */
   security: Security;
+  /** Finished objects by storage class (standard, cold): reads after a move, and the moves themselves. */
+  tiers: ObjectTiers;
+  /** How downloads of finished files are served (caching, redirects to the store). */
+  downloads: DownloadDeps;
   /** Injectable clock for expiry tests. */
   now: () => Date;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
@@ -180,6 +188,9 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const now = overrides.now ?? (() => new Date());
   const security = overrides.security ?? buildSecurity(config, redis && { redis, prefix }, logger, now);
   const staging = overrides.staging ?? new Staging(config.stagingDir, config.stagingMinFreeBytes);
+  const built = buildTiers(config, storage, s3);
+  const tiers = overrides.tiers ?? built.tiers;
+  const downloads = overrides.downloads ?? buildDownloads(config, tiers, built.presigner, now);
   return {
     config,
     storage,
@@ -199,6 +210,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
     now,
     security,
+    tiers,
+    downloads,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {
       await Promise.all(closers.map((c) => c()));

@@ -4,6 +4,7 @@ import {
   ConfigError, ENV_KEYS as PROCESSOR_ENV_KEYS, parseBoolean, parseConfig as parseProcessorsConfig, parseDuration, parseInteger,
   parseLogLevel, parsePipelineConfig, parseSize, type LogLevel, type PipelineConfig, type ProcessorsConfig,
 } from '@tus-edge/processors';
+import { LIFECYCLE_ENV_KEYS, parseLifecycle, type LifecycleConfig } from './lifecycle.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
@@ -63,6 +64,7 @@ export const ENV_KEYS = [
   'QUOTA_UPLOADS',
   'REQUEST_TIMEOUT',
   'MAX_HEADER_SIZE',
+  ...LIFECYCLE_ENV_KEYS,
 ] as const;
 
 /** Server variables plus those of the processor runtime (NATS_URL, PROCESSOR_*, …), as raw strings. */
@@ -135,6 +137,8 @@ export interface Config {
   processors: { inProcess: false } | { inProcess: true; runtime: ProcessorsConfig };
   /** Authentication, upload tokens, signed URLs, rate limits, quotas, content checks (config/security.ts). */
   security: SecurityConfig;
+  /** Retention and tier policies, the maintenance job, cold storage, download caching and redirects (config/lifecycle.ts). */
+  lifecycle: LifecycleConfig;
 }
 
 /** Upload storage, chosen by `S3_BUCKET`. */
@@ -233,6 +237,7 @@ export function parseConfig(raw: RawEnv): Config {
     ...parseDistributed(raw),
     ...parseProcessing(raw),
     security: parseSecurity(raw),
+    lifecycle: parseLifecycle(raw, path.resolve(raw.DATA_DIR ?? './data')),
   };
 }
 
