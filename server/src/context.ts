@@ -27,6 +27,7 @@ import { GuardedStorage } from './storage/guarded.js';
 import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 import { buildSecurity } from './auth/build.js';
+import { createCatalogue, type Catalogue } from './catalogue/index.js';
 import type { Security } from './auth/security.js';
 import { buildTiers } from './tiers/choose.js';
 import type { ObjectTiers } from './tiers/types.js';
@@ -65,6 +66,8 @@ export interface AppContext {
   tiers: ObjectTiers;
   /** How downloads of finished files are served (caching, redirects to the store). */
   downloads: DownloadDeps;
+  /** The file catalogue: finished uploads as files (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL). */
+  catalogue: Catalogue;
   /** Injectable clock for expiry tests. */
   now: () => Date;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
@@ -191,6 +194,9 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const built = buildTiers(config, storage, s3);
   const tiers = overrides.tiers ?? built.tiers;
   const downloads = overrides.downloads ?? buildDownloads(config, tiers, built.presigner, now);
+  const catalogue = overrides.catalogue ?? createCatalogue(config.catalogue);
+  if (!overrides.catalogue) closers.push(() => catalogue.close());
+  checks.catalogue = () => catalogue.check();
   return {
     config,
     storage,
@@ -212,6 +218,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     security,
     tiers,
     downloads,
+    catalogue,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {
       await Promise.all(closers.map((c) => c()));

@@ -60,6 +60,8 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   server.keepAliveTimeout = 65_000;
 
   for (const check of Object.values(deps.checks)) await check();
+  // Nodes starting at once wait for each other here (the migration runs under a lock).
+  await deps.catalogue.migrate();
   const republished = await uploads.republishMissingEvents();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -65,6 +65,9 @@ export const ENV_KEYS = [
   'REQUEST_TIMEOUT',
   'MAX_HEADER_SIZE',
   ...LIFECYCLE_ENV_KEYS,
+  'DATABASE_URL',
+  'DATABASE_POOL_SIZE',
+  'CATALOGUE_RECORD_GRACE',
 ] as const;
 
 /** Server variables plus those of the processor runtime (NATS_URL, PROCESSOR_*, …), as raw strings. */
@@ -139,7 +142,28 @@ export interface Config {
   security: SecurityConfig;
   /** Retention and tier policies, the maintenance job, cold storage, download caching and redirects (config/lifecycle.ts). */
   lifecycle: LifecycleConfig;
+  /**
+   * The file catalogue's database: PostgreSQL when `DATABASE_URL` is set (shared by every node), else
+   * SQLite in `DATA_DIR/catalogue.db` (one node).
+   */
+  catalogue: CatalogueConfig;
+  /**
+   * How long a finished upload's record is kept after it was handed over to the catalogue
+   * (`CATALOGUE_RECORD_GRACE`, default 1h); afterwards HEAD/GET of the upload are answered from the catalogue.
+   */
+  catalogueRecordGraceMs: number;
 }
+
+/** The catalogue database, chosen by `DATABASE_URL`. */
+export type CatalogueConfig =
+  | { kind: 'sqlite'; file: string }
+  | {
+      kind: 'postgres';
+      /** `DATABASE_URL`, a postgres:// or postgresql:// URL. */
+      url: string;
+      /** Connections per process (`DATABASE_POOL_SIZE`, default 10). */
+      poolSize: number;
+    };
 
 /** Upload storage, chosen by `S3_BUCKET`. */
 export type StorageConfig = { kind: 'file' } | ({ kind: 's3' } & S3Config);
@@ -238,7 +262,24 @@ export function parseConfig(raw: RawEnv): Config {
     ...parseProcessing(raw),
     security: parseSecurity(raw),
     lifecycle: parseLifecycle(raw, path.resolve(raw.DATA_DIR ?? './data')),
+    ...parseCatalogue(raw),
   };
+}
+
+/** `DATABASE_URL` (PostgreSQL) or the SQLite file under `DATA_DIR`; the record grace after hand-over. */
+function parseCatalogue(raw: RawEnv): Pick<Config, 'catalogue' | 'catalogueRecordGraceMs'> {
+  const catalogueRecordGraceMs = raw.CATALOGUE_RECORD_GRACE ? parseDuration('CATALOGUE_RECORD_GRACE', raw.CATALOGUE_RECORD_GRACE) : 3_600_000;
+  if (raw.DATABASE_POOL_SIZE && !raw.DATABASE_URL) {
+    throw new ConfigError('DATABASE_POOL_SIZE is set but DATABASE_URL is not: the embedded catalogue (SQLite) has no pool');
+  }
+  if (!raw.DATABASE_URL) {
+    return { catalogue: { kind: 'sqlite', file: path.join(path.resolve(raw.DATA_DIR ?? './data'), 'catalogue.db') }, catalogueRecordGraceMs };
+  }
+  if (!/^postgres(ql)?:\/\/[^\s]+$/.test(raw.DATABASE_URL)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const poolSize = raw.DATABASE_POOL_SIZE ? parseInteger('DATABASE_POOL_SIZE', raw.DATABASE_POOL_SIZE, 1, 1000) : 10;
+  return { catalogue: { kind: 'postgres', url: raw.DATABASE_URL, poolSize }, catalogueRecordGraceMs };
 }
 
 /**

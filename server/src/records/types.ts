@@ -33,6 +33,11 @@ export interface UploadRecord {
   checksumPendingFrom?: number;
   /** Set once the completion event is durably recorded; finished uploads without it are re-published. */
   eventRecordedAt?: string;
+  /**
+   * Set once the finished upload was handed over to the file catalogue (`Catalogue.ingest`); the record
+   * is then kept only for `CATALOGUE_RECORD_GRACE` (HEAD/GET are answered from the catalogue after).
+   */
+  cataloguedAt?: string;
   /** Set once the bytes were swept after expiry; the record stays as a tombstone so clients get 410. */
   expiredAt?: string;
   /** Who created it (the token's `sub`) and its tenant; absent when auth is off. Only they may reach it. */
