@@ -18,6 +18,8 @@ declare -A NEED=(
   [swift-object-server]=swift-object
   [swift-ring-builder]=swift
   [/usr/sbin/nginx]=nginx
+  # The file catalogue's contract suite and hand-over tests run a real PostgreSQL (any packaged version).
+  [/usr/lib/postgresql/*/bin/postgres]=postgresql
   # The video processor's tests run the real ffmpeg/ffprobe (fluent-ffmpeg drives them).
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg
@@ -33,7 +35,8 @@ declare -A NEED=(
 )
 missing=()
 for probe in "${!NEED[@]}"; do
-  if [[ "$probe" == /* ]]; then [ -e "$probe" ] || missing+=("${NEED[$probe]}")
+  if [[ "$probe" == *'*'* ]]; then compgen -G "$probe" >/dev/null || missing+=("${NEED[$probe]}")
+  elif [[ "$probe" == /* ]]; then [ -e "$probe" ] || missing+=("${NEED[$probe]}")
   else command -v "$probe" >/dev/null 2>&1 || missing+=("${NEED[$probe]}"); fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

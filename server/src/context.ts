@@ -159,8 +159,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const records: UploadRecordStore =
     overrides.records ??
     (redis
-      ? new RedisRecordStore(redis, prefix, expiry)
-      : new ScanningRecordStore(new JsonFileKvStore<UploadRecord>(path.join(config.dataDir, 'records')), expiry));
+      ? new RedisRecordStore(redis, prefix, expiry, config.catalogueRecordGraceMs)
+      : new ScanningRecordStore(new JsonFileKvStore<UploadRecord>(path.join(config.dataDir, 'records')), expiry, config.catalogueRecordGraceMs));
   const links: FinalLinkStore =
     overrides.links ??
     (redis ? new RedisKvStore<string[]>(redis, `${prefix}link:`, () => 2 * expiry) : new JsonFileKvStore<string[]>(path.join(config.dataDir, 'links')));

@@ -64,6 +64,9 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   // Nodes starting at once wait for each other here (the migration runs under a lock).
   await deps.catalogue.migrate();
   const republished = await uploads.republishMissingEvents();
+  // Finished uploads recorded before the catalogue existed, once; then those a stopped node left behind.
+  const imported = await uploads.handover.importOnce();
+  const catalogued = await uploads.handover.sweep();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -71,7 +74,11 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   let lastPrune = 0;
   const sweep = setInterval(() => {
     uploads.sweepExpired().catch((err) => deps.logger.error('expiry sweep failed', { err }));
-    uploads.republishMissingEvents().catch((err) => deps.logger.error('event republish failed', { err }));
+    uploads
+      .republishMissingEvents()
+      .catch((err) => deps.logger.error('event republish failed', { err }))
+      .then(() => uploads.handover.sweep())
+      .catch((err) => deps.logger.error('catalogue hand-over sweep failed', { err }));
     if (Date.now() - lastPrune >= STATUS_PRUNE_INTERVAL_MS) {
       lastPrune = Date.now();
       deps.status.prune().catch((err) => deps.logger.error('status prune failed', { err }));
@@ -81,7 +88,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
 
   // Embedded mode: the processor runtime runs here, on the same outbox, status store and metrics.
   // The maintenance kind (FILE_POLICIES): in the in-process runtime, or in a runtime of its own.
-  const maintenance = planMaintenance(deps);
+  const maintenance = planMaintenance(deps, (scope, fileId) => uploads.handover.removeFile(scope, fileId));
   const runtime = config.processors.inProcess
     ? await startRuntime({
         moreProcessors: maintenance && [maintenance.processor],
@@ -104,7 +111,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   if (config.security.auth.mode === 'none' && !isLoopback(config.host)) {
     deps.logger.warn('authentication is off (AUTH_MODE=none) on a non-loopback address: anyone who reaches this port can upload, read and delete uploads; set AUTH_MODE=jwt', { host: config.host });
   }
-  deps.logger.info('server ready', { port, tusPath: config.tusPath, dataDir: config.dataDir, republished });
+  deps.logger.info('server ready', { port, tusPath: config.tusPath, dataDir: config.dataDir, republished, imported, catalogued });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

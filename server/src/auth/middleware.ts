@@ -5,6 +5,13 @@ import { tusError } from '../errors.js';
 import type { AuthDeps } from './deps.js';
 import { errorResponse } from '../http/respond.js';
 import { mayAccess, rateKey, type Identity } from './identity.js';
+import { archivedRecord } from '../catalogue/records.js';
+
+/** The record a catalogued upload is answered with once its own record is gone. */
+async function catalogueRecord(catalogue: AuthDeps['catalogue'], id: string) {
+  const found = await catalogue.byUpload(id);
+  return found && archivedRecord(found).record;
+}
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -96,7 +103,8 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler {
         if (id === undefined) security.refuseExpired(identity);
       }
       if (id !== undefined && (identity.kind === 'user' || identity.kind === 'upload-token')) {
-        const record = await records.get(id);
+        const found = await records.get(id);
+        const record = found ?? (await catalogueRecord(deps.catalogue, id));
         if (record && !mayAccess(identity, record)) throw tusError('UPLOAD_NOT_FOUND');
       }
     } catch (err) {

@@ -39,11 +39,12 @@ function openSqlite(file: string): CatalogueDb {
     kind: 'sqlite',
     db,
     migrate: async () => {
-      // Kysely's SQLite adapter takes no lock (one connection per process); another process opening the
-      // same file is kept out by a write lock on a lock database beside it, held for the whole migration.
-      const lock = new Sqlite(`${file}.migrate-lock`, { timeout: 60_000 });
+      // Kysely's SQLite adapter takes no lock (one connection per process); another process (or another
+      // connection of this one) opening the same file is kept out by a write lock on a lock database beside
+      // it, held for the whole migration. Acquired without blocking the event loop: try, then wait a little.
+      const lock = new Sqlite(`${file}.migrate-lock`, { timeout: 0 });
       try {
-        lock.exec('BEGIN IMMEDIATE');
+        await acquire(lock, 60_000);
         try {
           await runMigrations(db);
         } finally {
@@ -77,6 +78,20 @@ function openPostgres(url: string, poolSize: number): CatalogueDb {
       }),
     close: () => db.destroy(),
   };
+}
+
+/** `BEGIN IMMEDIATE` on `lock`, retried every 50 ms while another connection holds it, for at most `timeoutMs`. */
+async function acquire(lock: Sqlite.Database, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      lock.exec('BEGIN IMMEDIATE');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 async function runMigrations(db: Kysely<CatalogueDatabase>): Promise<void> {

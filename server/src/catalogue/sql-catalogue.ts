@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor, isUniqueViolation, newId, normaliseTags, to
 import type { CatalogueDatabase } from './schema.js';
 import type {
   Catalogue, CatalogueFile, ContentSet, FileFilters, FilePage, FilePatch, FileVersion, IngestInput, IngestResult,
-  LifecycleRule, OwnerScope, Removed, StorageClass, TenantUsage, Usage,
+  LifecycleRule, OwnerScope, Removed, StorageClass, TenantUsage, UploadInCatalogue, Usage,
 } from './types.js';
 import { tenantUsage, usageOf } from './usage-queries.js';
 
@@ -127,10 +127,14 @@ export class SqlCatalogue implements Catalogue {
     return this.fileById(this.db, id, scope);
   }
 
-  async byUpload(uploadId: string): Promise<{ file: CatalogueFile; version: FileVersion } | undefined> {
+  async byUpload(uploadId: string): Promise<UploadInCatalogue | undefined> {
     const row = await this.db.selectFrom('file_versions').selectAll().where('upload_id', '=', uploadId).executeTakeFirst();
-    const file = row && (await this.fileById(this.db, row.file_id));
-    return row && file ? { file, version: toVersion(row) } : undefined;
+    if (!row) return undefined;
+    const [file, object] = await Promise.all([
+      this.fileById(this.db, row.file_id),
+      this.db.selectFrom('objects').selectAll().where('id', '=', row.object_id).executeTakeFirst(),
+    ]);
+    return file && object ? { file, version: toVersion(row), object: toObject(object) } : undefined;
   }
 
   async list(scope: OwnerScope, filters: FileFilters, cursor: string | undefined, limit: number): Promise<FilePage> {
@@ -195,7 +199,7 @@ export class SqlCatalogue implements Catalogue {
     return this.db.transaction().execute(async (trx) => {
       const file = await this.fileById(trx, id, scope);
       if (!file) return undefined;
-      const versions = await trx.selectFrom('file_versions').select('object_id').where('file_id', '=', id).execute();
+      const versions = await trx.selectFrom('file_versions').select(['object_id', 'upload_id']).where('file_id', '=', id).execute();
       await trx.deleteFrom('file_tags').where('file_id', '=', id).execute();
       await trx.deleteFrom('file_versions').where('file_id', '=', id).execute();
       await trx.deleteFrom('files').where('id', '=', id).execute();
@@ -210,7 +214,7 @@ export class SqlCatalogue implements Catalogue {
           freed.push(object.location);
         }
       }
-      return { file, freed };
+      return { file, uploads: versions.map((v) => v.upload_id), freed };
     });
   }
 

@@ -72,6 +72,13 @@ export interface FileVersion {
   metadata: Record<string, string | null>;
 }
 
+/** What {@link Catalogue.byUpload} finds: the file, the version the upload is, and the object holding its bytes. */
+export interface UploadInCatalogue {
+  file: CatalogueFile;
+  version: FileVersion;
+  object: CatalogueObject;
+}
+
 /** The hand-over of a finished upload (built from its record by `catalogue/ingest.ts`). */
 export interface IngestInput {
   uploadId: string;
@@ -129,6 +136,8 @@ export interface FilePatch {
 /** A file removed by {@link Catalogue.remove}: the storage locations whose last reference went with it. */
 export interface Removed {
   file: CatalogueFile;
+  /** The upload ids of every removed version (their processing results and status go with them). */
+  uploads: string[];
   /** Locations (upload ids) whose bytes the caller must now delete. */
   freed: string[];
 }
@@ -195,8 +204,8 @@ export interface Catalogue {
   ingest(input: IngestInput): Promise<IngestResult>;
   /** A file of `scope` by id. */
   get(scope: OwnerScope, id: string): Promise<CatalogueFile | undefined>;
-  /** The file (and version) an upload became, whoever owns it (the tus HEAD/GET fallback). */
-  byUpload(uploadId: string): Promise<{ file: CatalogueFile; version: FileVersion } | undefined>;
+  /** The file, version and object an upload became, whoever owns it (the tus HEAD/GET fallback). */
+  byUpload(uploadId: string): Promise<UploadInCatalogue | undefined>;
   /** The files of `scope`, newest first, filtered, `limit` per page (1–1000). */
   list(scope: OwnerScope, filters: FileFilters, cursor: string | undefined, limit: number): Promise<FilePage>;
   /** The versions of a file, newest first. */

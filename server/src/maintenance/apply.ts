@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import type { Catalogue, CatalogueFile, LifecycleRule } from '../catalogue/types.js';
+import type { Catalogue, CatalogueFile, LifecycleRule, OwnerScope } from '../catalogue/types.js';
 import { policyMatches, type FilePolicy } from '../config/lifecycle.js';
 import type { Logger } from '../ops/logger.js';
 import type { UploadStorage } from '../storage/types.js';
@@ -24,6 +24,11 @@ export interface MaintenanceDeps {
   storage: UploadStorage;
   tiers: ObjectTiers;
   policies: readonly FilePolicy[];
+  /**
+   * Removes a file with its versions and everything of their uploads (results, status, records), and
+   * the bytes whose last reference went with it, in both classes (the uploads domain's `removeFile`).
+   */
+  removeFile(scope: OwnerScope, fileId: string): Promise<unknown>;
   logger: Logger;
   counter: MaintenanceCounter;
   /** Told between the steps of a move (tests use it to stop a run where a crash would). */
@@ -131,17 +136,12 @@ async function candidatesOf(catalogue: Catalogue, policy: FilePolicy, rule: Omit
 
 /** The storage key of a file's current bytes (its object's location; the upload id before dedup). */
 async function locationOf(catalogue: Catalogue, file: CatalogueFile): Promise<string> {
-  const current = (await catalogue.byUpload(file.uploadId)) as { object?: { location: string } } | undefined;
-  return current?.object?.location ?? file.uploadId;
+  return (await catalogue.byUpload(file.uploadId))?.object.location ?? file.uploadId;
 }
 
-/** Removes a file through the catalogue and deletes the bytes whose last reference went with it. */
+/** Removes a file through the catalogue (which frees an object with its last reference) and its bytes. */
 async function deleteFile(deps: MaintenanceDeps, file: CatalogueFile): Promise<void> {
-  const removed = await deps.catalogue.remove({ tenant: file.tenant, owner: file.owner }, file.id);
-  for (const location of removed?.freed ?? []) {
-    await deps.storage.remove(location);
-    await deps.tiers.removeCold(location);
-  }
+  await deps.removeFile({ tenant: file.tenant, owner: file.owner }, file.id);
 }
 
 /**

@@ -42,6 +42,12 @@ async function setup(policies: string) {
   const registry = new Registry();
   const deps: MaintenanceDeps = {
     catalogue, storage, tiers, policies: parsePolicies(policies), logger: silentLogger, counter: maintenanceCounter(registry),
+    removeFile: async (scope, fileId) => {
+      for (const location of (await catalogue.remove(scope, fileId))?.freed ?? []) {
+        await storage.remove(location);
+        await tiers.removeCold(location);
+      }
+    },
   };
   return { dir, catalogue, storage, tiers, registry, deps };
 }

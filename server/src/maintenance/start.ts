@@ -14,14 +14,16 @@ export interface Maintenance {
  * The `maintenance` kind for this node (`FILE_POLICIES`, `MAINTENANCE_INTERVAL`), or undefined without
  * policies. Registers `tus_maintenance_actions_total` with a zero per policy and action.
  */
-export function planMaintenance(deps: AppContext, overrides: Partial<Pick<MaintenanceDeps, 'onStep'>> = {}): Maintenance | undefined {
+export function planMaintenance(
+  deps: AppContext, removeFile: MaintenanceDeps['removeFile'], overrides: Partial<Pick<MaintenanceDeps, 'onStep'>> = {},
+): Maintenance | undefined {
   const { config } = deps;
   if (config.lifecycle.policies.length === 0) return undefined;
   const counter = maintenanceCounter(deps.metrics.registry);
   for (const p of config.lifecycle.policies) for (const action of ['delete', 'cold', 'failed']) counter.inc({ action, policy: p.name }, 0);
   return {
     processor: new MaintenanceProcessor({
-      catalogue: deps.catalogue, storage: deps.storage, tiers: deps.tiers, policies: config.lifecycle.policies, counter, ...overrides,
+      catalogue: deps.catalogue, storage: deps.storage, tiers: deps.tiers, policies: config.lifecycle.policies, removeFile, counter, ...overrides,
     }, deps.now),
     schedule: new MaintenanceSchedule({ intervalMs: config.lifecycle.maintenanceIntervalMs, nodeName: config.nodeName }),
   };

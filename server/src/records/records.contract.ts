@@ -49,15 +49,18 @@ export function recordStoreContract(name: string, makeStore: (expiryMs: number) 
       await s.set('tomb-fresh', { ...record('tomb-fresh'), expiresAt: at(-HOUR), expiredAt: at(-HOUR / 2) });
       await s.set('tomb-old', { ...record('tomb-old'), expiresAt: at(-3 * HOUR), expiredAt: at(-2 * HOUR) });
       await s.set('done-unpublished', { ...record('done-unpublished'), completedAt: at(-5) });
-      await s.set('done', { ...record('done'), completedAt: at(-5), eventRecordedAt: at(-4) });
+      await s.set('done', { ...record('done'), completedAt: at(-5), eventRecordedAt: at(-4), cataloguedAt: at(-3) });
+      await s.set('done-uncatalogued', { ...record('done-uncatalogued'), completedAt: at(-5), eventRecordedAt: at(-4) });
       await s.set('done-partial', { ...record('done-partial'), completedAt: at(-5), concat: { kind: 'partial' } });
       await s.set('deferred', record('deferred')); // no expiry at all
-      expect((await s.due(now)).sort()).toEqual(['done-unpublished', 'open-expired', 'tomb-old']);
-      await s.set('done-unpublished', { ...record('done-unpublished'), completedAt: at(-5), eventRecordedAt: at(-1) });
+      expect((await s.due(now)).sort()).toEqual(['done-uncatalogued', 'done-unpublished', 'open-expired', 'tomb-old']);
+      await s.set('done-unpublished', { ...record('done-unpublished'), completedAt: at(-5), eventRecordedAt: at(-1), cataloguedAt: at(-1) });
+      await s.set('done-uncatalogued', { ...record('done-uncatalogued'), completedAt: at(-5), eventRecordedAt: at(-4), cataloguedAt: at(-1) });
       await s.set('open-expired', { ...record('open-expired'), expiresAt: at(HOUR) }); // slid by a write
       await s.delete('tomb-old');
       expect(await s.due(now)).toEqual([]);
-      expect((await s.due(now + HOUR)).sort()).toEqual(['open-expired', 'open-later', 'tomb-fresh']);
+      // Handed over to the catalogue: due once their grace (default an hour) has ended, to be deleted.
+      expect((await s.due(now + HOUR)).sort()).toEqual(['done', 'done-uncatalogued', 'done-unpublished', 'open-expired', 'open-later', 'tomb-fresh']);
     });
 
     it('treats unsafe keys as absent on read', async () => {

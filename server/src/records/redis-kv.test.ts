@@ -44,7 +44,7 @@ describe('RedisRecordStore', () => {
     const p = `t${randomBytes(4).toString('hex')}:`;
     const old = { ...base, id: 'old', expiresAt: new Date(now - 1).toISOString() };
     await redis.set(`${p}record:old`, JSON.stringify(old));
-    await redis.set(`${p}record:done`, JSON.stringify({ ...base, id: 'done', completedAt: '2030-01-01T00:00:00Z', eventRecordedAt: '2030-01-01T00:00:00Z' }));
+    await redis.set(`${p}record:done`, JSON.stringify({ ...base, id: 'done', completedAt: '2030-01-01T00:00:00Z', eventRecordedAt: '2030-01-01T00:00:00Z', cataloguedAt: '2030-01-01T12:00:00Z' }));
     const store = new RedisRecordStore(redis, p, HOUR);
     expect(await store.due(now)).toEqual(['old']);
     expect(await redis.exists(`${p}record-due:built`)).toBe(1);
@@ -72,5 +72,10 @@ describe('recordTtl', () => {
     expect(recordTtl({ ...base, expiresAt: '2026-01-01T01:00:00Z' }, hour, now)).toBe(2 * hour);
     expect(recordTtl({ ...base, expiredAt: '2026-01-01T00:00:00Z' }, hour, now)).toBe(hour);
     expect(recordTtl({ ...base, completedAt: '2026-01-01T00:00:00Z' }, hour, now)).toBeUndefined();
+  });
+  it('keeps a finished upload handed over to the catalogue for the grace after the hand-over', () => {
+    const done = { ...base, completedAt: '2025-12-31T23:00:00Z', eventRecordedAt: '2025-12-31T23:00:00Z', cataloguedAt: '2025-12-31T23:30:00Z' };
+    expect(recordTtl(done, hour, now)).toBe(hour / 2);
+    expect(recordTtl(done, hour, now, 2 * hour)).toBe(hour + hour / 2);
   });
 });

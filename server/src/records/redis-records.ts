@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { scanKeys } from './redis-kv.js';
-import { recordTtl, sweepAt, type UploadRecord, type UploadRecordStore } from './types.js';
+import { DEFAULT_CATALOGUE_GRACE_MS, recordTtl, sweepAt, type UploadRecord, type UploadRecordStore } from './types.js';
 
 /** Drop an id from the index only if its record is gone (atomic: a record is never written without its entry). */
 const FORGET_IF_GONE = `
@@ -13,7 +13,7 @@ type IndexRedis = Redis & { forgetIfGone(recordKey: string, dueKey: string, id: 
 
 /**
  * Upload records in Redis: one JSON string per upload (`<prefix>record:<id>`, living as long as
- * {@link recordTtl} says), and a sorted set `<prefix>record-due` of ids scored by {@link sweepAt}, so
+ * {@link recordTtl} says: finished ones until their grace after the hand-over to the catalogue), and a sorted set `<prefix>record-due` of ids scored by {@link sweepAt}, so
  * that the sweep every node runs every interval is one ZRANGEBYSCORE instead of a SCAN and a GET of
  * every record (finished uploads never expire: their number only grows). A record and its index entry
  * change in one MULTI. Entries whose record Redis expired by TTL are dropped by the next `due`.
@@ -30,6 +30,8 @@ export class RedisRecordStore implements UploadRecordStore {
     redis: Redis,
     prefix: string,
     private readonly expiryMs: number,
+    /** How long a record handed over to the catalogue lives on (`CATALOGUE_RECORD_GRACE`). */
+    private readonly graceMs = DEFAULT_CATALOGUE_GRACE_MS,
   ) {
     redis.defineCommand('forgetIfGone', { numberOfKeys: 2, lua: FORGET_IF_GONE });
     this.redis = redis as IndexRedis;
@@ -46,10 +48,10 @@ export class RedisRecordStore implements UploadRecordStore {
     const tx = this.redis.multi();
     const key = this.keyPrefix + id;
     const json = JSON.stringify(record);
-    const ttl = recordTtl(record, this.expiryMs);
+    const ttl = recordTtl(record, this.expiryMs, Date.now(), this.graceMs);
     if (ttl === undefined) tx.set(key, json);
     else tx.set(key, json, 'PX', Math.max(1000, Math.ceil(ttl)));
-    const at = sweepAt(record, this.expiryMs);
+    const at = sweepAt(record, this.expiryMs, this.graceMs);
     if (at === undefined) tx.zrem(this.dueKey, id);
     else tx.zadd(this.dueKey, at, id);
     await exec(tx);
@@ -83,7 +85,7 @@ export class RedisRecordStore implements UploadRecordStore {
     if (await this.redis.exists(marker)) return;
     for (const id of await this.list()) {
       const record = await this.get(id);
-      const at = record && sweepAt(record, this.expiryMs);
+      const at = record && sweepAt(record, this.expiryMs, this.graceMs);
       if (at !== undefined) await this.redis.zadd(this.dueKey, 'NX', at, id);
     }
     await this.redis.set(marker, new Date().toISOString());

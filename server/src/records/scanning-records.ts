@@ -1,5 +1,5 @@
 import type { KvStore } from '@tus/server';
-import { sweepAt, type UploadRecord, type UploadRecordStore } from './types.js';
+import { DEFAULT_CATALOGUE_GRACE_MS, sweepAt, type UploadRecord, type UploadRecordStore } from './types.js';
 
 /**
  * An {@link UploadRecordStore} over a plain key-value store that answers `due` by reading every record:
@@ -10,6 +10,8 @@ export class ScanningRecordStore implements UploadRecordStore {
   constructor(
     private readonly kv: KvStore<UploadRecord> & { list(): Promise<string[]> },
     private readonly expiryMs: number,
+    /** How long a record handed over to the catalogue lives on before the sweep deletes it. */
+    private readonly graceMs = DEFAULT_CATALOGUE_GRACE_MS,
   ) {}
 
   get(id: string): Promise<UploadRecord | undefined> {
@@ -32,7 +34,7 @@ export class ScanningRecordStore implements UploadRecordStore {
     const due: string[] = [];
     for (const id of await this.kv.list()) {
       const record = await this.kv.get(id);
-      const at = record && sweepAt(record, this.expiryMs);
+      const at = record && sweepAt(record, this.expiryMs, this.graceMs);
       if (at !== undefined && at <= now) due.push(id);
     }
     return due;

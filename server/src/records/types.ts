@@ -66,16 +66,21 @@ export type UploadRecordStore = KvStore<UploadRecord> & {
   due(now: number): Promise<string[]>;
 };
 
+/** How long a finished record is kept after its hand-over to the catalogue when a store is not told (1 h). */
+export const DEFAULT_CATALOGUE_GRACE_MS = 3_600_000;
+
 /**
  * When the periodic sweep must look at a record: an unfinished upload when it expires, a tombstone
- * when its retention ends, a finished upload whose completion event is not recorded yet at once;
- * never for the rest (finished uploads with their event recorded, finished partial uploads).
+ * when its retention ends, a finished upload whose completion event is not recorded yet or that is not
+ * handed over to the catalogue yet at once, a catalogued one when its grace (`graceMs`) ends; never for
+ * finished partial uploads (they are not catalogued: their final upload is).
  */
-export function sweepAt(record: UploadRecord, expiryMs: number): number | undefined {
+export function sweepAt(record: UploadRecord, expiryMs: number, graceMs = DEFAULT_CATALOGUE_GRACE_MS): number | undefined {
   if (record.expiredAt) return time(record.expiredAt) + tombstoneRetentionMs(expiryMs);
   if (!record.completedAt) return record.expiresAt ? time(record.expiresAt) : undefined;
-  if (!record.eventRecordedAt && record.concat?.kind !== 'partial') return time(record.completedAt);
-  return undefined;
+  if (record.concat?.kind === 'partial') return undefined;
+  if (!record.eventRecordedAt || !record.cataloguedAt) return time(record.completedAt);
+  return time(record.cataloguedAt) + graceMs;
 }
 
 /** Milliseconds of an ISO time; a value that is not one counts as long past (the sweep then looks). */
@@ -98,9 +103,11 @@ export function tombstoneRetentionMs(expiryMs: number): number {
 /**
  * How long a record must be kept, in ms from now: unfinished uploads until the tombstone retention
  * after they expire (time for the sweep to delete their bytes and turn them into a tombstone),
- * tombstones for the retention after expiry; finished uploads have no end. Stores with TTLs (Redis) use it.
+ * tombstones for the retention after expiry, finished uploads handed over to the catalogue for
+ * `graceMs` after the hand-over; other finished uploads have no end. Stores with TTLs (Redis) use it.
  */
-export function recordTtl(record: UploadRecord, expiryMs: number, now = Date.now()): number | undefined {
+export function recordTtl(record: UploadRecord, expiryMs: number, now = Date.now(), graceMs = DEFAULT_CATALOGUE_GRACE_MS): number | undefined {
+  if (!record.expiredAt && record.completedAt && record.cataloguedAt) return Date.parse(record.cataloguedAt) + graceMs - now;
   const until = record.expiredAt ?? (record.completedAt ? undefined : record.expiresAt);
   return until === undefined ? undefined : Date.parse(until) + tombstoneRetentionMs(expiryMs) - now;
 }

@@ -5,6 +5,7 @@ import { tusError } from '../errors.js';
 import { sizeClass } from '../ops/metrics.js';
 import { tombstoneRetentionMs, type ConcatRole, type UploadAccess, type UploadRecord } from '../records/types.js';
 import type { ReceiveInput, ReceiveOutcome } from '../storage/receive.js';
+import { Handover } from './handover.js';
 
 export interface LoadedUpload {
   record: UploadRecord;
@@ -12,6 +13,8 @@ export interface LoadedUpload {
   offset: number | undefined;
   /** What the storage read to know the offset, for a write that follows under the same lock. */
   basis?: unknown;
+  /** The storage key holding the bytes: the upload id, or another upload's once deduplicated (catalogue). */
+  location: string;
 }
 
 /** What a creation request asks for, validated by the protocol layer. */
@@ -48,7 +51,12 @@ export interface Appended {
  * The protocol layer (tus/) parses requests and formats answers around it.
  */
 export class Uploads {
-  constructor(private readonly deps: AppContext) {}
+  /** The hand-over of finished uploads to the file catalogue. */
+  readonly handover: Handover;
+
+  constructor(private readonly deps: AppContext) {
+    this.handover = new Handover(deps);
+  }
 
   private save(record: UploadRecord): Promise<void> {
     return this.deps.records.set(record.id, record);
@@ -163,11 +171,21 @@ export class Uploads {
    */
   async load(id: string, locked: boolean): Promise<LoadedUpload> {
     const record = await this.deps.records.get(id);
-    if (!record) throw tusError('UPLOAD_NOT_FOUND');
+    if (!record) {
+      // A finished upload's record ends some time after its hand-over: the catalogue answers for it.
+      const archived = await this.handover.archived(id);
+      if (archived) return { record: archived.record, offset: archived.record.size, location: archived.location };
+      throw tusError('UPLOAD_NOT_FOUND');
+    }
     if (record.expiredAt || this.isExpired(record)) throw tusError('UPLOAD_GONE');
-    if (record.concat?.kind === 'final' && !record.concat.assembled) return { record, offset: undefined };
+    if (record.concat?.kind === 'final' && !record.concat.assembled) return { record, offset: undefined, location: id };
     const stored = await this.deps.storage.offset(id);
-    if (stored === undefined) throw tusError('UPLOAD_GONE', 'bytes are missing');
+    if (stored === undefined) {
+      // Deduplicated: its bytes are another upload's now.
+      const archived = record.cataloguedAt ? await this.handover.archived(id) : undefined;
+      if (archived) return { record, offset: archived.record.size, location: archived.location };
+      throw tusError('UPLOAD_GONE', 'bytes are missing');
+    }
     let offset = stored.bytes;
     let basis = stored.basis;
     const pending = record.checksumPendingFrom;
@@ -182,7 +200,7 @@ export class Uploads {
     }
     // Every byte arrived but the process stopped before the upload was marked finished: finish it now.
     if (locked && !record.completedAt && record.size !== undefined && offset === record.size) await this.finish(record);
-    return { record, offset, basis };
+    return { record, offset, basis, location: id };
   }
 
   /**
@@ -244,6 +262,8 @@ export class Uploads {
       }
     }
     await this.deps.security.parts.quotas.finished(record);
+    // After its event: into the catalogue (idempotent; a failure is left to the sweep).
+    await this.handover.handOver(record);
     await this.save(record);
     metrics.uploadsFinished.inc();
     const took = (Date.parse(now) - Date.parse(record.createdAt)) / 1000;
@@ -336,6 +356,12 @@ export class Uploads {
    * uploads that were waiting for it, if it was a partial, are abandoned (see tryAssemble).
    */
   async remove(record: UploadRecord): Promise<void> {
+    // A catalogued upload is a file now: removed as one (its bytes may be shared with other files).
+    const found = record.completedAt ? await this.deps.catalogue.byUpload(record.id) : undefined;
+    if (found) {
+      await this.handover.removeFile({ tenant: found.file.tenant, owner: found.file.owner }, found.file.id);
+      return;
+    }
     await this.removeContents(record.id);
     await this.deps.security.parts.quotas.release(record);
     await this.deps.records.delete(record.id);

@@ -26,21 +26,39 @@ const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126
  * downloads/serve.ts). Content-Disposition cannot inject headers or paths. Unfinished uploads answer 409.
  */
 export async function handleGet(deps: AppContext, uploads: Uploads, id: string, request: DownloadRequest): Promise<Response> {
-  const { record, offset } = await uploads.load(id, false);
+  const { record, offset, location } = await uploads.load(id, false);
   if (!record.completedAt || offset === undefined) throw tusError('UPLOAD_INCOMPLETE');
-  const type = contentType(record);
-  const tags = tagsOf(record);
+  // Once catalogued, the catalogue knows more: the content hash, the sniffed type, tags set since, the class.
+  const found = record.cataloguedAt ? await deps.catalogue.byUpload(id) : undefined;
+  const type = found ? safeType(found.file.mediaType) : contentType(record);
+  const tags = found ? found.file.tags : tagsOf(record);
   const download: Download = {
-    key: id,
-    storageClass: 'standard',
+    key: found?.object.location ?? location,
+    storageClass: found?.object.storageClass ?? 'standard',
     size: offset,
-    etag: strongEtag({ id, size: offset, completedAt: record.completedAt }),
+    etag: strongEtag({ id, size: offset, completedAt: record.completedAt, sha256: found?.version.sha256 ?? found?.object.sha256 }),
     lastModified: new Date(record.completedAt),
     contentType: type,
     contentDisposition: contentDisposition(record, type),
     shared: cdnAllowed(deps.config.lifecycle, { mediaType: type, tags }),
   };
+  if (found) await touchFile(deps, found.file.id, found.file.lastAccessedAt);
   return serveDownload(deps.downloads, download, request);
+}
+
+/** Downloads count as access at most this often per file (the tier policies' `cold=` clock). */
+const TOUCH_EVERY_MS = 3_600_000;
+
+/** Records a download as the file's last access, unless one was recorded within the hour. */
+async function touchFile(deps: AppContext, fileId: string, lastAccessedAt: string | null): Promise<void> {
+  const now = deps.now();
+  if (lastAccessedAt && now.getTime() - Date.parse(lastAccessedAt) < TOUCH_EVERY_MS) return;
+  await deps.catalogue.touch(fileId, now).catch((err: Error) => deps.logger.warn('recording a download as access failed', { fileId, err: err.message }));
+}
+
+/** A media type safe to serve as itself (never an active type), else `application/octet-stream`. */
+function safeType(type: string): string {
+  return MIME.test(type) && !ACTIVE_TYPES.test(type) ? type.toLowerCase() : 'application/octet-stream';
 }
 
 /** The upload's tags: metadata `tags`, comma-separated. */

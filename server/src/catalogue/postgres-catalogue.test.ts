@@ -1,0 +1,18 @@
+import { afterAll, beforeAll } from 'vitest';
+import { startPostgres, type PostgresHandle } from '@tus-edge/testkit';
+import { catalogueContract } from './catalogue.contract.js';
+import { createCatalogue } from './index.js';
+
+let postgres: PostgresHandle;
+beforeAll(async () => {
+  postgres = await startPostgres();
+});
+afterAll(async () => {
+  await postgres?.stop();
+});
+let n = 0;
+
+catalogueContract('PostgreSQL (real server, Debian postgresql)', async () => {
+  const url = await postgres.createDatabase(`contract_${++n}`);
+  return { open: () => createCatalogue({ kind: 'postgres', url, poolSize: 4 }) };
+});

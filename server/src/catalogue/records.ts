@@ -1,0 +1,64 @@
+/**
+ * Between upload records and the catalogue: what a finished upload's record becomes when it is handed
+ * over, and the record a catalogued upload is answered with once its own record is gone.
+ */
+import type { UploadRecord } from '../records/types.js';
+import type { IngestInput, UploadInCatalogue } from './types.js';
+
+const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
+
+/** The declared media type of an upload (metadata `filetype`, else `contentType` or `type`), when well-formed. */
+export function declaredMediaType(metadata: UploadRecord['metadata']): string | null {
+  const declared = metadata.filetype ?? metadata.contentType ?? metadata.type;
+  return declared && MIME.test(declared) ? declared.toLowerCase() : null;
+}
+
+/** Tags from metadata `tags` (comma-separated). */
+export function tagsOf(metadata: UploadRecord['metadata']): string[] {
+  return (metadata.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+}
+
+/**
+ * The hand-over of a finished upload: its name (metadata `filename`, else `name`, else the upload id),
+ * tags (`tags`), logical key (`key`), declared media type, owner and tenant (`''` when auth is off).
+ */
+export function ingestInputOf(record: UploadRecord): IngestInput {
+  const { metadata } = record;
+  const completedAt = record.completedAt ?? record.updatedAt;
+  return {
+    uploadId: record.id,
+    tenant: record.tenant ?? '',
+    owner: record.owner ?? '',
+    name: metadata.filename || metadata.name || record.id,
+    key: metadata.key || null,
+    mediaType: declaredMediaType(metadata),
+    size: record.size ?? 0,
+    metadata,
+    tags: tagsOf(metadata),
+    createdAt: record.createdAt,
+    finishedAt: completedAt,
+  };
+}
+
+/**
+ * The record of a catalogued upload whose own record is gone (expired after the hand-over), so tus
+ * HEAD/GET and the upload API answer as before: finished, its size, metadata, owner and tenant.
+ * `location` is where its bytes are now (another upload's, once deduplicated).
+ */
+export function archivedRecord(found: UploadInCatalogue): { record: UploadRecord; location: string } {
+  const { file, version, object } = found;
+  const at = version.createdAt;
+  const record: UploadRecord = {
+    id: version.uploadId,
+    size: version.size,
+    metadata: version.metadata,
+    createdAt: at,
+    updatedAt: at,
+    completedAt: at,
+    eventRecordedAt: at,
+    cataloguedAt: at,
+    ...(file.owner ? { owner: file.owner } : {}),
+    ...(file.tenant ? { tenant: file.tenant } : {}),
+  };
+  return { record, location: object.location };
+}
