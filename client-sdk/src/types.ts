@@ -1,6 +1,8 @@
 /**
  * The server's JSON, as the SDK types it (the wire contract of `GET /api/uploads/:id`, its event
- * stream and the results API; see the server's README and processors/README.md).
+ * stream and the results API; see the server's README and processors/README.md). The SDK runs in
+ * browsers and does not import the processors package: `test/wire-types.test.ts` fails the type-check
+ * when what the processors write no longer fits these types.
  */
 
 /** State of one processor job, and the aggregate of an upload. */

@@ -41,6 +41,7 @@ export { defaultProcessors, type DefaultProcessorDeps } from './processors/defau
 export { VideoProcessor, type VideoProcessorOptions } from './processors/video/video.js';
 export { DocumentsProcessor, type DocumentsResult } from './processors/documents/documents.js';
 export { GenerateProcessor, type GeneratedContent } from './processors/generate/generate.js';
+export type { Chapter, QuizQuestion } from './processors/generate/schema.js';
 export type { ExtractedText, TextSegment } from './processors/text.js';
 export { FileResultStore } from './results/file.js';
 export { S3ResultStore, type ResultsS3API } from './results/s3.js';

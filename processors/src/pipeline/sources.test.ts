@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -6,7 +7,8 @@ import type { DeadLetterRecord } from './job-source.js';
 import { silentLogger } from '../logger.js';
 import { JetStreamEventPublisher } from './jetstream/publisher.js';
 import { ensureStreams, STREAMS, SUBJECTS } from './jetstream/streams.js';
-import { writeOutboxEvent } from '@tus-edge/testkit';
+import { makeEvent, writeOutboxEvent } from '@tus-edge/testkit';
+import { describe, expect, it } from 'vitest';
 import { startNats, tempDir } from '@tus-edge/testkit';
 import { DirectorySource } from './directory/source.js';
 import { JetStreamSource } from './jetstream/source.js';
@@ -78,4 +80,30 @@ jobSourceContract('jetstream', async () => {
       await nats.stop();
     },
   };
+});
+
+describe('directory source: an event whose dispatch was interrupted', () => {
+  it('is given back to pending by the next source and dispatched once', async () => {
+    const dir = await tempDir();
+    try {
+      const event = makeEvent();
+      await writeOutboxEvent(dir, event);
+      // A source that renamed the event into dispatching/ and died before writing its jobs.
+      const dead = spawnSync('true').pid;
+      await fs.mkdir(path.join(dir, 'dispatching'), { recursive: true });
+      await fs.rename(path.join(dir, 'pending', `${event.eventId}.json`), path.join(dir, 'dispatching', `${event.eventId}@${dead}.gone.json`));
+      const source = new DirectorySource({ dir, logger: silentLogger, ackWaitMs: ACK_WAIT_MS, pollMs: 200 });
+      await source.start({ kinds: ['k'], route: async () => 'normal', backoff: () => 50 });
+      try {
+        const job = await source.next('k');
+        expect(job?.event.eventId).toBe(event.eventId);
+        await job!.ack();
+        expect(await fs.readdir(path.join(dir, 'dispatching'))).toEqual([]);
+      } finally {
+        await source.stop();
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
 });

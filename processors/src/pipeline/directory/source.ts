@@ -38,10 +38,18 @@ interface JobFile {
 const jobName = (eventId: string, kind: string) => `${eventId}~${kind}.json`;
 
 /**
+ * Boot ids of the sources running in this process. A claim made under our PID is alive only if its
+ * boot id is one of them: an earlier process with our PID (PID 1 in a container) is gone, but another
+ * source of this process (two runtimes in one process, as the tests run them) is not.
+ */
+const liveBoots = new Set<string>();
+
+/**
  * Embedded {@link JobSource} over the durable directory outbox `DATA_DIR/events`:
  *
  * ```
  * pending/<eventId>.json            events, written (fsync + rename) by DirectoryOutbox (outbox.ts)
+ * dispatching/<eventId>@<pid>.<boot>.json  an event claimed (renamed) by the source dispatching it
  * queue/<lane>/<eventId>~<kind>.json jobs waiting (with attempts and a not-before time)
  * processing/<eventId>~<kind>.json  claimed jobs (atomic rename out of queue/)
  * done/<eventId>~<kind>             markers of finished jobs: a re-published event makes no new job
@@ -81,7 +89,8 @@ export class DirectorySource implements JobSource {
   async start(start: SourceStartOptions): Promise<void> {
     this.startOptions = start;
     this.kinds = start.kinds;
-    for (const sub of ['pending', 'processing', 'done', 'dead', ...LANES.map((l) => `queue/${l}`)]) {
+    liveBoots.add(this.boot);
+    for (const sub of ['pending', 'dispatching', 'processing', 'done', 'dead', ...LANES.map((l) => `queue/${l}`)]) {
       await fs.mkdir(this.path(sub), { recursive: true });
     }
     for (const kind of this.kinds) {
@@ -123,15 +132,23 @@ export class DirectorySource implements JobSource {
     })().finally(() => (this.dispatching = null));
   }
 
+  /**
+   * Dispatches each pending event once across every source sharing the directory: an event is claimed
+   * by renaming it into `dispatching/` under this process's name (only one rename wins), its jobs are
+   * written, then the claim is removed. Checking the jobs first and writing them after was a race: a
+   * second source could check while the first source's job was already done and acked, and queue it again.
+   */
   private async dispatchPending(): Promise<void> {
     for (const name of await jsonFiles(this.path('pending'))) {
       if (this.stopped) return;
       const failure = this.routeFailures.get(name);
       if (failure && failure.nextAt > Date.now()) continue;
-      const file = this.path('pending', name);
+      const pending = this.path('pending', name);
+      const file = this.path('dispatching', `${name.slice(0, -'.json'.length)}@${process.pid}.${this.boot}.json`);
       let raw: string;
       let persistedAt: Date;
       try {
+        await fs.rename(pending, file);
         persistedAt = (await fs.stat(file)).mtime;
         raw = await fs.readFile(file, 'utf8');
       } catch (err) {
@@ -165,6 +182,8 @@ export class DirectorySource implements JobSource {
         await fs.rm(file, { force: true });
         this.routeFailures.delete(name);
       } catch (err) {
+        // Given back, so any source (this one after its backoff) dispatches it again.
+        await fs.rename(file, pending).catch(() => undefined);
         const attempts = (failure?.attempts ?? 0) + 1;
         this.routeFailures.set(name, { attempts, nextAt: Date.now() + this.startOptions.backoff(attempts) });
         this.options.logger.warn('dispatch failed; will retry', { eventId: event.eventId, err: (err as Error).message });
@@ -212,9 +231,21 @@ export class DirectorySource implements JobSource {
     }
   }
 
-  /** Moves claimed jobs whose owner is gone (or silent for the ack wait) back to the queue. */
+  /**
+   * Gives events claimed for dispatch by a process that is gone back to `pending/`, and moves claimed
+   * jobs whose owner is gone (or silent for the ack wait) back to the queue.
+   */
   private async sweep(): Promise<void> {
     this.lastSweep = Date.now();
+    for (const name of await jsonFiles(this.path('dispatching'))) {
+      const at = name.lastIndexOf('@');
+      const [pid, boot] = name.slice(at + 1, -'.json'.length).split('.');
+      if (at < 0 || this.ownerAlive({ pid: Number(pid), boot: boot ?? '' })) continue;
+      await fs.rename(this.path('dispatching', name), this.path('pending', `${name.slice(0, at)}.json`)).catch((err) => {
+        if (!isErrno(err, 'ENOENT')) throw err;
+      });
+      this.options.logger.info('recovered an event whose dispatch was interrupted', { event: name.slice(0, at) });
+    }
     for (const name of await jsonFiles(this.path('processing'))) {
       if (this.claimed.has(name)) continue;
       const file = this.path('processing', name);
@@ -239,7 +270,7 @@ export class DirectorySource implements JobSource {
   }
 
   private ownerAlive(owner: { pid: number; boot: string }): boolean {
-    if (owner.pid === process.pid) return owner.boot === this.boot;
+    if (owner.pid === process.pid) return liveBoots.has(owner.boot);
     try {
       process.kill(owner.pid, 0);
       return true;
@@ -358,5 +389,6 @@ export class DirectorySource implements JobSource {
     clearInterval(this.timer);
     for (const w of this.arrivals.values()) w.wakeAll();
     await this.dispatching;
+    liveBoots.delete(this.boot);
   }
 }
