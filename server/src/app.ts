@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
+import { mountVersionsApi } from './api/versions.js';
 import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
@@ -65,6 +66,7 @@ export function createApp(deps: AppContext): App {
   const uploads = mountTus(hono, deps, new Uploads(deps));
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
+  mountVersionsApi(hono, deps);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));

@@ -53,6 +53,9 @@ export const ERRORS = {
   INVALID_REQUEST_BODY: { status: 400, message: 'the request body is not valid JSON of the expected shape' },
   REQUEST_TOO_LARGE: { status: 413, message: 'the request body is too large for this route' },
   REQUEST_TIMEOUT: { status: 408, message: 'the request body did not arrive in time' },
+  FILE_NOT_FOUND: { status: 404, message: 'file not found' },
+  VERSION_NOT_FOUND: { status: 404, message: 'no such version of this file' },
+  VERSION_IS_CURRENT: { status: 409, message: 'the current version is removed with the file (DELETE /api/files/:id), or restore another version first' },
   INTERNAL: { status: 500, message: 'internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -72,6 +72,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
     server.listen(config.port, config.host, () => resolve());
   });
   let lastPrune = 0;
+  const content = uploads.content;
   const sweep = setInterval(() => {
     uploads.sweepExpired().catch((err) => deps.logger.error('expiry sweep failed', { err }));
     uploads
@@ -79,6 +80,8 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
       .catch((err) => deps.logger.error('event republish failed', { err }))
       .then(() => uploads.handover.sweep())
       .catch((err) => deps.logger.error('catalogue hand-over sweep failed', { err }));
+    // Fingerprints (sha256, sniffed type) and processing summaries into the catalogue, for what no subscription carried.
+    content.sweep(new Date(Date.now() - 5_000)).catch((err) => deps.logger.error('catalogue content sweep failed', { err }));
     if (Date.now() - lastPrune >= STATUS_PRUNE_INTERVAL_MS) {
       lastPrune = Date.now();
       deps.status.prune().catch((err) => deps.logger.error('status prune failed', { err }));
@@ -120,6 +123,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
       const drained = await deps.lifecycle.drain(config.shutdownTimeoutMs);
       deps.logger.info('drained', drained);
       await runtime?.stop();
+      await content.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

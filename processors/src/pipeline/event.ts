@@ -22,6 +22,17 @@ export interface UploadCompletedEvent {
    * the dispatcher and every job continue that trace. Also sent as the NATS message's `traceparent` header.
    */
   traceparent?: string;
+  /**
+   * Hex sha256 of the bytes, when the server knew it at finish (optional; the fingerprint processor
+   * computes it otherwise).
+   */
+  sha256?: string;
+  /**
+   * The upload whose stored object these bytes duplicate (optional; set by the server's dedup at finish,
+   * when `location` is that object's): every job takes that upload's result and status instead of
+   * running again (see runtime/reuse.ts).
+   */
+  reuseFrom?: string;
 }
 
 /** Event ids are used in file names and message ids: letters, digits, `.`, `_`, `-`. */
@@ -50,5 +61,7 @@ export function parseUploadCompletedEvent(value: unknown): UploadCompletedEvent 
   if (!validLocation) fail('location is neither {kind:"file",path} nor {kind:"s3",bucket,key}');
   if (typeof e.completedAt !== 'string') fail('completedAt missing');
   if (e.traceparent !== undefined && typeof e.traceparent !== 'string') fail('traceparent is not a string');
+  if (e.reuseFrom !== undefined && (typeof e.reuseFrom !== 'string' || !EVENT_ID.test(e.reuseFrom))) fail('reuseFrom is not an upload id');
+  if (e.sha256 !== undefined && (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256))) fail('sha256 is not 64 lower-case hex digits');
   return e as UploadCompletedEvent;
 }

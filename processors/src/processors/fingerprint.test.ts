@@ -55,8 +55,24 @@ describe('FingerprintProcessor', () => {
       ext: 'pdf',
       declaredType: 'image/png',
       declaredTypeMatches: false,
+      sha256Source: 'read',
     });
     expect(progress.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('takes the sha256 the server hashed while receiving and reads only the head', async () => {
+    const chunks = [Buffer.from('%PDF-1.7\n'), Buffer.alloc(64 * 1024, 1), Buffer.alloc(64 * 1024, 2), Buffer.alloc(64 * 1024, 3)];
+    let served = 0;
+    const stream = Readable.from((function* () {
+      for (const c of chunks) {
+        served++;
+        yield c;
+      }
+    })());
+    const sha256 = 'ab'.repeat(32);
+    const out = await new FingerprintProcessor().run(makeEvent({ size: 9 + 3 * 65536, location: { kind: 's3', bucket: 'b', key: 'k' }, sha256 }), ctx(async () => stream));
+    expect(out.result).toMatchObject({ sha256, size: 9 + 3 * 65536, mime: 'application/pdf', sha256Source: 'server' });
+    expect(served).toBeLessThan(chunks.length);
   });
 
   it('reads S3 locations through the injected openStream', async () => {

@@ -19,11 +19,14 @@ export interface FingerprintResult {
   declaredType: string | null;
   /** Whether the declared type agrees with the sniffed one; null when none was declared. */
   declaredTypeMatches: boolean | null;
+  /** `server`: the sha256 came with the event (hashed while receiving), only the head was read; `read`: hashed here. */
+  sha256Source: 'server' | 'read';
 }
 
 /**
  * Streams the stored object once, computing its sha256 and sniffing its real type from the first
- * bytes. Accepts every upload. Memory use is one chunk plus the 64 KiB head.
+ * bytes. Accepts every upload. Memory use is one chunk plus the 64 KiB head. When the event carries the
+ * sha256 (the server followed it while receiving), only the head is read: the bytes are hashed once.
  */
 export class FingerprintProcessor implements Processor {
   readonly kind = 'fingerprint';
@@ -34,6 +37,7 @@ export class FingerprintProcessor implements Processor {
 
   async run(event: UploadCompletedEvent, ctx: ProcessorContext): Promise<ProcessorResult> {
     const stream = await ctx.openStream(event.location);
+    const known = event.sha256;
     const hash = createHash('sha256');
     const head: Buffer[] = [];
     let headLength = 0;
@@ -41,13 +45,17 @@ export class FingerprintProcessor implements Processor {
     let nextProgress = PROGRESS_EVERY;
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        size += chunk.length;
         if (headLength < SNIFF_BYTES) {
           const part = chunk.subarray(0, SNIFF_BYTES - headLength);
           head.push(Buffer.from(part));
           headLength += part.length;
         }
+        if (known) {
+          if (headLength >= SNIFF_BYTES) break;
+          continue;
+        }
+        hash.update(chunk);
+        size += chunk.length;
         if (size >= nextProgress) {
           nextProgress += PROGRESS_EVERY;
           ctx.progress(event.size > 0 ? size / event.size : 1);
@@ -56,18 +64,20 @@ export class FingerprintProcessor implements Processor {
     } finally {
       stream.destroy();
     }
-    if (size !== event.size) {
+    if (known) size = event.size;
+    else if (size !== event.size) {
       throw new ProcessingError('SIZE_MISMATCH', `read ${size} bytes, the upload has ${event.size}`);
     }
     const sniffed = sniff(Buffer.concat(head));
     const declared = event.metadata.filetype ?? event.metadata.contentType ?? null;
     const result: FingerprintResult = {
-      sha256: hash.digest('hex'),
+      sha256: known ?? hash.digest('hex'),
       size,
       mime: sniffed.mime,
       ext: sniffed.ext,
       declaredType: declared,
       declaredTypeMatches: declared ? declared.split(';')[0].trim().toLowerCase() === sniffed.mime : null,
+      sha256Source: known ? 'server' : 'read',
     };
     return { result: { ...result }, outputLocation: null, outputSizeBytes: 0 };
   }

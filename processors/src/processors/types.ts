@@ -55,6 +55,8 @@ export interface ProcessorResult {
   /** Where a larger output was written, or null when the result is inline only. */
   outputLocation?: string | null;
   outputSizeBytes?: number;
+  /** Set (by the runtime) when this is another upload's result, reused for the same bytes. */
+  reusedFrom?: string;
 }
 
 /**

@@ -13,6 +13,7 @@ import { TERMINAL_STATES, type JobStatus, type JobStatusPatch, type ProcessingSt
 import type { RuntimeMetrics } from './metrics.js';
 import { contextFrom, inSpan } from '../tracing/spans.js';
 import { runWaitingForCircuits } from './circuit-wait.js';
+import { runOrReuse } from './reuse.js';
 
 export interface ExecuteDeps {
   processors: ReadonlyMap<string, Processor>;
@@ -41,6 +42,9 @@ export type ExecuteResult = 'done' | 'retry' | 'failed' | 'skipped' | 'duplicate
  * of the ack wait renew both; one missed renewal is tolerated).
  */
 export const leaseMs = (ackWaitMs: number): number => Math.max(100, Math.floor(ackWaitMs * 0.75));
+
+/** How long a duplicate's job waits for the original upload's status to appear before it runs on its own. */
+const REUSE_APPEAR_WITHIN_MS = 10_000;
 
 /** Progress is written to the status at most this often. */
 const PROGRESS_INTERVAL_MS = 1000;
@@ -176,7 +180,9 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
         },
   };
   try {
-    const result = await runWaitingForCircuits(() => abortable(processor.run(event, context), controller.signal), controller.signal, timeout, log, update);
+    // A duplicate of stored bytes (event.reuseFrom) takes the original's result instead of running.
+    const reuse = { status: deps.status, results: deps.resultsFor(event.location), pausedWhile: timeout.pausedWhile, appearWithinMs: REUSE_APPEAR_WITHIN_MS };
+    const result = await runWaitingForCircuits(() => abortable(runOrReuse(processor, event, context, reuse), controller.signal), controller.signal, timeout, log, update);
     if (stored && !(await sourceExists(event.location, deps, controller.signal))) {
       // Terminated or expired while the job ran: whatever it stored now belongs to nothing.
       await deps.resultsFor(event.location).remove(event.uploadId);
@@ -196,6 +202,7 @@ async function run(job: Job, processor: Processor, sniffed: SniffedType | undefi
       result: result.result,
       outputLocation: result.outputLocation ?? null,
       outputSizeBytes: result.outputSizeBytes ?? 0,
+      ...(result.reusedFrom && { reusedFrom: result.reusedFrom }),
       processingTimeMs: Math.round(ms),
       finishedAt: new Date().toISOString(),
     });

@@ -25,6 +25,8 @@ export interface JobStatus {
   outputLocation?: string | null;
   /** Bytes of the stored output, 0 when the result is inline only. */
   outputSizeBytes?: number;
+  /** Set when the result was taken from this upload's job: the same bytes were processed there (dedup). */
+  reusedFrom?: string;
   /** Duration of the successful attempt. */
   processingTimeMs?: number;
   queuedAt?: string;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startPostgres, type PostgresHandle } from '@tus-edge/testkit';
 import { catalogueContract } from './catalogue.contract.js';
+import { dedupContract } from './dedup.contract.js';
 import { createCatalogue } from './index.js';
 
 let postgres: PostgresHandle;
@@ -15,4 +16,11 @@ let n = 0;
 catalogueContract('PostgreSQL (real server, Debian postgresql)', async () => {
   const url = await postgres.createDatabase(`contract_${++n}`);
   return { open: () => createCatalogue({ kind: 'postgres', url, poolSize: 4 }) };
+});
+
+dedupContract('PostgreSQL (real server, Debian postgresql)', async () => {
+  const url = await postgres.createDatabase(`dedup_${++n}`);
+  const catalogue = createCatalogue({ kind: 'postgres', url, poolSize: 8 });
+  await catalogue.migrate();
+  return catalogue;
 });

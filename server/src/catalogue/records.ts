@@ -33,6 +33,8 @@ export function ingestInputOf(record: UploadRecord): IngestInput {
     key: metadata.key || null,
     mediaType: declaredMediaType(metadata),
     size: record.size ?? 0,
+    // Known at finish when it was cheap (uploads/content-hash.ts): the hand-over deduplicates at once.
+    sha256: record.sha256 ?? null,
     metadata,
     tags: tagsOf(metadata),
     createdAt: record.createdAt,

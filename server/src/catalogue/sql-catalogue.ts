@@ -3,10 +3,11 @@ import type { CatalogueDb } from './database.js';
 import { decodeCursor, encodeCursor, isUniqueViolation, newId, normaliseTags, toFile, toObject, toVersion } from './rows.js';
 import type { CatalogueDatabase } from './schema.js';
 import type {
-  Catalogue, CatalogueFile, ContentSet, FileFilters, FilePage, FilePatch, FileVersion, IngestInput, IngestResult,
+  Catalogue, CatalogueFile, CatalogueObject, ContentSet, Located, Restored, FileFilters, FilePage, FilePatch, FileVersion, IngestInput, IngestResult,
   LifecycleRule, OwnerScope, Removed, StorageClass, TenantUsage, UploadInCatalogue, Usage,
 } from './types.js';
 import { tenantUsage, usageOf } from './usage-queries.js';
+import { findContent, locate, pruneVersions, removeVersion, restoreVersion, unprocessed, versionOf } from './versions.js';
 
 type Db = Kysely<CatalogueDatabase>;
 
@@ -14,6 +15,9 @@ type Db = Kysely<CatalogueDatabase>;
 const UNIQUE_RETRIES = 3;
 
 const DEFAULT_MEDIA_TYPE = 'application/octet-stream';
+
+/** A row this transaction relied on changed under it (another transaction committed first): run it again. */
+class RaceLost extends Error {}
 
 /**
  * The catalogue over Kysely: the same queries on SQLite and PostgreSQL. Each write is one transaction;
@@ -35,7 +39,7 @@ export class SqlCatalogue implements Catalogue {
       try {
         return await this.db.transaction().execute((trx) => this.ingestIn(trx, input));
       } catch (err) {
-        if (!isUniqueViolation(err) || attempt >= UNIQUE_RETRIES) throw err;
+        if (!(isUniqueViolation(err) || err instanceof RaceLost) || attempt >= UNIQUE_RETRIES) throw err;
       }
     }
   }
@@ -44,7 +48,13 @@ export class SqlCatalogue implements Catalogue {
     const seen = await trx.selectFrom('file_versions').selectAll().where('upload_id', '=', input.uploadId).executeTakeFirst();
     if (seen) {
       const file = await this.fileById(trx, seen.file_id);
-      if (file) return { file, version: Number(seen.version), created: false };
+      if (file) {
+        // Its bytes were deduplicated: hand them back again, so a node that died before deleting them
+        // (the hand-over is then driven again) deletes them now (deleting twice is harmless).
+        const object = await trx.selectFrom('objects').select('location').where('id', '=', seen.object_id).executeTakeFirst();
+        const freed = object && object.location !== input.uploadId ? input.uploadId : undefined;
+        return { file, version: Number(seen.version), created: false, ...(freed && { freed }) };
+      }
     }
     const now = new Date().toISOString();
     const sha256 = input.sha256 ?? null;
@@ -57,7 +67,9 @@ export class SqlCatalogue implements Catalogue {
     if (same) {
       objectId = same.id;
       storageClass = same.storage_class as StorageClass;
-      await trx.updateTable('objects').set({ refs: sql`refs + 1` }).where('id', '=', same.id).execute();
+      const taken = await trx.updateTable('objects').set({ refs: sql`refs + 1` }).where('id', '=', same.id).executeTakeFirst();
+      // Its last reference went meanwhile (a delete committed between the select and this update): run again.
+      if (Number(taken.numUpdatedRows) !== 1) throw new RaceLost(`object ${same.id} released meanwhile`);
     } else {
       objectId = newId();
       await trx
@@ -83,6 +95,8 @@ export class SqlCatalogue implements Catalogue {
         .set({
           name: input.name, media_type: mediaType, size: input.size, sha256, object_id: objectId, upload_id: input.uploadId,
           storage_class: storageClass, metadata, current_version: version, finished_at: input.finishedAt, updated_at: now,
+          // The new version's processing is summarised again once its jobs are over (catalogue/content.ts).
+          processing: null,
         })
         .where('id', '=', fileId)
         .execute();
@@ -231,7 +245,7 @@ export class SqlCatalogue implements Catalogue {
       try {
         return await this.db.transaction().execute((trx) => this.setContentIn(trx, uploadId, sha256, mediaType));
       } catch (err) {
-        if (!isUniqueViolation(err) || attempt >= UNIQUE_RETRIES) throw err;
+        if (!(isUniqueViolation(err) || err instanceof RaceLost) || attempt >= UNIQUE_RETRIES) throw err;
       }
     }
   }
@@ -252,13 +266,17 @@ export class SqlCatalogue implements Catalogue {
         objectId = same.id;
         await trx.updateTable('file_versions').set({ object_id: same.id }).where('object_id', '=', object.id).execute();
         await trx.updateTable('files').set({ object_id: same.id, storage_class: same.storage_class }).where('object_id', '=', object.id).execute();
-        await trx.updateTable('objects').set({ refs: sql`refs + ${object.refs}` }).where('id', '=', same.id).execute();
+        const taken = await trx.updateTable('objects').set({ refs: sql`refs + ${object.refs}` }).where('id', '=', same.id).executeTakeFirst();
+        if (Number(taken.numUpdatedRows) !== 1) throw new RaceLost(`object ${same.id} released meanwhile`);
         await trx.deleteFrom('objects').where('id', '=', object.id).execute();
         freed = object.location;
       } else {
         await trx.updateTable('objects').set({ sha256 }).where('id', '=', object.id).execute();
       }
     }
+    // Already pointing at another upload's bytes (deduplicated before): hand its own back again, so a node
+    // that died before deleting them deletes them now.
+    if (!freed && object && object.location !== uploadId && !/\.r\d+$/.test(uploadId)) freed = uploadId;
     await trx.updateTable('file_versions').set({ sha256 }).where('upload_id', '=', uploadId).execute();
     const fileSet: { sha256: string; media_type?: string; updated_at: string } = { sha256, updated_at: new Date().toISOString() };
     if (mediaType) fileSet.media_type = mediaType;
@@ -308,6 +326,43 @@ export class SqlCatalogue implements Catalogue {
 
   async setMeta(key: string, value: string): Promise<void> {
     await this.db.insertInto('catalogue_meta').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+  }
+
+  // --- Dedup and versions: the queries live in versions.ts ---
+
+  locate(uploadId: string): Promise<Located | undefined> {
+    return locate(this.db, uploadId);
+  }
+
+  findContent(tenant: string, sha256: string): Promise<CatalogueObject | undefined> {
+    return findContent(this.db, tenant, sha256);
+  }
+
+  version(scope: OwnerScope, id: string, n: number): Promise<{ version: FileVersion; object: CatalogueObject } | undefined> {
+    return versionOf(this.db, scope, id, n);
+  }
+
+  async restore(scope: OwnerScope, id: string, n: number): Promise<Restored | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute((trx) => restoreVersion(trx, scope, id, n));
+      } catch (err) {
+        // A new version taken at the same time by an ingest of the same key: run again after it.
+        if (!isUniqueViolation(err) || attempt >= UNIQUE_RETRIES) throw err;
+      }
+    }
+  }
+
+  removeVersion(scope: OwnerScope, id: string, n: number): Promise<{ freed: string[] } | 'current' | undefined> {
+    return this.db.transaction().execute((trx) => removeVersion(trx, scope, id, n));
+  }
+
+  pruneVersions(fileId: string, keep: number): Promise<string[]> {
+    return this.db.transaction().execute((trx) => pruneVersions(trx, fileId, keep));
+  }
+
+  unprocessed(finishedBefore: string, limit: number): Promise<Array<{ fileId: string; uploadId: string }>> {
+    return unprocessed(this.db, finishedBefore, limit);
   }
 
   async check(): Promise<void> {

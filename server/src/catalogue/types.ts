@@ -189,6 +189,19 @@ export interface ContentSet {
   freed?: string;
 }
 
+/** Where the bytes of an upload's file version live: another upload's bytes, for a duplicate. */
+export interface Located {
+  fileId: string;
+  version: number;
+  object: CatalogueObject;
+}
+
+/** What a restore did: the file with its new current version, which points at the restored one's object. */
+export interface Restored {
+  file: CatalogueFile;
+  version: FileVersion;
+}
+
 /**
  * The file catalogue. Every read and write of a file is scoped by owner: a file of another owner is
  * `undefined`, exactly as if it did not exist (the API answers 404).
@@ -234,6 +247,21 @@ export interface Catalogue {
   /** A value of the catalogue's own key-value table (markers such as the one-time import). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+  // --- Dedup and versions (catalogue/versions.ts) ---
+  /** The object holding the bytes of the version `uploadId` became (the dedup indirection); undefined when not catalogued. */
+  locate(uploadId: string): Promise<Located | undefined>;
+  /** The tenant's stored object with this content, if any. */
+  findContent(tenant: string, sha256: string): Promise<CatalogueObject | undefined>;
+  /** Version `n` of a file of `scope`, with its object. */
+  version(scope: OwnerScope, id: string, n: number): Promise<{ version: FileVersion; object: CatalogueObject } | undefined>;
+  /** Makes version `n` current as a new version pointing at its object (no byte copied); undefined when no such file or version. */
+  restore(scope: OwnerScope, id: string, n: number): Promise<Restored | undefined>;
+  /** Deletes an older version (`current` for the current one); its object is freed with its last reference. */
+  removeVersion(scope: OwnerScope, id: string, n: number): Promise<{ freed: string[] } | 'current' | undefined>;
+  /** Keeps the newest `keep` versions of a file (0: all); returns the locations whose last reference went. */
+  pruneVersions(fileId: string, keep: number): Promise<string[]>;
+  /** Files finished before `finishedBefore` (ISO) whose processing summary is not recorded yet, oldest first. */
+  unprocessed(finishedBefore: string, limit: number): Promise<Array<{ fileId: string; uploadId: string }>>;
   /** Whether the database answers (readiness). */
   check(): Promise<void>;
   close(): Promise<void>;

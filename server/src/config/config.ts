@@ -6,6 +6,7 @@ import {
 } from '@tus-edge/processors';
 import { LIFECYCLE_ENV_KEYS, parseLifecycle, type LifecycleConfig } from './lifecycle.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
+import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
 
@@ -65,6 +66,7 @@ export const ENV_KEYS = [
   'REQUEST_TIMEOUT',
   'MAX_HEADER_SIZE',
   ...LIFECYCLE_ENV_KEYS,
+  ...DEDUP_ENV_KEYS,
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'CATALOGUE_RECORD_GRACE',
@@ -142,6 +144,8 @@ export interface Config {
   security: SecurityConfig;
   /** Retention and tier policies, the maintenance job, cold storage, download caching and redirects (config/lifecycle.ts). */
   lifecycle: LifecycleConfig;
+  /** Content hashing, deduplication and versions of the file catalogue (config/dedup.ts). */
+  dedup: DedupConfig;
   /**
    * The file catalogue's database: PostgreSQL when `DATABASE_URL` is set (shared by every node), else
    * SQLite in `DATA_DIR/catalogue.db` (one node).
@@ -262,6 +266,7 @@ export function parseConfig(raw: RawEnv): Config {
     ...parseProcessing(raw),
     security: parseSecurity(raw),
     lifecycle: parseLifecycle(raw, path.resolve(raw.DATA_DIR ?? './data')),
+    dedup: parseDedup(raw),
     ...parseCatalogue(raw),
   };
 }

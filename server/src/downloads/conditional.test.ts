@@ -5,7 +5,7 @@ const HEX = 'ab'.repeat(32);
 
 describe('download validators', () => {
   it('a strong ETag: the sha256 when known, else the id, size and completion time', () => {
-    expect(strongEtag({ id: 'u1', size: 5, completedAt: '2026-01-01T00:00:00.000Z', sha256: HEX.toUpperCase() })).toBe(`"sha256:${HEX}"`);
+    expect(strongEtag({ id: 'u1', size: 5, completedAt: '2026-01-01T00:00:00.000Z', sha256: HEX.toUpperCase() })).toBe(`"${HEX}"`);
     const tag = strongEtag({ id: 'u1', size: 5, completedAt: '2026-01-01T00:00:00.000Z' });
     expect(tag).toMatch(/^"u1\.5\.[0-9a-z]+"$/);
     expect(strongEtag({ id: 'u1', size: 5, completedAt: '2026-01-01T00:00:00.000Z', sha256: null })).toBe(tag);

@@ -16,12 +16,12 @@ export interface ValidatorSource {
 }
 
 /**
- * A strong entity tag: `"sha256:<hex>"` when the content hash is known (the same bytes have the same
+ * A strong entity tag: the hex sha256 (`"<hex>"`) when the content hash is known (the same bytes have the same
  * tag whoever uploaded them), else `"<id>.<size>.<completion ms in base 36>"`, which never changes
  * either: a finished upload's bytes are immutable.
  */
 export function strongEtag(source: ValidatorSource): string {
-  if (source.sha256 && /^[0-9a-f]{64}$/i.test(source.sha256)) return `"sha256:${source.sha256.toLowerCase()}"`;
+  if (source.sha256 && /^[0-9a-f]{64}$/i.test(source.sha256)) return `"${source.sha256.toLowerCase()}"`;
   return `"${source.id}.${source.size}.${Date.parse(source.completedAt).toString(36)}"`;
 }
 

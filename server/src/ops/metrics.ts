@@ -35,6 +35,12 @@ export class Metrics {
     help: 'Uploads whose last byte arrived (including assembled final uploads)',
     registers: [this.registry],
   });
+  readonly contentHashes = new Counter({
+    name: 'tus_content_hashes_total',
+    help: 'Finished uploads by how their sha256 became known: followed while receiving, read back at finish, or later (fingerprint processor)',
+    labelNames: ['how'] as const,
+    registers: [this.registry],
+  });
   readonly uploadsTerminated = new Counter({
     name: 'tus_uploads_terminated_total',
     help: 'Uploads deleted by the client (termination)',

@@ -29,6 +29,8 @@ export interface UploadRecord {
   /** Unfinished uploads expire at this time (sliding: every write moves it). */
   expiresAt?: string;
   completedAt?: string;
+  /** Hex sha256 of the finished upload's bytes, when known at finish (see uploads/content-hash.ts). */
+  sha256?: string;
   /** Set while a checksummed write is unverified: on recovery the bytes from here on are cut. */
   checksumPendingFrom?: number;
   /** Set once the completion event is durably recorded; finished uploads without it are re-published. */

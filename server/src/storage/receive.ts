@@ -22,6 +22,11 @@ export interface ReceiveInput {
   /** What the storage's offset check read, for the write that follows it (see `StoredOffset.basis`). */
   basis?: unknown;
   signal: AbortSignal;
+  /**
+   * Sees every chunk the write accepts, before it is stored (the uploads domain follows the content
+   * hash with it); a failed or undone write shows in the outcome's byte count, never here.
+   */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 export interface ReceiveOutcome {
@@ -80,7 +85,7 @@ class InPlaceReceiver implements Receiver {
     const hash = input.checksum ? newHash(input.checksum.algorithm) : undefined;
     let result: WriteResult;
     try {
-      result = await write(this.storage, id, input, input.body, hash && ((chunk) => hash.update(chunk)));
+      result = await write(this.storage, id, input, input.body, both(hash && ((chunk) => hash.update(chunk)), input.onChunk));
     } catch (err) {
       if (verified) await this.undo(id, input.offset);
       throw err;
@@ -132,7 +137,7 @@ class StagedReceiver implements Receiver {
 
   /** A plain write of known length: whatever arrives is kept. */
   private async receiveDirect(id: string, input: ReceiveInput): Promise<ReceiveOutcome> {
-    const result = await write(this.storage, id, input, input.body);
+    const result = await write(this.storage, id, input, input.body, input.onChunk);
     if (result.end === 'limit') throw tusError('WRITE_FAILED', 'body longer than its Content-Length');
     return { bytes: result.bytes, end: result.end };
   }
@@ -142,7 +147,7 @@ class StagedReceiver implements Receiver {
     const hash = input.checksum ? newHash(input.checksum.algorithm) : undefined;
     return this.staging.withScratch(async (scratch, scratchId) => {
       const staged = await scratch.write(scratchId, 0, input.body, {
-        limit: input.limit, signal: input.signal, onChunk: hash && ((chunk) => hash.update(chunk)),
+        limit: input.limit, signal: input.signal, onChunk: both(hash && ((chunk) => hash.update(chunk)), input.onChunk),
       });
       if (staged.end === 'limit') throw tusError('BODY_EXCEEDS_LENGTH');
       if (verified) {
@@ -154,6 +159,11 @@ class StagedReceiver implements Receiver {
       return { bytes: stored.bytes, end: staged.end };
     });
   }
+}
+
+/** One chunk observer out of two optional ones (no wrapper when there is only one). */
+function both(a?: (chunk: Buffer) => void, b?: (chunk: Buffer) => void): ((chunk: Buffer) => void) | undefined {
+  return a && b ? (chunk) => (a(chunk), b(chunk)) : (a ?? b);
 }
 
 async function write(

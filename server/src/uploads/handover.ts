@@ -34,6 +34,10 @@ export class Handover {
       const result = await this.deps.catalogue.ingest(ingestInputOf(record));
       // A sha256 known at hand-over that the tenant already stores: this upload's bytes are not needed.
       if (result.freed) await this.deps.storage.remove(result.freed);
+      // At most FILE_MAX_VERSIONS versions: the oldest go, with the bytes no other version or file uses.
+      if (result.created && result.version > 1) {
+        for (const location of await this.deps.catalogue.pruneVersions(result.file.id, this.deps.config.dedup.maxVersions)) await this.deps.storage.remove(location);
+      }
       record.cataloguedAt = this.deps.now().toISOString();
       return true;
     } catch (err) {

@@ -36,7 +36,7 @@ export async function handleGet(deps: AppContext, uploads: Uploads, id: string, 
     key: found?.object.location ?? location,
     storageClass: found?.object.storageClass ?? 'standard',
     size: offset,
-    etag: strongEtag({ id, size: offset, completedAt: record.completedAt, sha256: found?.version.sha256 ?? found?.object.sha256 }),
+    etag: strongEtag({ id, size: offset, completedAt: record.completedAt, sha256: found?.version.sha256 ?? found?.object.sha256 ?? record.sha256 }),
     lastModified: new Date(record.completedAt),
     contentType: type,
     contentDisposition: contentDisposition(record, type),
@@ -66,13 +66,14 @@ export function tagsOf(record: Pick<UploadRecord, 'metadata'>): string[] {
   return (record.metadata.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
 }
 
-export function contentType(record: UploadRecord): string {
+/** The declared media type when well-formed and never rendered as active content on our origin, else octet-stream. */
+export function contentType(record: Pick<UploadRecord, 'metadata'>): string {
   const declared = record.metadata.filetype ?? record.metadata.contentType ?? record.metadata.type;
   return declared && MIME.test(declared) && !ACTIVE_TYPES.test(declared) ? declared.toLowerCase() : 'application/octet-stream';
 }
 
 /** `inline` only for safe types; the filename is reduced to ASCII and also given RFC 5987-encoded. */
-export function contentDisposition(record: UploadRecord, type: string): string {
+export function contentDisposition(record: Pick<UploadRecord, 'metadata'>, type: string): string {
   const disposition = INLINE_TYPES.has(type) ? 'inline' : 'attachment';
   const raw = record.metadata.filename ?? record.metadata.name;
   if (!raw) return disposition;
