@@ -7,17 +7,17 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OCTET, sha256, startS3, TUS, type S3Handle } from '@tus-edge/testkit';
+import { AUTH_ENV, bearer, OCTET, sha256, startS3, TUS, userToken, type S3Handle } from '@tus-edge/testkit';
 import { startTestServer, type TestServer } from '../harness.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** Creates and finishes an upload in one request (creation-with-upload); returns its URL. */
-async function upload(server: TestServer, data: Buffer, metadata: Record<string, string>): Promise<string> {
+async function upload(server: TestServer, data: Buffer, metadata: Record<string, string>, auth: Record<string, string> = {}): Promise<string> {
   const res = await fetch(server.tusUrl, {
     method: 'POST',
     headers: {
-      ...TUS, 'Upload-Length': String(data.length), 'Content-Type': OCTET,
+      ...TUS, ...auth, 'Upload-Length': String(data.length), 'Content-Type': OCTET,
       'Upload-Metadata': Object.entries(metadata).map(([k, v]) => `${k} ${b64(v)}`).join(','),
     },
     body: data,
@@ -99,6 +99,40 @@ describe('downloads and tiers on the embedded default', () => {
     expect(metrics).toMatch(/tus_maintenance_actions_total\{action="cold",policy="cold"\} [1-9]/);
     expect(metrics).toMatch(/tus_maintenance_actions_total\{action="delete",policy="scratch"\} [1-9]/);
   }, 60_000);
+});
+
+describe('download caching with authentication on', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ FSYNC: 'false', ...AUTH_ENV, DOWNLOAD_CDN: 'true', FILE_POLICIES: 'secret: tag=secret cdn=false' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('an authenticated download is private; a signed URL may be kept by shared caches, no longer than it is valid', async () => {
+    const alice = bearer(await userToken('alice'));
+    const data = randomBytes(1000);
+    const url = await upload(server, data, { filename: 'a.bin' }, alice);
+    const mine = await fetch(url, { headers: alice });
+    expect(mine.status).toBe(200);
+    expect(mine.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    const id = url.split('/').pop()!;
+    const minted = await fetch(`${server.url}/api/uploads/${id}/signed-url`, { method: 'POST', headers: { ...alice, 'Content-Type': 'application/json' }, body: '{"expiresIn":120}' });
+    const signed = (await minted.json()) as { url: string };
+    const res = await fetch(signed.url);
+    expect(res.status).toBe(200);
+    const maxAge = Number(/^public, max-age=(\d+), immutable$/.exec(res.headers.get('cache-control') ?? '')?.[1]);
+    expect(maxAge).toBeGreaterThan(100);
+    expect(maxAge).toBeLessThanOrEqual(120);
+    expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(data));
+    expect((await fetch(signed.url, { headers: { 'If-None-Match': res.headers.get('etag')! } })).status).toBe(304);
+    // A policy that refuses a CDN keeps even a signed download private.
+    const secret = await upload(server, randomBytes(10), { filename: 's.bin', tags: 'secret' }, alice);
+    const sid = secret.split('/').pop()!;
+    const signedSecret = (await (await fetch(`${server.url}/api/uploads/${sid}/signed-url`, { method: 'POST', headers: alice })).json()) as { url: string };
+    expect((await fetch(signedSecret.url)).headers.get('cache-control')).toMatch(/^private, /);
+  });
 });
 
 describe('downloads and tiers on S3 (Swift): presigned redirects', () => {
