@@ -40,7 +40,8 @@ export class FileTiers implements ObjectTiers {
   async copyToCold(key: string, size: number): Promise<void> {
     const target = this.coldPathOf(key);
     await fsp.mkdir(this.coldDir, { recursive: true });
-    const tmp = `${target}.copy-${process.pid}`;
+    // One name per key: a copy a killed run left half done is overwritten by the next, never left behind.
+    const tmp = `${target}.partial`;
     const source = await this.options.storage.read(key);
     const out = await fsp.open(tmp, 'w');
     try {
