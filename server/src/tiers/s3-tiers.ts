@@ -21,6 +21,10 @@ export interface S3TiersOptions {
   coldBucket?: string;
   /** Key prefix of cold copies (`S3_COLD_PREFIX`); empty with a storage class: the class changes in place. */
   prefix: string;
+  /** Objects larger than this are copied in parts (default 5 GiB, the CopyObject limit; tests lower it). */
+  singleCopyMax?: number;
+  /** Part size of such copies (default 1 GiB; at least 5 MiB). */
+  copyPartSize?: number;
 }
 
 /**
@@ -49,14 +53,20 @@ export class S3Tiers implements ObjectTiers, Presigner {
     const target = this.where(key, 'cold');
     const source = `${bucket}/${encodeURIComponent(key)}`;
     const StorageClass = storageClass as S3StorageClass | undefined;
-    if (size <= SINGLE_COPY_MAX) {
+    const partSize = this.options.copyPartSize ?? COPY_PART;
+    if (size <= (this.options.singleCopyMax ?? SINGLE_COPY_MAX)) {
       await client.copyObject({ ...target, CopySource: source, StorageClass, MetadataDirective: 'COPY' });
     } else {
+      // A copy a killed run left as an unfinished multipart upload is aborted, not left to cost storage.
+      const stale = await client.listMultipartUploads({ Bucket: target.Bucket, Prefix: target.Key });
+      for (const u of stale.Uploads ?? []) {
+        if (u.Key === target.Key) await client.abortMultipartUpload({ ...target, UploadId: u.UploadId }).catch(() => undefined);
+      }
       const { UploadId } = await client.createMultipartUpload({ ...target, StorageClass });
       try {
         const Parts = [];
-        for (let start = 0, n = 1; start < size; start += COPY_PART, n++) {
-          const end = Math.min(size, start + COPY_PART) - 1;
+        for (let start = 0, n = 1; start < size; start += partSize, n++) {
+          const end = Math.min(size, start + partSize) - 1;
           const r = await client.uploadPartCopy({ ...target, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` });
           Parts.push({ ETag: r.CopyPartResult?.ETag, PartNumber: n });
         }
