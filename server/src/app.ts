@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { mountFilesApi } from './api/files.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
 import { mountVersionsApi } from './api/versions.js';
@@ -67,6 +68,7 @@ export function createApp(deps: AppContext): App {
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
   mountVersionsApi(hono, deps);
+  mountFilesApi(hono, deps, uploads);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));

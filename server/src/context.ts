@@ -28,6 +28,7 @@ import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 import { buildSecurity } from './auth/build.js';
 import { createCatalogue, type Catalogue } from './catalogue/index.js';
+import { watchCatalogueUsage } from './catalogue/metrics.js';
 import type { Security } from './auth/security.js';
 import { buildTiers } from './tiers/choose.js';
 import type { ObjectTiers } from './tiers/types.js';
@@ -197,6 +198,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const catalogue = overrides.catalogue ?? createCatalogue(config.catalogue);
   if (!overrides.catalogue) closers.push(() => catalogue.close());
   checks.catalogue = () => catalogue.check();
+  if (!overrides.metrics) watchCatalogueUsage(metrics.registry, catalogue);
   return {
     config,
     storage,

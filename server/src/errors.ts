@@ -56,6 +56,7 @@ export const ERRORS = {
   FILE_NOT_FOUND: { status: 404, message: 'file not found' },
   VERSION_NOT_FOUND: { status: 404, message: 'no such version of this file' },
   VERSION_IS_CURRENT: { status: 409, message: 'the current version is removed with the file (DELETE /api/files/:id), or restore another version first' },
+  INVALID_QUERY: { status: 400, message: 'a query parameter is not valid' },
   INTERNAL: { status: 500, message: 'internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

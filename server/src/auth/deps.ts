@@ -11,7 +11,7 @@ export interface AuthDeps {
   security: Security;
   records: Pick<UploadRecordStore, 'get'>;
   /** Answers for a finished upload whose record ended after its hand-over to the catalogue. */
-  catalogue: Pick<Catalogue, 'byUpload'>;
+  catalogue: Pick<Catalogue, 'byUpload' | 'usage'>;
   metrics: Metrics;
   logger: Logger;
   now: () => Date;

@@ -127,9 +127,18 @@ export function mountSecurityApi(app: Hono, deps: AuthDeps): void {
   app.get('/api/usage', async (c) => {
     try {
       const identity = c.get('identity');
+      // What the catalogue holds for the caller (files, bytes stored once, bytes deduplicated, by media
+      // type and storage class); with auth off, for the one anonymous owner.
+      if (identity?.kind === 'anonymous') {
+        const stored = await deps.catalogue.usage({ tenant: '', owner: '' });
+        return c.json({ owner: null, tenant: null, usage: null, limits: null, tracked: false, ...stored });
+      }
       if (identity?.kind !== 'user') throw tusError('TOKEN_SCOPE', 'usage is per owner: call it with a user token (AUTH_MODE=jwt)');
-      const { usage, limits, tracked } = await security.parts.quotas.of(identity.owner, identity.tenant);
-      return c.json({ owner: identity.owner, tenant: identity.tenant ?? null, usage, limits, tracked });
+      const [{ usage, limits, tracked }, stored] = await Promise.all([
+        security.parts.quotas.of(identity.owner, identity.tenant),
+        deps.catalogue.usage({ tenant: identity.tenant ?? '', owner: identity.owner }),
+      ]);
+      return c.json({ owner: identity.owner, tenant: identity.tenant ?? null, usage, limits, tracked, ...stored });
     } catch (err) {
       return fail(err);
     }
