@@ -67,8 +67,8 @@ export function createApp(deps: AppContext): App {
   const uploads = mountTus(hono, deps, new Uploads(deps));
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
-  mountVersionsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);
+  mountVersionsApi(hono, deps, uploads);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));

@@ -2,7 +2,9 @@
  * Results reuse with the real runtime (embedded mode, default processors, a real ffmpeg counted by a
  * PATH wrapper, a fake OpenAI): an upload whose event says it duplicates another upload's bytes
  * (`reuseFrom`, as the server's dedup sets it) runs no ffmpeg and no OpenAI request, and shows the
- * original's results, recorded as reused — also when it arrives while the original is still processed.
+ * original's results, recorded as reused — also when it arrives while the original is still processed;
+ * an original still queued is waited for only so long (the waiting job holds a worker the original may
+ * need), then the duplicate's job runs itself.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -66,8 +68,13 @@ describe('results reuse for duplicate bytes', () => {
     // The duplicate's bytes were removed by dedup: its event points at the shared object, and names the original.
     const duplicate: UploadCompletedEvent = makeEvent({ size, filePath: file, metadata, reuseFrom: original.uploadId });
     await fs.writeFile(calls, '');
-    // Published back to back: the duplicate's jobs find the original's still queued or running.
     await writeOutboxEvent(path.join(dataDir, 'events'), original);
+    // Published once every job of the original has started: the duplicate's video and generate jobs find
+    // the original's still running, and wait for them.
+    await waitFor(async () => {
+      const s = await status.get(original.uploadId);
+      return s && Object.keys(s.jobs).length === 4 && Object.values(s.jobs).every((j) => j.state !== 'queued') && s.jobs.video.state === 'processing';
+    }, 60_000, 'the original to be processing');
     await writeOutboxEvent(path.join(dataDir, 'events'), duplicate);
     const a = await settled(original.uploadId);
     const b = await settled(duplicate.uploadId);
@@ -97,6 +104,20 @@ describe('results reuse for duplicate bytes', () => {
     expect(await toolCalls()).toBe(ffmpegRuns);
     expect(fake.requests.length).toBe(openaiRequests);
   }, 180_000);
+
+  it('runs the job itself when the original stays queued (it may be queued behind the waiting job)', async () => {
+    const file = path.join(dataDir, 'poem.txt');
+    await fs.writeFile(file, 'roses are red\n'.repeat(50));
+    const size = (await fs.stat(file)).size;
+    // The original's status says queued forever (as behind a busy worker): nothing to wait for.
+    const stuck = makeEvent({ size, filePath: file });
+    await status.plan(stuck.uploadId, stuck.eventId, ['fingerprint']);
+    const dup = makeEvent({ size, filePath: file, reuseFrom: stuck.uploadId });
+    await writeOutboxEvent(path.join(dataDir, 'events'), dup);
+    const s = await settled(dup.uploadId);
+    expect(s.jobs.fingerprint).toMatchObject({ state: 'done', result: { size, mime: 'text/plain' } });
+    expect(s.jobs.fingerprint.reusedFrom).toBeUndefined();
+  }, 60_000);
 
   it('runs the job itself when the original has no status (removed, or never processed)', async () => {
     const file = path.join(dataDir, 'song.txt');

@@ -23,8 +23,9 @@ export interface ReuseDeps {
 /**
  * Runs a job, or — when the event names the upload whose bytes it duplicates (`reuseFrom`, set by the
  * server's dedup) — takes that upload's result instead of running ffmpeg or OpenAI again:
- * - the original's job of this kind still queued or running → waited for (heartbeats go on, the job
- *   timeout stands still);
+ * - the original's job of this kind running → waited for (heartbeats go on, the job timeout stands
+ *   still); still queued → waited for at most `appearWithinMs` (this wait holds one of the kind's
+ *   workers, and the original may be queued behind it), then the job runs itself;
  * - `done` → its result files are copied into the duplicate's results (those not there yet) and its
  *   inline result returned, recorded as `reusedFrom`;
  * - `skipped` → skipped the same way;
@@ -51,7 +52,7 @@ export async function runOrReuse(processor: Processor, event: UploadCompletedEve
 
 /**
  * The original upload's terminal status of `kind`, or null when it has none: no status appeared within
- * `appearWithinMs`, or it disappeared (the original was removed). Follows the status by subscription,
+ * `appearWithinMs`, it stayed queued that long, or it disappeared (the original was removed). Follows the status by subscription,
  * re-reading every few seconds (a lost notification must not leave the job waiting); heartbeats the job.
  */
 async function waitForOriginal(status: StatusStore, uploadId: string, kind: string, ctx: ProcessorContext, appearWithinMs: number): Promise<JobStatus | null> {
@@ -65,7 +66,7 @@ async function waitForOriginal(status: StatusStore, uploadId: string, kind: stri
   });
   const onAbort = () => wake();
   signal.addEventListener('abort', onAbort);
-  const giveUpAt = Date.now() + appearWithinMs;
+  let giveUpAt = Date.now() + appearWithinMs;
   let seen = false;
   try {
     latest = await status.get(uploadId);
@@ -75,6 +76,11 @@ async function waitForOriginal(status: StatusStore, uploadId: string, kind: stri
       if (job && TERMINAL_STATES.has(job.state)) return job;
       if (job) seen = true;
       else if (seen || Date.now() >= giveUpAt) return null;
+      // Waiting holds one of this kind's workers: an original still queued behind it (VIDEO_CONCURRENCY=1)
+      // would never start. Only a running original is waited for without bound.
+      if (job?.state === 'processing') giveUpAt = Number.POSITIVE_INFINITY;
+      else if (job && giveUpAt === Number.POSITIVE_INFINITY) giveUpAt = Date.now() + appearWithinMs;
+      else if (job && Date.now() >= giveUpAt) return null;
       ctx.working();
       await new Promise<void>((resolve) => {
         wake = resolve;

@@ -9,16 +9,8 @@ import type { OwnerScope } from '../catalogue/types.js';
 import type { FileVersion } from '../catalogue/types.js';
 import type { Identity } from '../auth/identity.js';
 import { contentDisposition, contentType } from '../tus/handlers/get.js';
-
-/**
- * The catalogue scope of a caller: the anonymous owner with auth off, a user token's owner and tenant.
- * Upload tokens (a capability to upload, not to read an owner's files) and signed URLs have none.
- */
-function scopeOf(identity: Identity | undefined): OwnerScope | undefined {
-  if (!identity || identity.kind === 'anonymous') return { tenant: '', owner: '' };
-  if (identity.kind === 'user') return { tenant: identity.tenant ?? '', owner: identity.owner };
-  return undefined;
-}
+import { scopeOf } from './files.js';
+import type { Uploads } from '../uploads/uploads.js';
 
 /** A version number from the path: a positive integer, else 404 (no such version). */
 function versionNumber(raw: string): number {
@@ -44,22 +36,13 @@ function view(v: FileVersion, current: number): Record<string, unknown> {
  *   grows; the new version points at `n`'s object, no byte is copied); answers the file and the version;
  * - `DELETE /api/files/:id/versions/:n`: removes an older version (its object is freed with its last
  *   reference); the current version is removed with the file (`DELETE /api/files/:id`), 409 here.
- * Owner-scoped like every files route: another owner's file is 404. Restoring and pruning keep at most
+ * Owner-scoped like every files route (`scopeOf` in files.ts): another owner's file is 404. Restoring and pruning keep at most
  * `FILE_MAX_VERSIONS` versions.
  */
-export function mountVersionsApi(app: Hono, deps: AppContext): void {
+export function mountVersionsApi(app: Hono, deps: AppContext, uploads: Uploads): void {
   const { catalogue } = deps;
-  const scoped = (c: Context): OwnerScope => {
-    const scope = scopeOf(c.get('identity') as Identity | undefined);
-    if (!scope) throw tusError('FILE_NOT_FOUND');
-    return scope;
-  };
-  const freeAll = async (locations: string[]) => {
-    for (const location of locations) {
-      await deps.storage.remove(location);
-      await deps.tiers.removeCold(location);
-    }
-  };
+  // Whose files: the anonymous owner with auth off, a user token's subject and tenant (403 otherwise).
+  const scoped = (c: Context): OwnerScope => scopeOf(c.get('identity') as Identity | undefined);
 
   app.get('/api/files/:id/versions', async (c) => {
     try {
@@ -105,7 +88,7 @@ export function mountVersionsApi(app: Hono, deps: AppContext): void {
       const scope = scoped(c);
       const restored = await catalogue.restore(scope, c.req.param('id'), versionNumber(c.req.param('n')));
       if (!restored) throw tusError('VERSION_NOT_FOUND');
-      await freeAll(await catalogue.pruneVersions(restored.file.id, deps.config.dedup.maxVersions));
+      await uploads.handover.dropVersions(await catalogue.pruneVersions(restored.file.id, deps.config.dedup.maxVersions));
       return c.json({ file: restored.file, version: view(restored.version, restored.file.currentVersion) }, 201);
     } catch (err) {
       return errorResponse(err, deps.metrics, deps.logger);
@@ -117,7 +100,7 @@ export function mountVersionsApi(app: Hono, deps: AppContext): void {
       const removed = await catalogue.removeVersion(scoped(c), c.req.param('id'), versionNumber(c.req.param('n')));
       if (removed === 'current') throw tusError('VERSION_IS_CURRENT');
       if (!removed) throw tusError('VERSION_NOT_FOUND');
-      await freeAll(removed.freed);
+      await uploads.handover.dropVersions(removed);
       return new Response(null, { status: 204 });
     } catch (err) {
       return errorResponse(err, deps.metrics, deps.logger);

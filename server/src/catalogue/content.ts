@@ -1,5 +1,6 @@
 import type { ProcessingStatus, StatusStore } from '@tus-edge/processors';
 import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { UploadStorage, UploadLocation } from '../storage/types.js';
 import type { UploadRecord } from '../records/types.js';
 import type { Catalogue, ProcessingSummary } from './types.js';
@@ -25,6 +26,8 @@ export async function reuseHint(
 }
 
 export interface ContentDeps {
+  /** Counts deduplications (absent in unit tests). */
+  metrics?: Pick<Metrics, 'deduplicated' | 'deduplicatedBytes'>;
   catalogue: Catalogue;
   status: StatusStore;
   storage: UploadStorage;
@@ -101,6 +104,10 @@ export class ContentFollower {
       const set = await catalogue.setContent(uploadId, sha256, mime);
       if (set?.freed) {
         await storage.remove(set.freed);
+        if (entry.version.sha256 !== sha256) {
+          this.deps.metrics?.deduplicated.inc({ when: 'fingerprint' });
+          this.deps.metrics?.deduplicatedBytes.inc(entry.version.size);
+        }
         logger.info('duplicate content stored once', { uploadId, freed: set.freed, objectId: set.file.objectId });
       }
     }

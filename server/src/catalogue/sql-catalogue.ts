@@ -3,7 +3,7 @@ import type { CatalogueDb } from './database.js';
 import { decodeCursor, encodeCursor, isUniqueViolation, newId, normaliseTags, toFile, toObject, toVersion } from './rows.js';
 import type { CatalogueDatabase } from './schema.js';
 import type {
-  Catalogue, CatalogueFile, CatalogueObject, ContentSet, Located, Restored, FileFilters, FilePage, FilePatch, FileVersion, IngestInput, IngestResult,
+  Catalogue, CatalogueFile, CatalogueObject, ContentSet, Dropped, Located, Restored, FileFilters, FilePage, FilePatch, FileVersion, IngestInput, IngestResult,
   LifecycleRule, OwnerScope, Removed, StorageClass, TenantUsage, UploadInCatalogue, Usage,
 } from './types.js';
 import { tenantUsage, usageOf } from './usage-queries.js';
@@ -353,11 +353,11 @@ export class SqlCatalogue implements Catalogue {
     }
   }
 
-  removeVersion(scope: OwnerScope, id: string, n: number): Promise<{ freed: string[] } | 'current' | undefined> {
+  removeVersion(scope: OwnerScope, id: string, n: number): Promise<Dropped | 'current' | undefined> {
     return this.db.transaction().execute((trx) => removeVersion(trx, scope, id, n));
   }
 
-  pruneVersions(fileId: string, keep: number): Promise<string[]> {
+  pruneVersions(fileId: string, keep: number): Promise<Dropped> {
     return this.db.transaction().execute((trx) => pruneVersions(trx, fileId, keep));
   }
 

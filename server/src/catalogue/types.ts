@@ -196,6 +196,12 @@ export interface Located {
   object: CatalogueObject;
 }
 
+/** Versions dropped (pruned or deleted): their upload ids (results and status go with them) and the locations whose last reference went. */
+export interface Dropped {
+  uploads: string[];
+  freed: string[];
+}
+
 /** What a restore did: the file with its new current version, which points at the restored one's object. */
 export interface Restored {
   file: CatalogueFile;
@@ -257,9 +263,9 @@ export interface Catalogue {
   /** Makes version `n` current as a new version pointing at its object (no byte copied); undefined when no such file or version. */
   restore(scope: OwnerScope, id: string, n: number): Promise<Restored | undefined>;
   /** Deletes an older version (`current` for the current one); its object is freed with its last reference. */
-  removeVersion(scope: OwnerScope, id: string, n: number): Promise<{ freed: string[] } | 'current' | undefined>;
-  /** Keeps the newest `keep` versions of a file (0: all); returns the locations whose last reference went. */
-  pruneVersions(fileId: string, keep: number): Promise<string[]>;
+  removeVersion(scope: OwnerScope, id: string, n: number): Promise<Dropped | 'current' | undefined>;
+  /** Keeps the newest `keep` versions of a file (0: all); returns what was dropped. */
+  pruneVersions(fileId: string, keep: number): Promise<Dropped>;
   /** Files finished before `finishedBefore` (ISO) whose processing summary is not recorded yet, oldest first. */
   unprocessed(finishedBefore: string, limit: number): Promise<Array<{ fileId: string; uploadId: string }>>;
   /** Whether the database answers (readiness). */

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { toFile, toObject, toVersion } from './rows.js';
 import type { CatalogueDatabase } from './schema.js';
-import type { CatalogueObject, FileVersion, Located, OwnerScope, Restored } from './types.js';
+import type { CatalogueObject, Dropped, FileVersion, Located, OwnerScope, Restored } from './types.js';
 
 type Db = Kysely<CatalogueDatabase> | Transaction<CatalogueDatabase>;
 
@@ -79,6 +79,8 @@ export async function restoreVersion(trx: Transaction<CatalogueDatabase>, scope:
   await trx.updateTable('files').set({
     name: source.name, size: source.size, sha256: source.sha256, object_id: object.id, upload_id: uploadId,
     storage_class: object.storage_class, metadata: source.metadata, current_version: version, updated_at: now,
+    // Summarised again from the restored upload's processing (catalogue/content.ts).
+    processing: null,
   }).where('id', '=', fileId).execute();
   const row = (await trx.selectFrom('files').selectAll().where('id', '=', fileId).executeTakeFirst())!;
   const tags = await trx.selectFrom('file_tags').select('tag').where('file_id', '=', fileId).execute();
@@ -88,11 +90,12 @@ export async function restoreVersion(trx: Transaction<CatalogueDatabase>, scope:
 
 /**
  * Deletes version rows and releases their objects: each row is one reference; an object left with none
- * is deleted and its location returned (the caller deletes those bytes). Run inside a transaction.
+ * is deleted and its location returned (the caller deletes those bytes, and each dropped upload's
+ * processing results and status). Run inside a transaction.
  */
-async function dropVersions(trx: Transaction<CatalogueDatabase>, fileId: string, versions: number[]): Promise<string[]> {
-  if (versions.length === 0) return [];
-  const rows = await trx.selectFrom('file_versions').select(['object_id']).where('file_id', '=', fileId).where('version', 'in', versions).execute();
+async function dropVersions(trx: Transaction<CatalogueDatabase>, fileId: string, versions: number[]): Promise<Dropped> {
+  if (versions.length === 0) return { uploads: [], freed: [] };
+  const rows = await trx.selectFrom('file_versions').select(['object_id', 'upload_id']).where('file_id', '=', fileId).where('version', 'in', versions).execute();
   await trx.deleteFrom('file_versions').where('file_id', '=', fileId).where('version', 'in', versions).execute();
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.object_id, (counts.get(r.object_id) ?? 0) + 1);
@@ -105,15 +108,18 @@ async function dropVersions(trx: Transaction<CatalogueDatabase>, fileId: string,
       freed.push(object.location);
     }
   }
-  return freed;
+  // A restored version (`<id>.r<n>`) still shows the processing of upload `<id>`: that one is kept.
+  const kept = await trx.selectFrom('file_versions').select('upload_id').where('file_id', '=', fileId).execute();
+  const stillShown = new Set(kept.map((k) => k.upload_id.replace(/\.r\d+$/, '')));
+  return { uploads: rows.map((r) => r.upload_id).filter((u) => !stillShown.has(u)).sort(), freed };
 }
 
 /**
  * Keeps the newest `keep` versions of a file (the current one always among them) and drops the rest
- * (`FILE_MAX_VERSIONS`); returns the freed locations. `keep` 0 keeps everything.
+ * (`FILE_MAX_VERSIONS`). `keep` 0 keeps everything.
  */
-export async function pruneVersions(trx: Transaction<CatalogueDatabase>, fileId: string, keep: number): Promise<string[]> {
-  if (keep <= 0) return [];
+export async function pruneVersions(trx: Transaction<CatalogueDatabase>, fileId: string, keep: number): Promise<Dropped> {
+  if (keep <= 0) return { uploads: [], freed: [] };
   const rows = await trx.selectFrom('file_versions').select('version').where('file_id', '=', fileId).orderBy('version', 'desc').execute();
   return dropVersions(trx, fileId, rows.slice(Math.max(1, keep)).map((r) => Number(r.version)));
 }
@@ -122,7 +128,7 @@ export async function pruneVersions(trx: Transaction<CatalogueDatabase>, fileId:
  * Deletes version `n` of a file of `scope`. The current version cannot be deleted this way (delete the
  * file, or restore another version first): `current`. Undefined when there is no such file or version.
  */
-export async function removeVersion(trx: Transaction<CatalogueDatabase>, scope: OwnerScope, fileId: string, n: number): Promise<{ freed: string[] } | 'current' | undefined> {
+export async function removeVersion(trx: Transaction<CatalogueDatabase>, scope: OwnerScope, fileId: string, n: number): Promise<Dropped | 'current' | undefined> {
   const file = await trx.selectFrom('files').select(['current_version'])
     .where('id', '=', fileId).where('tenant', '=', scope.tenant).where('owner', '=', scope.owner)
     .executeTakeFirst();
@@ -130,7 +136,7 @@ export async function removeVersion(trx: Transaction<CatalogueDatabase>, scope: 
   if (Number(file.current_version) === n) return 'current';
   const exists = await trx.selectFrom('file_versions').select('version').where('file_id', '=', fileId).where('version', '=', n).executeTakeFirst();
   if (!exists) return undefined;
-  return { freed: await dropVersions(trx, fileId, [n]) };
+  return dropVersions(trx, fileId, [n]);
 }
 
 /** Catalogued files whose processing summary is not recorded yet, oldest first (the content follower's sweep). */

@@ -41,6 +41,17 @@ export class Metrics {
     labelNames: ['how'] as const,
     registers: [this.registry],
   });
+  readonly deduplicated = new Counter({
+    name: 'tus_deduplicated_uploads_total',
+    help: 'Finished uploads whose bytes the tenant already stored (their own bytes deleted), by when it was known: at the hand-over (sha256 known at finish) or from the fingerprint',
+    labelNames: ['when'] as const,
+    registers: [this.registry],
+  });
+  readonly deduplicatedBytes = new Counter({
+    name: 'tus_deduplicated_bytes_total',
+    help: 'Bytes not stored twice thanks to deduplication',
+    registers: [this.registry],
+  });
   readonly uploadsTerminated = new Counter({
     name: 'tus_uploads_terminated_total',
     help: 'Uploads deleted by the client (termination)',

@@ -1,5 +1,5 @@
 import { archivedRecord, ingestInputOf } from '../catalogue/records.js';
-import type { OwnerScope, Removed } from '../catalogue/types.js';
+import type { Dropped, OwnerScope, Removed } from '../catalogue/types.js';
 import type { AppContext } from '../context.js';
 import type { UploadRecord } from '../records/types.js';
 
@@ -33,11 +33,15 @@ export class Handover {
     try {
       const result = await this.deps.catalogue.ingest(ingestInputOf(record));
       // A sha256 known at hand-over that the tenant already stores: this upload's bytes are not needed.
-      if (result.freed) await this.deps.storage.remove(result.freed);
-      // At most FILE_MAX_VERSIONS versions: the oldest go, with the bytes no other version or file uses.
-      if (result.created && result.version > 1) {
-        for (const location of await this.deps.catalogue.pruneVersions(result.file.id, this.deps.config.dedup.maxVersions)) await this.deps.storage.remove(location);
+      if (result.freed) {
+        await this.deps.storage.remove(result.freed);
+        if (result.created) {
+          this.deps.metrics.deduplicated.inc({ when: 'hand-over' });
+          this.deps.metrics.deduplicatedBytes.inc(result.file.size);
+        }
       }
+      // At most FILE_MAX_VERSIONS versions: the oldest go, with the bytes no other version or file uses.
+      if (result.created && result.version > 1) await this.dropVersions(await this.deps.catalogue.pruneVersions(result.file.id, this.deps.config.dedup.maxVersions));
       record.cataloguedAt = this.deps.now().toISOString();
       return true;
     } catch (err) {
@@ -101,6 +105,28 @@ export class Handover {
   async archived(id: string): Promise<{ record: UploadRecord; location: string } | undefined> {
     const found = await this.deps.catalogue.byUpload(id);
     return found && archivedRecord(found);
+  }
+
+  /**
+   * After versions were dropped from the catalogue (pruned by FILE_MAX_VERSIONS, or deleted): the bytes
+   * whose last reference went, then each dropped upload's processing results, status and record.
+   */
+  async dropVersions(dropped: Dropped): Promise<void> {
+    for (const location of dropped.freed) {
+      await this.deps.storage.remove(location);
+      await this.deps.tiers.removeCold(location); // an older version's bytes may have moved to cold
+    }
+    for (const uploadId of dropped.uploads) await this.forgetUpload(uploadId);
+  }
+
+  /** A catalogued upload's processing results, status and (within its grace) record, with its quota charge. */
+  private async forgetUpload(uploadId: string): Promise<void> {
+    const { results, status, records } = this.deps;
+    await results.remove(uploadId);
+    await status.remove(uploadId);
+    const record = await records.get(uploadId);
+    if (record) await this.deps.security.parts.quotas.release(record);
+    await records.delete(uploadId);
   }
 
   /**

@@ -293,7 +293,11 @@ export class Uploads {
 
   private async publishCompletion(record: UploadRecord, completedAt: string): Promise<void> {
     // Bytes the tenant already stores: the processors read the stored object and reuse its results.
-    const reuse = await reuseHint(this.deps.catalogue, this.deps.storage, record);
+    // Only a hint: a catalogue that does not answer must not hold the event back (the jobs then just run).
+    const reuse = await reuseHint(this.deps.catalogue, this.deps.storage, record).catch((err) => {
+      this.deps.logger.warn('dedup lookup failed; the completion event goes without a reuse hint', { uploadId: record.id, err: (err as Error).message });
+      return undefined;
+    });
     await this.deps.events.publish({
       version: 1,
       type: 'uploads.completed',

@@ -11,7 +11,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpRequest, OCTET, sha256, TUS } from '@tus-edge/testkit';
+import { AUTH_ENV, bearer, httpRequest, OCTET, sha256, TUS, userToken } from '@tus-edge/testkit';
 import type { RawEnv } from '../../src/config/config.js';
 import type { Overrides } from '../../src/context.js';
 import { startTestServer, type TestServer } from '../harness.js';
@@ -31,15 +31,15 @@ async function start(env: RawEnv = {}, overrides: Overrides = {}): Promise<TestS
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** Creates an upload and sends `data` in `chunks` PATCHes; returns its id. */
-async function upload(server: TestServer, data: Buffer, metadata: Record<string, string>, chunks = 1): Promise<string> {
+async function upload(server: TestServer, data: Buffer, metadata: Record<string, string>, chunks = 1, auth: Record<string, string> = {}): Promise<string> {
   const meta = Object.entries(metadata).map(([k, v]) => `${k} ${b64(v)}`).join(',');
-  const created = await httpRequest(server.tusUrl, 'POST', { ...TUS, 'Upload-Length': String(data.length), 'Upload-Metadata': meta });
+  const created = await httpRequest(server.tusUrl, 'POST', { ...TUS, ...auth, 'Upload-Length': String(data.length), 'Upload-Metadata': meta });
   expect(created.status).toBe(201);
   const url = new URL(String(created.headers.location), server.url).href;
   const step = Math.ceil(data.length / chunks);
   for (let offset = 0; offset < data.length; offset += step) {
     const body = data.subarray(offset, offset + step);
-    const res = await httpRequest(url, 'PATCH', { ...TUS, 'Upload-Offset': String(offset), 'Content-Type': OCTET }, body);
+    const res = await httpRequest(url, 'PATCH', { ...TUS, ...auth, 'Upload-Offset': String(offset), 'Content-Type': OCTET }, body);
     expect(res.status, res.body.toString()).toBe(204);
   }
   return url.split('/').pop()!;
@@ -63,6 +63,10 @@ describe('dedup (embedded)', () => {
     expect(bytesOnDisk(server, b)).toBe(false);
     const usage = await catalogue.usage({ tenant: '', owner: '' });
     expect(usage).toMatchObject({ files: 2, bytesStored: data.length, bytesDeduplicated: data.length });
+    const metrics = (await httpRequest(`${server.url}/metrics`, 'GET')).body.toString();
+    expect(metrics).toContain('tus_deduplicated_uploads_total{when="hand-over"} 1');
+    expect(metrics).toContain(`tus_deduplicated_bytes_total ${data.length}`);
+    expect(metrics).toContain('tus_content_hashes_total{how="receiving"} 2');
 
     // The duplicate reads back through the catalogue's location indirection (HEAD, GET, Range).
     const head = await httpRequest(`${server.tusUrl}/${b}`, 'HEAD', TUS);
@@ -179,5 +183,27 @@ describe('versions (embedded)', () => {
     expect((await api('/versions/3', 'DELETE')).status).toBe(204);
     expect(bytesOnDisk(server, ids[2])).toBe(false);
     expect(JSON.parse((await api('/versions')).body.toString()).versions.map((v: any) => v.version)).toEqual([5, 4]);
+  });
+});
+
+describe('dedup and versions with authentication (AUTH_MODE=jwt)', () => {
+  it('versions are the owner\'s only; identical bytes of two owners of one tenant are stored once, each sees only its file', async () => {
+    const server = await start({ ...AUTH_ENV, RATE_LIMIT_REQUESTS: '0', RATE_LIMIT_CREATIONS: '0' });
+    const [alice, bob] = [bearer(await userToken('alice')), bearer(await userToken('bob'))];
+    const data = randomBytes(40_000);
+    const a1 = await upload(server, data, { filename: 'a.bin', key: 'doc' }, 1, alice);
+    await upload(server, randomBytes(10), { filename: 'a.bin', key: 'doc' }, 1, alice);
+    const b1 = await upload(server, data, { filename: 'b.bin', key: 'doc' }, 1, bob);
+    const aliceFile = (await server.deps.catalogue.byUpload(a1))!.file;
+    const bobFile = (await server.deps.catalogue.byUpload(b1))!.file;
+    expect(bobFile.id).not.toBe(aliceFile.id); // the same key of another owner is another file
+    expect(bobFile.objectId).toBe((await server.deps.catalogue.version({ tenant: '', owner: 'alice' }, aliceFile.id, 1))?.object.id);
+    const versions = (file: string, auth: Record<string, string>) => httpRequest(`${server.url}/api/files/${file}/versions`, 'GET', auth);
+    expect((await versions(aliceFile.id, alice)).status).toBe(200);
+    expect((await versions(aliceFile.id, bob)).status).toBe(404);
+    expect((await httpRequest(`${server.url}/api/files/${aliceFile.id}/versions/1/content`, 'GET', bob)).status).toBe(404);
+    expect((await httpRequest(`${server.url}/api/files/${aliceFile.id}/versions/1/restore`, 'POST', bob)).status).toBe(404);
+    expect((await versions(aliceFile.id, {})).status).toBe(401);
+    expect(sha256((await httpRequest(`${server.url}/api/files/${bobFile.id}/versions/1/content`, 'GET', bob)).body)).toBe(sha256(data));
   });
 });
