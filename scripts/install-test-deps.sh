@@ -20,6 +20,10 @@ declare -A NEED=(
   [/usr/sbin/nginx]=nginx
   # The file catalogue's contract suite and hand-over tests run a real PostgreSQL (any packaged version).
   [/usr/lib/postgresql/*/bin/postgres]=postgresql
+  # The IETF draft over HTTP/2: haproxy in front of an h2c server (server/test/e2e/ietf-http2.test.ts).
+  [/usr/sbin/haproxy]=haproxy
+  # Self-signed certificates for the HTTP/2-over-TLS tests.
+  [openssl]=openssl
   # The video processor's tests run the real ffmpeg/ffprobe (fluent-ffmpeg drives them).
   [ffmpeg]=ffmpeg
   [ffprobe]=ffmpeg

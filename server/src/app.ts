@@ -10,6 +10,7 @@ import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from './tus/protoco
 import { authenticate, limitApiBodies } from './auth/middleware.js';
 import { mountSecurityApi } from './auth/routes.js';
 import { mountStatic } from './static/static.js';
+import { mountIetf } from './ietf/routes.js';
 import { mountTus } from './tus/routes.js';
 import { Uploads } from './uploads/uploads.js';
 
@@ -64,7 +65,10 @@ export function createApp(deps: AppContext): App {
     c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
   );
 
-  const uploads = mountTus(hono, deps, new Uploads(deps));
+  // The IETF draft first: it hands every request that is not its own on to tus.
+  const uploads = new Uploads(deps);
+  mountIetf(hono, deps, uploads);
+  mountTus(hono, deps, uploads);
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);

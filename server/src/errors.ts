@@ -57,6 +57,12 @@ export const ERRORS = {
   VERSION_NOT_FOUND: { status: 404, message: 'no such version of this file' },
   VERSION_IS_CURRENT: { status: 409, message: 'the current version is removed with the file (DELETE /api/files/:id), or restore another version first' },
   INVALID_QUERY: { status: 400, message: 'a query parameter is not valid' },
+  // Resumable Uploads for HTTP (the IETF draft, server/src/ietf/).
+  DRAFT_VERSION_UNSUPPORTED: { status: 400, message: 'Upload-Draft-Interop-Version names a version this server does not serve (it serves 3 to 8)' },
+  UPLOAD_COMPLETE_REQUIRED: { status: 400, message: 'Upload-Complete must be a structured boolean, ?0 or ?1 (Upload-Incomplete for interop version 3)' },
+  PARTIAL_UPLOAD_TYPE_REQUIRED: { status: 415, message: 'an append must be Content-Type: application/partial-upload' },
+  UPLOAD_COMPLETED: { status: 400, message: 'the upload is already complete and cannot be appended to' },
+  INCONSISTENT_LENGTH: { status: 400, message: 'the length values given for this upload do not agree' },
   INTERNAL: { status: 500, message: 'internal server error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

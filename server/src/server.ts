@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { tusError } from './errors.js';
 import { errorResponse } from './http/respond.js';
+import { createHttpServer } from './http/servers.js';
 import { startRuntime } from '@tus-edge/processors';
 import { createApp } from './app.js';
 import type { Config } from './config/config.js';
@@ -50,15 +51,8 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
         { Connection: 'close' },
       ),
   });
-  // MAX_HEADER_SIZE bounds a request head; headersTimeout below bounds how long it may take to arrive.
-  const server = createServer({ maxHeaderSize: config.security.maxHeaderBytes }, listener);
-  // Long uploads in one request must not be cut by Node's 5-minute default request timeout.
-  server.requestTimeout = 0;
-  // "A timeout SHOULD be handled by closing the underlying connection": a connection with no traffic
-  // for this long is closed; a PATCH on it keeps the bytes it received.
-  server.timeout = config.idleTimeoutMs;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 65_000;
+  // HTTP/1.1, or HTTP/2 over TLS or cleartext (HTTP2, config/protocols.ts), with the timeouts of each.
+  const { server, scheme, close } = createHttpServer(config, listener);
 
   for (const check of Object.values(deps.checks)) await check();
   // Nodes starting at once wait for each other here (the migration runs under a lock).
@@ -124,12 +118,8 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
       deps.logger.info('drained', drained);
       await runtime?.stop();
       await content.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 1000).unref();
-      });
+      await close(1000);
       await deps.close();
     })());
-  return { url: `http://${host}:${port}`, port, deps, uploads, stop };
+  return { url: `${scheme}://${host}:${port}`, port, deps, uploads, stop };
 }

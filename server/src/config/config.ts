@@ -5,6 +5,7 @@ import {
   parseLogLevel, parsePipelineConfig, parseSize, type LogLevel, type PipelineConfig, type ProcessorsConfig,
 } from '@tus-edge/processors';
 import { LIFECYCLE_ENV_KEYS, parseLifecycle, type LifecycleConfig } from './lifecycle.js';
+import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
 
@@ -70,6 +71,10 @@ export const ENV_KEYS = [
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'CATALOGUE_RECORD_GRACE',
+  'HTTP2',
+  'TLS_CERT_FILE',
+  'TLS_KEY_FILE',
+  'INTERIM_RESPONSES',
 ] as const;
 
 /** Server variables plus those of the processor runtime (NATS_URL, PROCESSOR_*, …), as raw strings. */
@@ -156,6 +161,8 @@ export interface Config {
    * (`CATALOGUE_RECORD_GRACE`, default 1h); afterwards HEAD/GET of the upload are answered from the catalogue.
    */
   catalogueRecordGraceMs: number;
+  /** HTTP/2 and the IETF draft's interim responses (config/protocols.ts). */
+  protocols: ProtocolsConfig;
 }
 
 /** The catalogue database, chosen by `DATABASE_URL`. */
@@ -268,6 +275,7 @@ export function parseConfig(raw: RawEnv): Config {
     lifecycle: parseLifecycle(raw, path.resolve(raw.DATA_DIR ?? './data')),
     dedup: parseDedup(raw),
     ...parseCatalogue(raw),
+    protocols: parseProtocols(raw),
   };
 }
 

@@ -25,6 +25,8 @@ export const EXPOSED_HEADERS = [
   'Location', 'Upload-Offset', 'Upload-Length', 'Upload-Defer-Length', 'Upload-Metadata', 'Upload-Concat',
   'Upload-Expires', 'Tus-Resumable', 'Tus-Version', 'Tus-Extension', 'Tus-Max-Size', 'Tus-Checksum-Algorithm',
   'X-Request-Id', 'Content-Range', 'Content-Disposition', 'Retry-After',
+  // Resumable Uploads for HTTP (server/src/ietf/).
+  'Upload-Complete', 'Upload-Incomplete', 'Upload-Limit', 'Accept-Patch',
 ].join(', ');
 
 /** Headers browsers may send. */
@@ -32,6 +34,8 @@ export const ALLOWED_HEADERS = [
   'Authorization', 'Content-Type', 'Origin', 'X-Requested-With', 'X-Request-Id', 'X-HTTP-Method-Override',
   'Tus-Resumable', 'Upload-Length', 'Upload-Offset', 'Upload-Metadata', 'Upload-Defer-Length', 'Upload-Concat',
   'Upload-Checksum', 'Range',
+  // Resumable Uploads for HTTP (server/src/ietf/).
+  'Upload-Draft-Interop-Version', 'Upload-Complete', 'Upload-Incomplete', 'Content-Disposition',
 ].join(', ');
 
 export const ALLOWED_METHODS = 'POST, HEAD, PATCH, OPTIONS, DELETE, GET';

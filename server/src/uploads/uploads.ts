@@ -163,6 +163,22 @@ export class Uploads {
   }
 
   /**
+   * Completes an upload whose length was never declared at `length`, its offset (the IETF draft's
+   * `Upload-Complete: ?1` on content of unknown length: the length is known once the content ended).
+   * The length is checked and charged like a declared one, then the upload is finished. The caller
+   * holds the upload's lock.
+   */
+  async completeAt(record: UploadRecord, length: number): Promise<void> {
+    if (record.size !== undefined && record.size !== length) throw tusError('LENGTH_ALREADY_SET');
+    if (record.size === undefined) {
+      await this.deps.security.declareLength(record, length);
+      record.size = length;
+    }
+    record.updatedAt = this.deps.now().toISOString();
+    await this.finish(record);
+  }
+
+  /**
    * Runs `fn` holding the upload's lock. A later request for the same upload calls `onRelease`
    * (the holder should stop and let go) and waits.
    */

@@ -17,3 +17,4 @@ export { createS3Client, deleteBucketAndContents, s3Env, type S3Connection, type
 export { SWIFT_ACCESS_KEY_ID, SWIFT_SECRET_ACCESS_KEY } from './services/swift.js';
 export { startPostgres, postgresBinDir, type PostgresHandle } from './services/postgres.js';
 export { startNginx, nginxConfig, type NginxHandle } from './services/nginx.js';
+export { startHaproxy, haproxyConfig, type HaproxyHandle } from './services/haproxy.js';

@@ -189,7 +189,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   ])) as [RedisHandle, NatsHandle, S3Handle];
   const services = [redis, nats, s3];
   const root = await makeTempDir('tus-edge-stack-');
-  const env = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...sharedEnv(redis, nats, s3), ...options.env };
+  // nginx 1.22 passes a 104 interim response on as the final one and hangs the exchange: behind it
+  // the nodes send none (INTERIM_RESPONSES, server/src/config/protocols.ts).
+  const env = { HOST: '127.0.0.1', LOG_LEVEL: 'warn', INTERIM_RESPONSES: 'false', ...sharedEnv(redis, nats, s3), ...options.env };
 
   let nodes: NodeHandle[] = [];
   let nginx: NginxHandle;

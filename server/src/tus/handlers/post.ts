@@ -108,7 +108,7 @@ async function resolveParts(deps: AppContext, uploads: Uploads, urls: string[]):
 }
 
 /** Absolute upload URL; X-Forwarded-Proto/Host are honoured only with TRUST_PROXY. */
-function locationOf(deps: AppContext, req: TusRequest, id: string): string {
+export function locationOf(deps: AppContext, req: TusRequest, id: string): string {
   const proto = deps.config.trustProxy ? (req.header('x-forwarded-proto')?.split(',')[0].trim() ?? req.url.protocol.slice(0, -1)) : req.url.protocol.slice(0, -1);
   const host = deps.config.trustProxy ? (req.header('x-forwarded-host')?.split(',')[0].trim() ?? req.url.host) : req.url.host;
   return `${proto}://${host}${deps.config.tusPath}/${id}`;
