@@ -128,13 +128,16 @@ describe('compose', () => {
     const [config] = yamlDocuments<{ services: Record<string, Record<string, any>> }>(stdout);
     const services = config.services;
     expect(Object.keys(services).sort()).toEqual(
-      ['grafana', 'minio', 'minio-init', 'nats', 'nginx', 'processors-documents', 'processors-fingerprint', 'processors-generate', 'processors-video', 'prometheus', 'redis', 'server'].sort(),
+      ['grafana', 'minio', 'minio-init', 'nats', 'nginx', 'postgres', 'processors-documents', 'processors-fingerprint', 'processors-generate', 'processors-video', 'prometheus', 'redis', 'server'].sort(),
     );
     // Scalable: no fixed name or host port on the nodes.
     expect(services.server.container_name).toBeUndefined();
     expect(services.server.ports).toBeUndefined();
     expect(services.server.deploy.replicas).toBe(3);
     expect(services.redis.command.join(' ')).toMatch(/--appendonly yes/);
+    // The file catalogue: one PostgreSQL every node shares.
+    expect(services.server.environment.DATABASE_URL).toMatch(/^postgres:\/\/tus:.+@postgres:5432\/tus$/);
+    expect(services.postgres.volumes.join(' ')).toMatch(/postgres-data:\/var\/lib\/postgresql\/data/);
     expect(services.nats.command.join(' ')).toMatch(/-js .*-m 8222/);
     expect(services['minio-init'].command.join(' ')).toMatch(/mc mb --ignore-existing/);
     const kinds = Object.entries(services).filter(([n]) => n.startsWith('processors-')).map(([n, s]) => [n, s.environment.PROCESSOR_KINDS]);
@@ -148,7 +151,7 @@ describe('compose', () => {
     const named = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
     const used = new Set([...readText('deploy/compose/docker-compose.yml').matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]));
     expect([...used].filter((v) => !named.has(v))).toEqual([]);
-    for (const secret of ['REDIS_PASSWORD', 'MINIO_ROOT_PASSWORD', 'OPENAI_API_KEY', 'GRAFANA_ADMIN_PASSWORD']) expect(named).toContain(secret);
+    for (const secret of ['REDIS_PASSWORD', 'POSTGRES_PASSWORD', 'MINIO_ROOT_PASSWORD', 'OPENAI_API_KEY', 'GRAFANA_ADMIN_PASSWORD']) expect(named).toContain(secret);
   });
 
   it('fails validation when a required secret is missing', async () => {

@@ -158,7 +158,7 @@ describe.each([
     const server = find('NetworkPolicy', 'tus-server');
     expect(server.spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 1080 }]);
     expect(find('NetworkPolicy', 'tus-processors').spec.ingress[0].ports).toEqual([{ protocol: 'TCP', port: 1081 }]);
-    expect(Object.keys(find('Secret', 'tus-edge-secrets').stringData).sort()).toEqual(['OPENAI_API_KEY', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']);
+    expect(Object.keys(find('Secret', 'tus-edge-secrets').stringData).sort()).toEqual(['DATABASE_URL', 'OPENAI_API_KEY', 'REDIS_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY']);
     if (name === 'production') {
       for (const o of objects) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('tus-edge');
       expect(find('Deployment', 'tus-server').spec.template.spec.containers[0].image).toBe('registry.example.com/tus-edge:0.1.0');
