@@ -51,6 +51,8 @@ export { createUploadAccess, type RandomAccess, type UploadAccess } from './stor
 export { createS3Client, type S3ClientSettings } from './common/s3-client.js';
 export { RuntimeMetrics } from './runtime/metrics.js';
 export { createStatusStore, startRuntime, type Runtime, type RuntimeOptions } from './runtime/runtime.js';
+export { LocalJobLeases, type LeaseTable } from './leases/local.js';
+export type { JobLeases } from './leases/types.js';
 export { waitForJobs } from './runtime/execute.js';
 export { CircuitBreaker, CircuitOpenError, CIRCUIT_STATE_VALUE, type BreakerSettings, type CircuitState } from './common/breaker.js';
 export { Bulkhead } from './common/bulkhead.js';

@@ -31,6 +31,10 @@ import { buildSecurity } from './auth/build.js';
 import { createCatalogue, type Catalogue } from './catalogue/index.js';
 import { watchCatalogueUsage } from './catalogue/metrics.js';
 import type { Security } from './auth/security.js';
+import { buildTiers } from './tiers/choose.js';
+import type { ObjectTiers } from './tiers/types.js';
+import type { DownloadDeps } from './downloads/serve.js';
+import { buildDownloads } from './downloads/build.js';
 
 /**
  * The app context: every dependency of the HTTP surface and the uploads domain, built once at start-up
@@ -60,6 +64,10 @@ export interface AppContext {
   lifecycle: Lifecycle;
   /** Authentication, upload tokens, signed URLs, rate limits, quotas and content checks. */
   security: Security;
+  /** Finished objects by storage class (standard, cold): reads after a move, and the moves themselves. */
+  tiers: ObjectTiers;
+  /** How downloads of finished files are served (caching, redirects to the store). */
+  downloads: DownloadDeps;
   /** The file catalogue: finished uploads as files (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL). */
   catalogue: Catalogue;
   /** Injectable clock for expiry tests. */
@@ -196,6 +204,9 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const now = overrides.now ?? (() => new Date());
   const security = overrides.security ?? buildSecurity(config, redis && { redis, prefix }, logger, now);
   const staging = overrides.staging ?? new Staging(config.stagingDir, config.stagingMinFreeBytes);
+  const built = buildTiers(config, storage, s3);
+  const tiers = overrides.tiers ?? built.tiers;
+  const downloads = overrides.downloads ?? buildDownloads(config, tiers, built.presigner, now);
   const catalogue = overrides.catalogue ?? createCatalogue(config.catalogue);
   if (!overrides.catalogue) closers.push(() => catalogue.close());
   checks.catalogue = () => catalogue.check();
@@ -219,6 +230,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     lifecycle: overrides.lifecycle ?? new Lifecycle(),
     now,
     security,
+    tiers,
+    downloads,
     catalogue,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {

@@ -10,6 +10,7 @@ import type { Config } from './config/config.js';
 import { buildContext, type Overrides } from './context.js';
 import type { AppContext } from './context.js';
 import type { Uploads } from './uploads/uploads.js';
+import { embeddedWithMaintenance, planMaintenance, startDistributedMaintenance } from './maintenance/start.js';
 
 /** Processing statuses without their own expiry (files) are pruned this often (see `StatusStore.prune`). */
 const STATUS_PRUNE_INTERVAL_MS = 3_600_000;
@@ -83,8 +84,12 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   sweep.unref();
 
   // Embedded mode: the processor runtime runs here, on the same outbox, status store and metrics.
+  // The maintenance kind (FILE_POLICIES): in the in-process runtime, or in a runtime of its own.
+  const maintenance = planMaintenance(deps, (scope, fileId) => uploads.handover.removeFile(scope, fileId));
   const runtime = config.processors.inProcess
     ? await startRuntime({
+        moreProcessors: maintenance && [maintenance.processor],
+        source: maintenance && embeddedWithMaintenance(config.processors.runtime, maintenance, deps.logger.child({ component: 'processors' })),
         config: config.processors.runtime,
         logger: deps.logger.child({ component: 'processors' }),
         status: deps.status,
@@ -95,7 +100,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
         // s3 locations: the key is the upload id in this server's bucket.
         openStream: (location) => deps.storage.read(location.kind === 's3' ? location.key : ''),
       })
-    : undefined;
+    : maintenance && (await startDistributedMaintenance(deps, maintenance));
 
   const port = (server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

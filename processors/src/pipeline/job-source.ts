@@ -74,7 +74,7 @@ export interface SourceStartOptions {
  * `high` lane first, with at-least-once delivery: a job that is not acked is delivered again.
  */
 export interface JobSource {
-  readonly name: 'jetstream' | 'directory';
+  readonly name: 'jetstream' | 'directory' | 'schedule';
   /** Prepares durable state (consumers, directories), recovers abandoned jobs, starts dispatching. */
   start(options: SourceStartOptions): Promise<void>;
   /** The next job of `kind`, highest lane first; waits for one. Resolves `null` once stopping. */

@@ -48,6 +48,8 @@ export interface RuntimeOptions {
    * built by {@link defaultProcessors}). Kinds: `[a-z0-9-]+`, unique.
    */
   processors?: Processor[];
+  /** Processors run besides `processors` (or the defaults): the server adds its `maintenance` kind here. */
+  moreProcessors?: Processor[];
   /** Where results go, per upload location (default: files under `DATA_DIR/results`, or the upload's S3 bucket). */
   results?: (location: UploadLocation) => ResultStore;
   /** How media processors reach uploads (default: paths, and presigned URLs / ranged GETs from `config.s3`). */
@@ -123,7 +125,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const access = options.access ?? lazyAccess(() => createUploadAccess(s3Client(), Math.ceil(Math.max(config.jobTimeoutMs, 3_600_000) / 1000)));
   const circuits = options.circuits ?? new Circuits(config.breakers);
   if (!options.circuits) circuits.onStateChange((service, state) => logger[state === 'open' ? 'warn' : 'info']('circuit breaker state changed', { service, state }));
-  const processors = options.processors ?? defaultProcessors(config, { access, circuits });
+  const processors = [...(options.processors ?? defaultProcessors(config, { access, circuits })), ...(options.moreProcessors ?? [])];
   const byKind = new Map<string, Processor>();
   for (const p of processors) {
     if (!KIND.test(p.kind) || p.kind === 'dispatch') throw new Error(`processor kind "${p.kind}" must match ${KIND} and not be "dispatch"`);

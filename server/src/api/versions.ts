@@ -1,9 +1,10 @@
 import type { Context, Hono } from 'hono';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
-import { parseRange } from '../http/range.js';
 import { errorResponse } from '../http/respond.js';
-import { USER_CONTENT_HEADERS } from '../http/user-content.js';
+import { cdnAllowed } from '../config/lifecycle.js';
+import { strongEtag } from '../downloads/conditional.js';
+import { serveDownload } from '../downloads/serve.js';
 import type { OwnerScope } from '../catalogue/types.js';
 import type { FileVersion } from '../catalogue/types.js';
 import type { Identity } from '../auth/identity.js';
@@ -61,31 +62,22 @@ export function mountVersionsApi(app: Hono, deps: AppContext, uploads: Uploads):
       if (!found) throw tusError('VERSION_NOT_FOUND');
       const { version, object } = found;
       const type = contentType(version);
-      const headers: Record<string, string> = {
-        'Content-Type': type,
-        'Content-Disposition': contentDisposition({ metadata: { ...version.metadata, filename: version.name } }, type),
-        'Accept-Ranges': 'bytes',
-        ...USER_CONTENT_HEADERS,
-        'Cache-Control': 'private, max-age=0, must-revalidate',
-      };
-      if (version.sha256) headers.ETag = `"${version.sha256}"`;
-      if (version.sha256 && c.req.header('if-none-match')?.split(',').some((t) => t.trim() === headers.ETag)) {
-        return new Response(null, { status: 304, headers: { ETag: headers.ETag } });
-      }
-      const size = version.size;
-      const header = c.req.header('range');
-      const range = header ? parseRange(header, size) : undefined;
-      if (range === 'unsatisfiable') throw tusError('RANGE_NOT_SATISFIABLE', header, { 'Content-Range': `bytes */${size}` });
-      if (size === 0) return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': '0' } });
-      const stream = await deps.storage.read(object.location, range);
-      const body = (ReadableStream as unknown as { from(it: AsyncIterable<Uint8Array>): ReadableStream }).from(stream as AsyncIterable<Uint8Array>);
-      if (range) {
-        headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
-        headers['Content-Length'] = String(range.end - range.start + 1);
-        return new Response(body, { status: 206, headers });
-      }
-      headers['Content-Length'] = String(size);
-      return new Response(body, { status: 200, headers });
+      // A version's bytes are immutable: the same caching, conditional requests and tiers as any download.
+      const identity = c.get('identity');
+      const signed = identity?.kind === 'signed-url' ? c.req.query('expires') : undefined;
+      return await serveDownload(deps.downloads, {
+        key: object.location,
+        storageClass: object.storageClass,
+        size: version.size,
+        etag: strongEtag({ id: version.uploadId, size: version.size, completedAt: version.createdAt, sha256: version.sha256 }),
+        lastModified: new Date(version.createdAt),
+        contentType: type,
+        contentDisposition: contentDisposition({ metadata: { ...version.metadata, filename: version.name } }, type),
+        shared: cdnAllowed(deps.config.lifecycle, { mediaType: type, tags: [] }),
+      }, {
+        range: c.req.header('range'), ifNoneMatch: c.req.header('if-none-match'), ifRange: c.req.header('if-range'),
+        signedUntil: signed && /^\d{1,12}$/.test(signed) ? new Date(Number(signed) * 1000) : undefined,
+      });
     } catch (err) {
       return errorResponse(err, deps.metrics, deps.logger);
     }

@@ -4,6 +4,7 @@ import {
   ConfigError, ENV_KEYS as PROCESSOR_ENV_KEYS, parseBoolean, parseConfig as parseProcessorsConfig, parseDuration, parseInteger,
   parseLogLevel, parsePipelineConfig, parseSize, type LogLevel, type PipelineConfig, type ProcessorsConfig,
 } from '@tus-edge/processors';
+import { LIFECYCLE_ENV_KEYS, parseLifecycle, type LifecycleConfig } from './lifecycle.js';
 import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
@@ -65,6 +66,7 @@ export const ENV_KEYS = [
   'QUOTA_UPLOADS',
   'REQUEST_TIMEOUT',
   'MAX_HEADER_SIZE',
+  ...LIFECYCLE_ENV_KEYS,
   ...DEDUP_ENV_KEYS,
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
@@ -145,6 +147,8 @@ export interface Config {
   processors: { inProcess: false } | { inProcess: true; runtime: ProcessorsConfig };
   /** Authentication, upload tokens, signed URLs, rate limits, quotas, content checks (config/security.ts). */
   security: SecurityConfig;
+  /** Retention and tier policies, the maintenance job, cold storage, download caching and redirects (config/lifecycle.ts). */
+  lifecycle: LifecycleConfig;
   /** Content hashing, deduplication and versions of the file catalogue (config/dedup.ts). */
   dedup: DedupConfig;
   /**
@@ -271,6 +275,7 @@ export function parseConfig(raw: RawEnv): Config {
     ...parseDistributed(raw),
     ...parseProcessing(raw),
     security: parseSecurity(raw),
+    lifecycle: parseLifecycle(raw, path.resolve(raw.DATA_DIR ?? './data')),
     dedup: parseDedup(raw),
     ...parseCatalogue(raw),
     protocols: parseProtocols(raw),

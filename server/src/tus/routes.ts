@@ -3,6 +3,7 @@ import { tusError } from '../errors.js';
 import type { AppContext } from '../context.js';
 import { handleDelete } from './handlers/delete.js';
 import { handleGet } from './handlers/get.js';
+import type { DownloadRequest } from '../downloads/serve.js';
 import { handleHead } from './handlers/head.js';
 import { handleOptions } from './handlers/options.js';
 import { handlePatch } from './handlers/patch.js';
@@ -40,7 +41,7 @@ export function mountTus(app: Hono, deps: AppContext, uploads = new Uploads(deps
         case 'DELETE':
           return await handleDelete(deps, uploads, rawId, req.signal);
         case 'GET':
-          return await handleGet(deps, uploads, rawId, c.req.header('range'));
+          return await handleGet(deps, uploads, rawId, downloadRequest(c));
         default:
           throw tusError('METHOD_NOT_ALLOWED', req.method, { Allow: 'HEAD, PATCH, DELETE, GET, OPTIONS' });
       }
@@ -52,6 +53,17 @@ export function mountTus(app: Hono, deps: AppContext, uploads = new Uploads(deps
   app.all(`${base}/`, (c) => dispatch(c, undefined));
   app.all(`${base}/:id{.+}`, (c) => dispatch(c, safeDecode(c.req.param('id'))));
   return uploads;
+}
+
+/** The headers of a download, and the expiry of the signed URL it came with (if any). */
+export function downloadRequest(c: Context): DownloadRequest {
+  const signed = c.get('identity')?.kind === 'signed-url' ? c.req.query('expires') : undefined;
+  return {
+    range: c.req.header('range'),
+    ifNoneMatch: c.req.header('if-none-match'),
+    ifRange: c.req.header('if-range'),
+    signedUntil: signed && /^\d{1,12}$/.test(signed) ? new Date(Number(signed) * 1000) : undefined,
+  };
 }
 
 function safeDecode(value: string): string {

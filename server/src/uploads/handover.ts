@@ -112,7 +112,10 @@ export class Handover {
    * whose last reference went, then each dropped upload's processing results, status and record.
    */
   async dropVersions(dropped: Dropped): Promise<void> {
-    for (const location of dropped.freed) await this.deps.storage.remove(location);
+    for (const location of dropped.freed) {
+      await this.deps.storage.remove(location);
+      await this.deps.tiers.removeCold(location); // an older version's bytes may have moved to cold
+    }
     for (const uploadId of dropped.uploads) await this.forgetUpload(uploadId);
   }
 
@@ -134,7 +137,10 @@ export class Handover {
     const removed = await this.deps.catalogue.remove(scope, fileId);
     if (!removed) return undefined;
     const { storage, results, status, records } = this.deps;
-    for (const location of removed.freed) await storage.remove(location);
+    for (const location of removed.freed) {
+      await storage.remove(location);
+      await this.deps.tiers.removeCold(location);
+    }
     for (const uploadId of removed.uploads) {
       await results.remove(uploadId);
       await status.remove(uploadId);

@@ -1,7 +1,8 @@
-import { USER_CONTENT_HEADERS } from '../../http/user-content.js';
 import { tusError } from '../../errors.js';
 import type { UploadRecord } from '../../records/types.js';
-import { parseRange } from '../../http/range.js';
+import { cdnAllowed } from '../../config/lifecycle.js';
+import { strongEtag } from '../../downloads/conditional.js';
+import { serveDownload, type Download, type DownloadRequest } from '../../downloads/serve.js';
 import type { AppContext } from '../../context.js';
 import type { Uploads } from '../../uploads/uploads.js';
 
@@ -19,44 +20,50 @@ const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 
 /**
- * GET of a finished upload (not part of tus). Supports a single `Range` (RFC 9110: several ranges
- * are answered with the whole body), and sets a Content-Disposition that cannot inject headers or
- * paths. Unfinished uploads answer 409.
+ * GET of a finished upload (not part of tus): the bytes are immutable once finished, so it answers
+ * with a strong ETag, `Cache-Control: … immutable`, 304 for a matching `If-None-Match`, a single
+ * `Range` (with `If-Range`), and on S3 with `S3_PRESIGNED_DOWNLOADS` a redirect to the store (see
+ * downloads/serve.ts). Content-Disposition cannot inject headers or paths. Unfinished uploads answer 409.
  */
-export async function handleGet(deps: AppContext, uploads: Uploads, id: string, rangeHeader: string | undefined): Promise<Response> {
+export async function handleGet(deps: AppContext, uploads: Uploads, id: string, request: DownloadRequest): Promise<Response> {
   const { record, offset, location } = await uploads.load(id, false);
   if (!record.completedAt || offset === undefined) throw tusError('UPLOAD_INCOMPLETE');
-  const size = offset;
-  const type = contentType(record);
-  const headers: Record<string, string> = {
-    'Content-Type': type,
-    'Content-Disposition': contentDisposition(record, type),
-    'Accept-Ranges': 'bytes',
-    ...USER_CONTENT_HEADERS,
-    'Cache-Control': 'private, max-age=0, must-revalidate',
-    ETag: `"${id}-${size}"`,
+  // Once catalogued, the catalogue knows more: the content hash, the sniffed type, tags set since, the class.
+  const found = record.cataloguedAt ? await deps.catalogue.byUpload(id) : undefined;
+  const type = found ? safeType(found.file.mediaType) : contentType(record);
+  const tags = found ? found.file.tags : tagsOf(record);
+  const download: Download = {
+    key: found?.object.location ?? location,
+    storageClass: found?.object.storageClass ?? 'standard',
+    size: offset,
+    etag: strongEtag({ id, size: offset, completedAt: record.completedAt, sha256: found?.version.sha256 ?? found?.object.sha256 ?? record.sha256 }),
+    lastModified: new Date(record.completedAt),
+    contentType: type,
+    contentDisposition: contentDisposition(record, type),
+    shared: cdnAllowed(deps.config.lifecycle, { mediaType: type, tags }),
   };
-  const range = rangeHeader ? parseRange(rangeHeader, size) : undefined;
-  if (range === 'unsatisfiable') {
-    throw tusError('RANGE_NOT_SATISFIABLE', rangeHeader, { 'Content-Range': `bytes */${size}` });
-  }
-  if (size === 0) return new Response(null, { status: 200, headers: { ...headers, 'Content-Length': '0' } });
-  const stream = await deps.storage.read(location, range);
-  const web = ReadableStreamFrom(stream);
-  if (range) {
-    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
-    headers['Content-Length'] = String(range.end - range.start + 1);
-    return new Response(web, { status: 206, headers });
-  }
-  headers['Content-Length'] = String(size);
-  return new Response(web, { status: 200, headers });
+  if (found) await touchFile(deps, found.file.id, found.file.lastAccessedAt);
+  return serveDownload(deps.downloads, download, request);
 }
 
-function ReadableStreamFrom(stream: NodeJS.ReadableStream): ReadableStream {
-  // Node streams are async iterables; Response accepts them through ReadableStream.from.
-  return (ReadableStream as unknown as { from(it: AsyncIterable<Uint8Array>): ReadableStream }).from(
-    stream as unknown as AsyncIterable<Uint8Array>,
-  );
+/** Downloads count as access at most this often per file (the tier policies' `cold=` clock). */
+const TOUCH_EVERY_MS = 3_600_000;
+
+/** Records a download as the file's last access, unless one was recorded within the hour. */
+async function touchFile(deps: AppContext, fileId: string, lastAccessedAt: string | null): Promise<void> {
+  const now = deps.now();
+  if (lastAccessedAt && now.getTime() - Date.parse(lastAccessedAt) < TOUCH_EVERY_MS) return;
+  await deps.catalogue.touch(fileId, now).catch((err: Error) => deps.logger.warn('recording a download as access failed', { fileId, err: err.message }));
+}
+
+/** A media type safe to serve as itself (never an active type), else `application/octet-stream`. */
+function safeType(type: string): string {
+  return MIME.test(type) && !ACTIVE_TYPES.test(type) ? type.toLowerCase() : 'application/octet-stream';
+}
+
+/** The upload's tags: metadata `tags`, comma-separated. */
+export function tagsOf(record: Pick<UploadRecord, 'metadata'>): string[] {
+  return (record.metadata.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
 }
 
 /** The declared media type when well-formed and never rendered as active content on our origin, else octet-stream. */

@@ -1,0 +1,66 @@
+import { DirectorySource, parseConfig as parseProcessorsConfig, startRuntime, type JobSource, type Logger, type ProcessorsConfig, type Runtime } from '@tus-edge/processors';
+import type { AppContext } from '../context.js';
+import { maintenanceCounter, type MaintenanceDeps } from './apply.js';
+import { MaintenanceProcessor } from './processor.js';
+import { MaintenanceSchedule, WithMaintenance } from './schedule.js';
+
+/** The maintenance kind of one node: its processor and its schedule. */
+export interface Maintenance {
+  processor: MaintenanceProcessor;
+  schedule: MaintenanceSchedule;
+}
+
+/**
+ * The `maintenance` kind for this node (`FILE_POLICIES`, `MAINTENANCE_INTERVAL`), or undefined without
+ * policies. Registers `tus_maintenance_actions_total` with a zero per policy and action.
+ */
+export function planMaintenance(
+  deps: AppContext, removeFile: MaintenanceDeps['removeFile'], overrides: Partial<Pick<MaintenanceDeps, 'onStep'>> = {},
+): Maintenance | undefined {
+  const { config } = deps;
+  if (config.lifecycle.policies.length === 0) return undefined;
+  const counter = maintenanceCounter(deps.metrics.registry);
+  for (const p of config.lifecycle.policies) for (const action of ['delete', 'cold', 'failed']) counter.inc({ action, policy: p.name }, 0);
+  return {
+    processor: new MaintenanceProcessor({
+      catalogue: deps.catalogue, storage: deps.storage, tiers: deps.tiers, policies: config.lifecycle.policies, removeFile, counter, ...overrides,
+    }, deps.now),
+    schedule: new MaintenanceSchedule({ intervalMs: config.lifecycle.maintenanceIntervalMs, nodeName: config.nodeName }),
+  };
+}
+
+/**
+ * Embedded server: the one in-process runtime runs the maintenance kind too, its jobs from the
+ * schedule beside the upload events of the directory outbox (the source the runtime would build).
+ */
+export function embeddedWithMaintenance(runtime: ProcessorsConfig, maintenance: Maintenance, logger: Logger): JobSource {
+  const dir = runtime.queue.kind === 'directory' ? runtime.queue.dir : `${runtime.dataDir}/events`;
+  return new WithMaintenance(new DirectorySource({ dir, logger, ackWaitMs: runtime.ackWaitMs }), maintenance.schedule);
+}
+
+/**
+ * Distributed server (processors run elsewhere, on JetStream): the node runs a runtime of its own with
+ * only the maintenance kind, fed by the schedule. Its job leases are in Redis beside the shared status,
+ * so of all nodes one runs each slot and the others settle it as a duplicate.
+ */
+export function startDistributedMaintenance(deps: AppContext, maintenance: Maintenance): Promise<Runtime> {
+  const { config } = deps;
+  const runtimeConfig: ProcessorsConfig = {
+    ...parseProcessorsConfig({}),
+    ...config.processing,
+    kinds: [],
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+    logLevel: config.logLevel,
+    nodeName: config.nodeName,
+  };
+  return startRuntime({
+    config: runtimeConfig,
+    logger: deps.logger.child({ component: 'maintenance' }),
+    processors: [maintenance.processor],
+    source: maintenance.schedule,
+    status: deps.status,
+    registry: deps.metrics.registry,
+    http: false,
+    circuits: deps.circuits,
+  });
+}
