@@ -108,6 +108,10 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   if (config.security.auth.mode === 'none' && !isLoopback(config.host)) {
     deps.logger.warn('authentication is off (AUTH_MODE=none) on a non-loopback address: anyone who reaches this port can upload, read and delete uploads; set AUTH_MODE=jwt', { host: config.host });
   }
+  if (config.catalogue.kind === 'sqlite' && config.coordination.kind === 'redis') {
+    // Redis makes nodes share uploads; a catalogue in DATA_DIR is this node's alone.
+    deps.logger.warn('REDIS_URL is set but DATABASE_URL is not: this node keeps its own file catalogue (SQLite in DATA_DIR), so /api/files, usage, dedup and versions see only the uploads finished here; set DATABASE_URL to share one PostgreSQL catalogue between nodes', { file: config.catalogue.file });
+  }
   deps.logger.info('server ready', { port, tusPath: config.tusPath, dataDir: config.dataDir, republished, imported, catalogued });
 
   let stopping: Promise<void> | undefined;
