@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { ProcessingStatus } from '@tus-edge/processors';
+import { findRecord } from '../catalogue/records.js';
 import { TusError, tusError } from '../errors.js';
 import type { AppContext } from '../context.js';
 import { errorResponse } from '../http/respond.js';
@@ -69,7 +70,7 @@ export function mountUploadApi(app: Hono, deps: AppContext, uploads: Uploads): v
    */
   app.get('/api/uploads/:id/events', async (c) => {
     const id = c.req.param('id');
-    if (!(await deps.records.get(id))) return errorResponse(tusError('UPLOAD_NOT_FOUND'), deps.metrics, deps.logger);
+    if (!(await findRecord(deps.records, deps.catalogue, id))) return errorResponse(tusError('UPLOAD_NOT_FOUND'), deps.metrics, deps.logger);
     return streamSSE(c, async (stream) => {
       let seq = 0;
       let last = '';

@@ -5,13 +5,7 @@ import { tusError } from '../errors.js';
 import type { AuthDeps } from './deps.js';
 import { errorResponse } from '../http/respond.js';
 import { mayAccess, rateKey, type Identity } from './identity.js';
-import { archivedRecord } from '../catalogue/records.js';
-
-/** The record a catalogued upload is answered with once its own record is gone. */
-async function catalogueRecord(catalogue: AuthDeps['catalogue'], id: string) {
-  const found = await catalogue.byUpload(id);
-  return found && archivedRecord(found).record;
-}
+import { findRecord } from '../catalogue/records.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -103,8 +97,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler {
         if (id === undefined) security.refuseExpired(identity);
       }
       if (id !== undefined && (identity.kind === 'user' || identity.kind === 'upload-token')) {
-        const found = await records.get(id);
-        const record = found ?? (await catalogueRecord(deps.catalogue, id));
+        const record = await findRecord(records, deps.catalogue, id);
         if (record && !mayAccess(identity, record)) throw tusError('UPLOAD_NOT_FOUND');
       }
     } catch (err) {

@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { isResultName } from '@tus-edge/processors';
+import { findRecord } from '../catalogue/records.js';
 import { tusError } from '../errors.js';
 import type { AuthDeps } from './deps.js';
 import { errorResponse } from '../http/respond.js';
@@ -104,7 +105,7 @@ export function mountSecurityApi(app: Hono, deps: AuthDeps): void {
       if (!security.parts.signer.enabled) throw tusError('SIGNING_NOT_CONFIGURED');
       const id = c.req.param('id');
       const body = await readJsonObject(c, security.config.requestTimeoutMs);
-      const record = await deps.records.get(id);
+      const record = await findRecord(deps.records, deps.catalogue, id);
       if (!record) throw tusError('UPLOAD_NOT_FOUND');
       if (record.expiredAt) throw tusError('UPLOAD_GONE');
       let path = `${config.tusPath}/${id}`;

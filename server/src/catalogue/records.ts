@@ -2,8 +2,8 @@
  * Between upload records and the catalogue: what a finished upload's record becomes when it is handed
  * over, and the record a catalogued upload is answered with once its own record is gone.
  */
-import type { UploadRecord } from '../records/types.js';
-import type { IngestInput, UploadInCatalogue } from './types.js';
+import type { UploadRecord, UploadRecordStore } from '../records/types.js';
+import type { Catalogue, IngestInput, UploadInCatalogue } from './types.js';
 
 const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 
@@ -63,4 +63,15 @@ export function archivedRecord(found: UploadInCatalogue): { record: UploadRecord
     ...(file.tenant ? { tenant: file.tenant } : {}),
   };
   return { record, location: object.location };
+}
+
+/**
+ * An upload's record, or, once it ended after the hand-over, the record its catalogue entry answers
+ * with: what routes that only read an upload use, so they keep answering after the record's grace.
+ */
+export async function findRecord(records: Pick<UploadRecordStore, 'get'>, catalogue: Pick<Catalogue, 'byUpload'>, id: string): Promise<UploadRecord | undefined> {
+  const record = await records.get(id);
+  if (record) return record;
+  const found = await catalogue.byUpload(id);
+  return found && archivedRecord(found).record;
 }

@@ -30,7 +30,9 @@ const json = async <T>(res: Response): Promise<T> => (await res.json()) as T;
 describe('files API, auth off (embedded)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ CATALOGUE_RECORD_GRACE: '1s', EXPIRY_SWEEP_INTERVAL: '200ms' });
+    // No processors: the media types stay the declared ones (the fingerprint would replace them by what it
+    // sniffs from these few text bytes, at a moment the assertions cannot know).
+    server = await startTestServer({ CATALOGUE_RECORD_GRACE: '1s', EXPIRY_SWEEP_INTERVAL: '200ms', SIGNING_SECRET: 'files-api-test-signing-secret-0123456789', PROCESSORS_IN_PROCESS: 'false' });
   });
   afterAll(() => server?.close());
 
@@ -84,6 +86,16 @@ describe('files API, auth off (embedded)', () => {
     expect([get.status, await get.text()]).toEqual([200, 'kept in the catalogue']);
     const info = await json<{ state: string; size: number }>(await fetch(`${server.url}/api/uploads/${id}`));
     expect(info).toMatchObject({ state: 'finished', size: 21 });
+    // The other read routes of an upload answer from the catalogue too: its status stream and signed URLs.
+    const events = new AbortController();
+    const stream = await fetch(`${server.url}/api/uploads/${id}/events`, { signal: events.signal });
+    expect([stream.status, stream.headers.get('content-type')]).toEqual([200, 'text/event-stream']);
+    events.abort();
+    const signed = await fetch(`${server.url}/api/uploads/${id}/signed-url`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    expect(signed.status).toBe(200);
+    const { url } = await json<{ url: string }>(signed);
+    const download = await fetch(url);
+    expect([download.status, await download.text()]).toEqual([200, 'kept in the catalogue']);
   });
 
   it('reports usage for the anonymous owner', async () => {
