@@ -74,9 +74,11 @@ describe.each([
     const data = randomBytes(MiB + 99);
     const withCreation = await runUpload(data, { endpoint: server.tusUrl, protocol, chunkSize: 256 * 1024, uploadDataDuringCreation: true, retryDelays: [0] });
     expect(sha256(await storedBytes(server.dataDir, withCreation))).toBe(sha256(data));
-    const deferred = await runUpload(data, { endpoint: server.tusUrl, protocol, chunkSize: 256 * 1024, uploadLengthDeferred: true, retryDelays: [0] });
-    expect(sha256(await storedBytes(server.dataDir, deferred))).toBe(sha256(data));
-    expect((await server.deps.records.get(idOf(deferred)))?.size).toBe(data.length);
+    // Other bytes: the same bytes again would be deduplicated, and their file removed from DATA_DIR.
+    const other = randomBytes(MiB + 99);
+    const deferred = await runUpload(other, { endpoint: server.tusUrl, protocol, chunkSize: 256 * 1024, uploadLengthDeferred: true, retryDelays: [0] });
+    expect(sha256(await storedBytes(server.dataDir, deferred))).toBe(sha256(other));
+    expect((await server.deps.records.get(idOf(deferred)))?.size).toBe(other.length);
   });
 
   it('aborts mid-upload; a new Upload resumes from the stored URL at the server offset', async () => {

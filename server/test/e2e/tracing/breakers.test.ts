@@ -46,20 +46,22 @@ describe('S3 paused (SIGSTOP)', () => {
     const answers: Array<{ status: number; ms: number; retryAfter?: string }> = [];
     try {
       for (const pid of pids) process.kill(pid, 'SIGSTOP');
-      // Before the breaker opens: each request waits for the S3 timeout (and the SDK's retries).
+      // Before the breaker opens: each PATCH waits for the S3 timeout (and the SDK's retries). A HEAD alone
+      // would not reach S3: the part layout of the upload is kept in Redis.
+      const refused = () => patch(base, upload, 1000, data.subarray(1000, 2000)).catch((err: Error) => ({ status: 0, headers: {} as Record<string, string | string[] | undefined>, body: err.message }));
       for (let i = 0; i < 8; i++) {
-        const { value, ms } = await timed(() => send(base + upload, 'HEAD', {}).catch((err: Error) => ({ status: 0, headers: {} as Record<string, string | string[] | undefined>, body: err.message })));
+        const { value, ms } = await timed(refused);
         answers.push({ status: value.status, ms, retryAfter: value.headers['retry-after'] as string | undefined });
         if (value.status === 503 && ms < 200) break;
       }
-      console.log(`S3 paused: HEAD answers: ${answers.map((a) => `${a.status} in ${a.ms} ms`).join(', ')}`);
+      console.log(`S3 paused: PATCH answers: ${answers.map((a) => `${a.status} in ${a.ms} ms`).join(', ')}`);
       const fast = answers.at(-1)!;
       expect(fast.status).toBe(503);
       expect(fast.ms).toBeLessThan(200);
       expect(Number(fast.retryAfter)).toBeGreaterThanOrEqual(1);
       expect(answers.slice(0, -1).every((a) => a.status === 503)).toBe(true);
-      // A PATCH is refused as fast (before its body is read), and /readyz and /metrics say why.
-      const head = await timed(() => patch(base, upload, 1000, data.subarray(1000, 2000)));
+      // Refused as fast again (before its body is read), and /readyz and /metrics say why.
+      const head = await timed(refused);
       expect(head.value.status).toBe(503);
       expect(head.ms).toBeLessThan(200);
       const ready = (await (await fetch(`${base}/readyz`)).json()) as { circuits: Record<string, string> };
@@ -86,8 +88,10 @@ describe('S3 paused (SIGSTOP)', () => {
       }
       await new Promise((res) => setTimeout(res, 250));
     }
-    expect(offset).toBe(1000);
-    expect((await patch(base, upload, 1000, data.subarray(1000))).status).toBe(204);
+    // A PATCH that timed out while S3 was paused may still have landed once it resumed (as after any cut
+    // connection): the client goes on from the offset HEAD reports, with its own bytes.
+    expect([1000, 2000]).toContain(offset);
+    expect((await patch(base, upload, offset, data.subarray(offset))).status).toBe(204);
     const got = await fetch(base + upload);
     expect(Buffer.from(await got.arrayBuffer()).equals(data)).toBe(true);
     const ready = (await (await fetch(`${base}/readyz`)).json()) as { status: string; circuits: Record<string, string> };

@@ -72,7 +72,9 @@ describe('a trace through the embedded default', () => {
 
   it('POST, PATCH (lock wait, storage write), then dispatch and the job in the same trace; logs carry trace_id', async () => {
     receiver = await startOtlpReceiver();
-    server = await spawnServer({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, PROCESSOR_KINDS: 'fingerprint', LOG_LEVEL: 'info' });
+    // A flush per write (FSYNC_INTERVAL=0), so the request's storage write has its `file flush` child; the
+    // default background flush makes the bytes durable off the request's path.
+    server = await spawnServer({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, PROCESSOR_KINDS: 'fingerprint', LOG_LEVEL: 'info', FSYNC_INTERVAL: '0' });
     const data = randomBytes(64 * 1024);
     const id = await uploadInTwo(server.url, data);
     await processed(server.url, id);
