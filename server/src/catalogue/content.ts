@@ -1,4 +1,5 @@
 import type { ProcessingStatus, StatusStore } from '@tus-edge/processors';
+import { catalogueSharedByEveryNode, type Config } from '../config/config.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { UploadStorage, UploadLocation } from '../storage/types.js';
@@ -32,6 +33,8 @@ export interface ContentDeps {
   status: StatusStore;
   storage: UploadStorage;
   logger: Logger;
+  /** Absent in unit tests: the catalogue is then taken as shared by every node (see catalogueSharedByEveryNode). */
+  config?: Pick<Config, 'catalogue' | 'coordination'>;
 }
 
 /**
@@ -102,7 +105,7 @@ export class ContentFollower {
     const mime = typeof fp?.result?.mime === 'string' && fp.result.mime !== 'application/octet-stream' ? fp.result.mime : null;
     if (sha256 && (entry.version.sha256 !== sha256 || (mime && entry.file.mediaType !== mime))) {
       const set = await catalogue.setContent(uploadId, sha256, mime);
-      if (set?.freed) {
+      if (set?.freed && (!this.deps.config || catalogueSharedByEveryNode(this.deps.config))) {
         await storage.remove(set.freed);
         if (entry.version.sha256 !== sha256) {
           this.deps.metrics?.deduplicated.inc({ when: 'fingerprint' });

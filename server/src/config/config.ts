@@ -176,6 +176,15 @@ export type CatalogueConfig =
       poolSize: number;
     };
 
+/**
+ * Whether every node that may serve an upload reads the same catalogue: PostgreSQL, or one process. Only
+ * then may the bytes of a duplicate be deleted, since another node finds the shared object through the
+ * catalogue; with `REDIS_URL` and a SQLite catalogue per node, a duplicate keeps its own bytes.
+ */
+export function catalogueSharedByEveryNode(config: Pick<Config, 'catalogue' | 'coordination'>): boolean {
+  return config.catalogue.kind === 'postgres' || config.coordination.kind === 'process';
+}
+
 /** Upload storage, chosen by `S3_BUCKET`. */
 export type StorageConfig = { kind: 'file' } | ({ kind: 's3' } & S3Config);
 

@@ -1,3 +1,4 @@
+import { catalogueSharedByEveryNode } from '../config/config.js';
 import { archivedRecord, ingestInputOf } from '../catalogue/records.js';
 import type { Dropped, OwnerScope, Removed } from '../catalogue/types.js';
 import type { AppContext } from '../context.js';
@@ -33,7 +34,7 @@ export class Handover {
     try {
       const result = await this.deps.catalogue.ingest(ingestInputOf(record));
       // A sha256 known at hand-over that the tenant already stores: this upload's bytes are not needed.
-      if (result.freed) {
+      if (result.freed && catalogueSharedByEveryNode(this.deps.config)) {
         await this.deps.storage.remove(result.freed);
         if (result.created) {
           this.deps.metrics.deduplicated.inc({ when: 'hand-over' });
