@@ -71,6 +71,10 @@ describe('distributed maintenance (S3, Redis, PostgreSQL; two nodes)', () => {
     const scratchId = await upload(n2, randomBytes(1000), { filename: 's.txt', tags: 'tmp' });
     await until('video moved to cold', async () => (await n1.deps.catalogue.byUpload(videoId))?.object.storageClass === 'cold');
     await until('scratch deleted', async () => (await n1.deps.catalogue.byUpload(scratchId)) === undefined);
+    // The run counts an action after its last step (the record goes first, then the bytes): wait for both counts.
+    await until('actions counted', async () =>
+      (await total('tus_maintenance_actions_total', '{action="cold",policy="cold"}')) >= 1
+      && (await total('tus_maintenance_actions_total', '{action="delete",policy="scratch"}')) >= 1);
     for (const node of nodes) {
       const res = await httpRequest(`${node.tusUrl}/${videoId}`, 'GET', TUS);
       expect(res.status).toBe(200);
