@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { createApiApp, mountApiDocs, type ApiApp } from './http/openapi.js';
 import { mountFilesApi } from './api/files.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
@@ -26,14 +26,14 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 export interface App {
-  hono: Hono;
+  hono: ApiApp;
   uploads: Uploads;
 }
 
 /** The HTTP surface: tus at `config.tusPath`, the upload API, and the operations endpoints. */
 export function createApp(deps: AppContext): App {
   const { config, lifecycle, metrics, logger, checks } = deps;
-  const hono = new Hono();
+  const hono = createApiApp();
   const routeOf = (p: string) =>
     p === config.tusPath || p.startsWith(`${config.tusPath}/`) ? 'tus' : p.startsWith('/api/') ? 'api' : 'ops';
   hono.use('*', traceRequests(routeOf));
@@ -75,6 +75,7 @@ export function createApp(deps: AppContext): App {
   mountVersionsApi(hono, deps, uploads);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
+  mountApiDocs(hono, '0.1.0');
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));
   return { hono, uploads };
 }

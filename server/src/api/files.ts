@@ -1,5 +1,6 @@
-import type { Context, Hono } from 'hono';
-import { readJsonObject } from '../auth/routes.js';
+import type { Context } from 'hono';
+import { documented, errors, json, route, z, type ApiApp } from '../http/openapi.js';
+import { readJsonObject } from '../http/json-body.js';
 import type { Identity } from '../auth/identity.js';
 import type { CatalogueFile, FileFilters, OwnerScope } from '../catalogue/types.js';
 import type { AppContext } from '../context.js';
@@ -21,6 +22,16 @@ export function scopeOf(identity: Identity | undefined): OwnerScope {
   if (identity.kind === 'user') return { tenant: identity.tenant ?? '', owner: identity.owner };
   throw tusError('TOKEN_SCOPE', 'files are reached with a user token');
 }
+
+/** A file as `GET /api/files/:id` shows it. */
+export const FileSchema = z.object({
+  id: z.string(), tenant: z.string(), owner: z.string(), name: z.string(), key: z.string().nullable(),
+  mediaType: z.string(), size: z.number().int(), sha256: z.string().nullable(), uploadId: z.string(),
+  storageClass: z.enum(['standard', 'cold']), metadata: z.record(z.string(), z.string().nullable()),
+  processing: z.unknown().nullable(), tags: z.array(z.string()), currentVersion: z.number().int(),
+  createdAt: z.string(), finishedAt: z.string(), lastAccessedAt: z.string().nullable(), updatedAt: z.string(),
+  download: z.string().describe('path the bytes download from (tus GET)'),
+}).passthrough().openapi('File');
 
 /** A file as the API shows it, with the path its bytes download from. */
 function view(file: CatalogueFile, tusPath: string) {
@@ -82,7 +93,7 @@ function patchOf(body: Record<string, unknown>): { name?: string; tags?: string[
  * `namePrefix`, `createdFrom`/`createdTo`; `cursor` and `limit` pagination, newest first),
  * `GET/PATCH/DELETE /api/files/:id`. Owner-scoped like `/api/uploads/:id`: another owner's file is 404.
  */
-export function mountFilesApi(app: Hono, deps: AppContext, uploads: Uploads): void {
+export function mountFilesApi(app: ApiApp, deps: AppContext, uploads: Uploads): void {
   const { catalogue, config } = deps;
   const fail = (err: unknown) => errorResponse(err, deps.metrics, deps.logger);
 
@@ -96,9 +107,14 @@ export function mountFilesApi(app: Hono, deps: AppContext, uploads: Uploads): vo
     }
   });
 
-  app.get('/api/files/:id', async (c) => {
+  const getFile = route({
+    method: 'get', path: '/api/files/{id}', tags: ['files'], summary: 'One file of the caller',
+    request: { params: z.object({ id: z.string() }) },
+    responses: { 200: json(FileSchema, 'the file'), ...errors('FILE_NOT_FOUND', 'TOKEN_SCOPE', 'AUTH_REQUIRED') },
+  });
+  documented(app, getFile, async (c) => {
     try {
-      const file = await catalogue.get(scopeOf(c.get('identity')), c.req.param('id'));
+      const file = await catalogue.get(scopeOf(c.get('identity')), c.req.param('id')!);
       if (!file) throw tusError('FILE_NOT_FOUND');
       return c.json(view(file, config.tusPath));
     } catch (err) {

@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { ApiApp } from '../http/openapi.js';
 import { isResultName, type ResultStore } from '@tus-edge/processors';
 import { parseRange } from '../http/range.js';
 import type { AppContext } from '../context.js';
@@ -24,7 +24,7 @@ function problem(deps: AppContext, status: number, code: string, message: string
  * Names must match the result-name rule (`[a-z0-9][a-z0-9._-]*`, no `..`): anything else is 400, an
  * unknown upload or a missing result 404.
  */
-export function mountResultsApi(app: Hono, deps: AppContext, store: ResultStore = deps.results): void {
+export function mountResultsApi(app: ApiApp, deps: AppContext, store: ResultStore = deps.results): void {
   const known = async (id: string) => UPLOAD_ID.test(id) && id !== '.' && id !== '..' && !!(await deps.records.get(id));
 
   app.get('/api/uploads/:id/results', async (c) => {

@@ -1,4 +1,4 @@
-import type { Hono } from 'hono';
+import type { ApiApp } from '../http/openapi.js';
 import { streamSSE } from 'hono/streaming';
 import type { ProcessingStatus } from '@tus-edge/processors';
 import { findRecord } from '../catalogue/records.js';
@@ -29,7 +29,7 @@ export interface UploadInfo {
 const SSE_HEARTBEAT_MS = 15_000;
 
 /** Mounts `GET /api/uploads/:id`. Reads never take the upload's lock, so they never disturb a PATCH. */
-export function mountUploadApi(app: Hono, deps: AppContext, uploads: Uploads): void {
+export function mountUploadApi(app: ApiApp, deps: AppContext, uploads: Uploads): void {
   app.get('/api/uploads/:id', async (c) => {
     const id = c.req.param('id');
     try {

@@ -1,4 +1,5 @@
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import type { ApiApp } from '../http/openapi.js';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
 import { errorResponse } from '../http/respond.js';
@@ -39,7 +40,7 @@ function view(v: FileVersion, current: number): Record<string, unknown> {
  * Owner-scoped like every files route (`scopeOf` in files.ts): another owner's file is 404. Restoring and pruning keep at most
  * `FILE_MAX_VERSIONS` versions.
  */
-export function mountVersionsApi(app: Hono, deps: AppContext, uploads: Uploads): void {
+export function mountVersionsApi(app: ApiApp, deps: AppContext, uploads: Uploads): void {
   const { catalogue } = deps;
   // Whose files: the anonymous owner with auth off, a user token's subject and tenant (403 otherwise).
   const scoped = (c: Context): OwnerScope => scopeOf(c.get('identity') as Identity | undefined);

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { MAX_API_BODY_BYTES } from '../http/json-body.js';
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { tusError } from '../errors.js';
@@ -14,8 +15,6 @@ declare module 'hono' {
   }
 }
 
-/** Largest body of a route that is not a tus upload route. */
-export const MAX_API_BODY_BYTES = 64 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** The caller's address: the socket's, or with TRUST_PROXY the first X-Forwarded-For entry. */
@@ -64,8 +63,8 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler {
   const onTus = (p: string) => p === tusPath || p === `${tusPath}/` || p.startsWith(`${tusPath}/`);
   return async function authenticateMiddleware(c, next) {
     const path = c.req.path;
-    // Liveness, readiness and the public browser assets (the SDK bundle, the demo page) are open.
-    if (path === '/healthz' || path === '/readyz' || path.startsWith('/sdk/') || path === '/demo' || path.startsWith('/demo/')) return next();
+    // Liveness, readiness, the API description and the public browser assets (the SDK bundle, the demo page) are open.
+    if (path === '/healthz' || path === '/readyz' || path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/sdk/') || path === '/demo' || path.startsWith('/demo/')) return next();
     try {
       if (path === '/metrics') {
         const token = security.config.metricsToken;

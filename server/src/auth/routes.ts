@@ -1,50 +1,15 @@
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import type { ApiApp } from '../http/openapi.js';
 import { isResultName } from '@tus-edge/processors';
 import { findRecord } from '../catalogue/records.js';
 import { tusError } from '../errors.js';
 import type { AuthDeps } from './deps.js';
 import { errorResponse } from '../http/respond.js';
 import type { UploadTokenLimits } from './identity.js';
-import { MAX_API_BODY_BYTES } from './middleware.js';
+import { readJsonObject } from '../http/json-body.js';
 
 const MEDIA_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/;
 
-/**
- * Reads a small JSON object body: at most {@link MAX_API_BODY_BYTES}, within `timeoutMs`
- * (REQUEST_TIMEOUT, so a slow body cannot hold a connection), an empty body being `{}`.
- */
-export async function readJsonObject(c: Context, timeoutMs: number): Promise<Record<string, unknown>> {
-  const body = c.req.raw.body;
-  if (!body) return {};
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const timer = setTimeout(() => void reader.cancel(new Error('timeout')).catch(() => undefined), timeoutMs);
-  let timedOut = false;
-  timer.unref();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read().catch(() => ((timedOut = true), { done: true, value: undefined }));
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_API_BODY_BYTES) throw tusError('REQUEST_TOO_LARGE', `at most ${MAX_API_BODY_BYTES} bytes`, { Connection: 'close' });
-      chunks.push(value);
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  if (timedOut) throw tusError('REQUEST_TIMEOUT', undefined, { Connection: 'close' });
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw tusError('INVALID_REQUEST_BODY', 'not JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw tusError('INVALID_REQUEST_BODY', 'expected a JSON object');
-  return parsed as Record<string, unknown>;
-}
 
 function positiveInt(body: Record<string, unknown>, key: string, max: number): number | undefined {
   const v = body[key];
@@ -70,7 +35,7 @@ function originOf(c: Context, trustProxy: boolean): string {
  * - `GET /api/usage` → `{ owner, tenant, usage: { bytes, uploads }, limits, tracked }` (tracked: a quota is set).
  * Ownership of `:id` was checked by the auth middleware.
  */
-export function mountSecurityApi(app: Hono, deps: AuthDeps): void {
+export function mountSecurityApi(app: ApiApp, deps: AuthDeps): void {
   const { security, config } = deps;
   const fail = (err: unknown) => errorResponse(err, deps.metrics, deps.logger);
 

@@ -4,7 +4,8 @@
  * every other request (and a draft GET, which is the same download) goes on to tus. OPTIONS answers
  * of either protocol get the draft's discovery fields.
  */
-import type { Context, Hono, Next } from 'hono';
+import type { Context, Next } from 'hono';
+import type { ApiApp } from '../http/openapi.js';
 import type { AppContext } from '../context.js';
 import { TusError, tusError } from '../errors.js';
 import { toTusRequest } from '../tus/request.js';
@@ -26,7 +27,7 @@ export function isDraftRequest(c: Context): boolean {
 }
 
 /** Mounts the draft on `config.tusPath` and `config.tusPath/:id`, in front of the tus routes. */
-export function mountIetf(app: Hono, deps: AppContext, uploads: Uploads): void {
+export function mountIetf(app: ApiApp, deps: AppContext, uploads: Uploads): void {
   const base = deps.config.tusPath;
   const handle = async (c: Context, next: Next, rawId: string | undefined): Promise<Response | void> => {
     const method = (c.req.header('x-http-method-override') ?? c.req.method).toUpperCase();

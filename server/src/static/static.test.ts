@@ -1,19 +1,19 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Hono } from 'hono';
+import { createApiApp, type ApiApp } from '../http/openapi.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountStatic, sdkPaths } from './static.js';
 
 let dir: string;
-let app: Hono;
+let app: ApiApp;
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'static-'));
   await fs.mkdir(path.join(dir, 'demo'));
   await fs.writeFile(path.join(dir, 'demo', 'index.html'), '<input type="file">');
   await fs.writeFile(path.join(dir, 'demo', 'demo.js'), 'export {}');
   await fs.writeFile(path.join(dir, 'secret.txt'), 'no');
-  app = new Hono();
+  app = createApiApp();
   mountStatic(app, '/uploads', { bundle: path.join(dir, 'tus-edge.mjs'), demoDir: path.join(dir, 'demo') });
 });
 afterAll(() => fs.rm(dir, { recursive: true, force: true }));

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import type { ApiApp } from '../http/openapi.js';
 
 /** Where the SDK package keeps what is served. */
 export interface StaticPaths {
@@ -64,7 +65,7 @@ const missing = (what: string) =>
   });
 
 /** Mounts `/sdk/tus-edge.mjs`, `/demo/` and `/demo/config.json`. */
-export function mountStatic(app: Hono, tusPath: string, paths: StaticPaths = sdkPaths()): void {
+export function mountStatic(app: ApiApp, tusPath: string, paths: StaticPaths = sdkPaths()): void {
   let bundle: Loaded | undefined;
   app.on(['GET', 'HEAD'], '/sdk/tus-edge.mjs', (c) => {
     if (!bundle) {

@@ -1,4 +1,5 @@
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
+import type { ApiApp } from '../http/openapi.js';
 import { tusError } from '../errors.js';
 import type { AppContext } from '../context.js';
 import { handleDelete } from './handlers/delete.js';
@@ -16,7 +17,7 @@ import { Uploads } from '../uploads/uploads.js';
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Mounts the tus endpoint at `config.tusPath` (collection) and `config.tusPath/:id` (uploads). */
-export function mountTus(app: Hono, deps: AppContext, uploads = new Uploads(deps)): Uploads {
+export function mountTus(app: ApiApp, deps: AppContext, uploads = new Uploads(deps)): Uploads {
   const base = deps.config.tusPath;
   const dispatch = async (c: Context, rawId: string | undefined) => {
     const req = toTusRequest(c, rawId);
