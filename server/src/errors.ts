@@ -57,6 +57,7 @@ export const ERRORS = {
   FILE_NOT_FOUND: { status: 404, message: 'file not found' },
   VERSION_NOT_FOUND: { status: 404, message: 'no such version of this file' },
   VERSION_IS_CURRENT: { status: 409, message: 'the current version is removed with the file (DELETE /api/files/:id), or restore another version first' },
+  OPERATOR_REQUIRED: { status: 403, message: 'this route is the operator\'s: send Authorization: Bearer <OPERATOR_TOKEN> (set OPERATOR_TOKEN to enable it)' },
   INVALID_QUERY: { status: 400, message: 'a query parameter is not valid' },
   // Resumable Uploads for HTTP (the IETF draft, server/src/ietf/).
   DRAFT_VERSION_UNSUPPORTED: { status: 400, message: 'Upload-Draft-Interop-Version names a version this server does not serve (it serves 3 to 8)' },

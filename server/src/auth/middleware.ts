@@ -1,11 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { MAX_API_BODY_BYTES } from '../http/json-body.js';
 import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { tusError } from '../errors.js';
 import type { AuthDeps } from './deps.js';
 import { errorResponse } from '../http/respond.js';
-import { mayAccess, rateKey, type Identity } from './identity.js';
+import { mayAccess, rateKey, sameSecret, type Identity } from './identity.js';
 import { findRecord } from '../catalogue/records.js';
 
 declare module 'hono' {
@@ -38,12 +37,6 @@ export function uploadIdOf(pathname: string, tusPath: string): string | undefine
     return undefined;
   }
   return UPLOAD_ID.test(raw) ? raw : undefined;
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
 }
 
 /**

@@ -5,7 +5,7 @@ import { HEAD_BYTES, judgeHead, peekHead } from '../limits/content.js';
 import type { Quotas } from '../limits/quotas.js';
 import type { RateLimits } from '../limits/rate-limits.js';
 import type { UploadAccess, UploadRecord } from '../records/types.js';
-import { mayAccess, rateKey, type Identity } from './identity.js';
+import { mayAccess, rateKey, sameSecret, type Identity } from './identity.js';
 import type { UrlSigner } from './signed-urls.js';
 import { UploadTokens } from './upload-tokens.js';
 import type { UserTokens } from './user-tokens.js';
@@ -52,6 +52,9 @@ export class Security {
   /** The identity behind an `Authorization` header; 401 (with WWW-Authenticate) when missing or bad. */
   async identify(authorization: string | undefined, address: string): Promise<Identity> {
     const { userTokens, uploadTokens } = this.parts;
+    const operator = this.parts.config.operatorToken;
+    const bearer = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    if (operator && bearer && sameSecret(bearer, operator)) return { kind: 'operator', address };
     if (!userTokens) return { kind: 'anonymous', address };
     try {
       const m = /^Bearer[ ]+([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(authorization ?? '');
@@ -83,6 +86,7 @@ export class Security {
   async admitCreation(identity: Identity | undefined, size: number | undefined, parts: UploadRecord[], maxSize: number): Promise<UploadAccess> {
     if (!identity) return {};
     if (identity.kind === 'signed-url') throw tusError('TOKEN_SCOPE', 'a signed URL only downloads');
+    if (identity.kind === 'operator') throw tusError('TOKEN_SCOPE', 'the operator token manages; uploads are created with a user or upload token');
     this.refuseExpired(identity);
     for (const part of parts) if (!mayAccess(identity, part)) throw tusError('INVALID_CONCAT_PART');
     const access: UploadAccess = {};

@@ -39,6 +39,11 @@ export interface SecurityConfig {
   /** Bearer token `/metrics` requires (`METRICS_TOKEN`); open when unset. */
   metricsToken?: string;
   /**
+   * Bearer token of the operator (`OPERATOR_TOKEN`, at least 32 characters): the admin page, analytics of
+   * every owner, dead letters. Unset: nobody is the operator (those routes answer 403).
+   */
+  operatorToken?: string;
+  /**
    * Media types an upload's bytes may be, judged by magic bytes on its first write (`ALLOWED_TYPES`,
    * comma-separated, `type/*` wildcards; default: any).
    */
@@ -116,12 +121,14 @@ export function parseSecurity(raw: RawEnv): SecurityConfig {
   const signedUrlTtlMs = raw.SIGNED_URL_TTL ? parseDuration('SIGNED_URL_TTL', raw.SIGNED_URL_TTL) : 900_000;
   if (uploadTokenTtlMs < 1000 || signedUrlTtlMs < 1000) throw new ConfigError('UPLOAD_TOKEN_TTL and SIGNED_URL_TTL must be at least 1s');
   if (raw.METRICS_TOKEN !== undefined && raw.METRICS_TOKEN.length < 8) throw new ConfigError('METRICS_TOKEN must be at least 8 characters');
+  if (raw.OPERATOR_TOKEN !== undefined && !/^[A-Za-z0-9._~+/-]{32,}$/.test(raw.OPERATOR_TOKEN)) throw new ConfigError('OPERATOR_TOKEN must be at least 32 characters of A-Z a-z 0-9 . _ ~ + / -');
   return {
     auth,
     signingSecrets,
     uploadTokenTtlMs,
     signedUrlTtlMs,
     metricsToken: raw.METRICS_TOKEN,
+    operatorToken: raw.OPERATOR_TOKEN,
     allowedTypes,
     rateLimits: {
       requests: rate(raw, 'RATE_LIMIT_REQUESTS', authOn ? 100 : 0),

@@ -9,7 +9,7 @@ import { AUTH_ENV, bearer, userToken } from '@tus-edge/testkit';
 
 const METRICS_TOKEN = 'metrics-token-123456';
 const TUS_METHODS = ['POST', 'HEAD', 'PATCH', 'DELETE', 'GET', 'OPTIONS'];
-const OPEN = new Set(['/healthz', '/readyz']);
+const OPEN = new Set(['/healthz', '/readyz', '/api/openapi.json', '/api/docs']);
 /** Public browser assets (the SDK bundle, the demo page): served to anyone, never 401. */
 const isAsset = (p: string) => p.startsWith('/sdk/') || p === '/demo' || p.startsWith('/demo/');
 
