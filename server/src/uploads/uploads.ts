@@ -3,11 +3,13 @@ import { inSpan, traceparentOf } from '@tus-edge/processors';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
 import { sizeClass } from '../ops/metrics.js';
-import { tombstoneRetentionMs, type ConcatRole, type UploadAccess, type UploadRecord } from '../records/types.js';
+import type { ConcatRole, UploadAccess, UploadRecord } from '../records/types.js';
 import type { ReceiveInput, ReceiveOutcome } from '../storage/receive.js';
 import { UploadHashes } from './content-hash.js';
 import { ContentFollower, reuseHint } from '../catalogue/content.js';
 import { Handover } from './handover.js';
+import { Concatenation } from './concat.js';
+import { ExpirySweep } from './expiry.js';
 
 export interface LoadedUpload {
   record: UploadRecord;
@@ -59,14 +61,21 @@ export class Uploads {
   readonly content: ContentFollower;
   /** The hand-over of finished uploads to the file catalogue. */
   readonly handover: Handover;
+  /** The concatenation extension's assembly of final uploads (uploads/concat.ts). */
+  private readonly concat: Concatenation;
+  /** The expiry sweep of unfinished uploads (uploads/expiry.ts). */
+  private readonly expiry: ExpirySweep;
 
   constructor(private readonly deps: AppContext) {
     this.hashes = new UploadHashes(deps.config.dedup, (id) => deps.storage.read(id));
     this.content = new ContentFollower(deps);
     this.handover = new Handover(deps);
+    this.concat = new Concatenation(deps, this);
+    this.expiry = new ExpirySweep(deps, this, this.concat);
   }
 
-  private save(record: UploadRecord): Promise<void> {
+  /** Stores a record (this domain's modules only: concat.ts, expiry.ts). */
+  save(record: UploadRecord): Promise<void> {
     return this.deps.records.set(record.id, record);
   }
 
@@ -304,7 +313,7 @@ export class Uploads {
     const took = (Date.parse(now) - Date.parse(record.createdAt)) / 1000;
     if (took >= 0) metrics.uploadDuration.observe({ size_class: sizeClass(record.size ?? 0) }, took);
     logger.info('upload finished', { uploadId: record.id, size: record.size });
-    if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
+    if (record.concat?.kind === 'partial') await this.concat.assembleWaitingFinals(record.id);
   }
 
   private async publishCompletion(record: UploadRecord, completedAt: string): Promise<void> {
@@ -348,50 +357,14 @@ export class Uploads {
     return n;
   }
 
-  /** Records that `finalId` waits for each unfinished partial in `partIds`. */
-  async linkFinal(finalId: string, partIds: string[]): Promise<void> {
-    for (const partId of new Set(partIds)) {
-      await this.withLock(`link-${partId}`, AbortSignal.timeout(10_000), () => undefined, async () => {
-        const finals = (await this.deps.links.get(partId)) ?? [];
-        if (!finals.includes(finalId)) await this.deps.links.set(partId, [...finals, finalId]);
-      });
-    }
+  /** Records that `finalId` waits for each unfinished partial in `partIds` (see uploads/concat.ts). */
+  linkFinal(finalId: string, partIds: string[]): Promise<void> {
+    return this.concat.linkFinal(finalId, partIds);
   }
 
-  private async assembleWaitingFinals(partId: string): Promise<void> {
-    const finals = await this.withLock(`link-${partId}`, AbortSignal.timeout(10_000), () => undefined, async () => {
-      const list = (await this.deps.links.get(partId)) ?? [];
-      await this.deps.links.delete(partId);
-      return list;
-    });
-    for (const finalId of finals) await this.tryAssemble(finalId);
-  }
-
-  /**
-   * Concatenates a final upload once every partial is finished. Safe to call any number of times
-   * from any request: the first caller that sees all partials finished assembles, others return.
-   * A final upload one of whose partials was terminated or expired can never be assembled: it is
-   * turned into a tombstone at once (410), instead of answering "not assembled yet" until it expires.
-   */
-  async tryAssemble(finalId: string): Promise<void> {
-    await this.withLock(finalId, AbortSignal.timeout(30_000), () => undefined, async () => {
-      const record = await this.deps.records.get(finalId);
-      if (record?.concat?.kind !== 'final' || record.concat.assembled || record.expiredAt) return;
-      const parts = await Promise.all(record.concat.parts.map((p) => this.deps.records.get(p)));
-      if (parts.some((p) => !p || p.expiredAt)) {
-        await this.removeContents(finalId);
-        await this.deps.security.parts.quotas.release(record);
-        record.expiredAt = this.deps.now().toISOString();
-        await this.save(record);
-        this.deps.logger.info('final upload abandoned: one of its partial uploads is gone', { uploadId: finalId });
-        return;
-      }
-      if (parts.some((p) => !p?.completedAt)) return;
-      await this.deps.storage.concatenate(finalId, record.concat.parts);
-      record.size = parts.reduce((sum, p) => sum + (p?.size ?? 0), 0);
-      record.concat.assembled = true;
-      await this.finish(record);
-    });
+  /** Concatenates a final upload once every partial is finished (see uploads/concat.ts). */
+  tryAssemble(finalId: string): Promise<void> {
+    return this.concat.tryAssemble(finalId);
   }
 
   /**
@@ -408,67 +381,19 @@ export class Uploads {
     await this.removeContents(record.id);
     await this.deps.security.parts.quotas.release(record);
     await this.deps.records.delete(record.id);
-    if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(record.id);
+    if (record.concat?.kind === 'partial') await this.concat.assembleWaitingFinals(record.id);
   }
 
-  /** Everything of an upload but its record: bytes, processing results, processing status. */
-  private async removeContents(id: string): Promise<void> {
+  /** Everything of an upload but its record: bytes, processing results, processing status (this domain's modules only). */
+  async removeContents(id: string): Promise<void> {
     this.hashes.forget(id);
     await this.deps.storage.remove(id);
     await this.deps.results.remove(id);
     await this.deps.status.remove(id);
   }
 
-  /**
-   * Removes the bytes of expired unfinished uploads, keeping a tombstone record so clients get 410;
-   * tombstones are dropped after {@link tombstoneRetentionMs}. Returns how many uploads were expired.
-   */
-  async sweepExpired(): Promise<number> {
-    const { records, config, metrics, logger } = this.deps;
-    const now = this.deps.now().getTime();
-    let expired = 0;
-    for (const id of await records.due(now)) {
-      const record = await records.get(id);
-      if (!record) continue;
-      if (record.expiredAt) {
-        if (Date.parse(record.expiredAt) + tombstoneRetentionMs(config.uploadExpiryMs) <= now) {
-          // Once more for the status: a job that was still running at expiry may have written it since.
-          await this.deps.status.remove(id);
-          await records.delete(id);
-        }
-        continue;
-      }
-      if (record.concat?.kind === 'final' && !record.concat.assembled) {
-        if (Date.parse(record.expiresAt ?? '') <= now) await this.recheckWaitingFinal(id);
-        continue;
-      }
-      if (!this.isExpired(record)) continue;
-      await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
-        await this.removeContents(id);
-        await this.deps.security.parts.quotas.release(record);
-        record.expiredAt = new Date(now).toISOString();
-        await this.save(record);
-      });
-      if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(id);
-      expired++;
-      metrics.uploadsExpired.inc();
-      logger.info('upload expired', { uploadId: id });
-    }
-    return expired;
-  }
-
-  /**
-   * A final upload past its own expiry lives as long as its partials can still finish (their writes
-   * slide their expiry, not the final's): it is assembled if they all finished (a crash may have
-   * skipped that), abandoned if one is gone, and otherwise looked at again one expiry period later.
-   */
-  private async recheckWaitingFinal(id: string): Promise<void> {
-    await this.tryAssemble(id);
-    await this.withLock(id, AbortSignal.timeout(10_000), () => undefined, async () => {
-      const record = await this.deps.records.get(id);
-      if (!record || record.expiredAt || record.concat?.kind !== 'final' || record.concat.assembled) return;
-      record.expiresAt = this.nextExpiry();
-      await this.save(record);
-    });
+  /** Expires unfinished uploads past their expiry (see uploads/expiry.ts); how many were expired. */
+  sweepExpired(): Promise<number> {
+    return this.expiry.sweepExpired();
   }
 }
