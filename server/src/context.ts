@@ -7,7 +7,7 @@ import {
   type EventPublisher, type ResultStore, type StatusStore, type Tracing, type UploadCompletedEvent,
 } from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
-import type { Config } from './config/config.js';
+import { catalogueSharedByEveryNode, type Config } from './config/config.js';
 import { OutboxPublisher } from './events/outbox-publisher.js';
 import { ProcessLocker } from './locking/process-locker.js';
 import { RedisLocker } from './locking/redis-locker.js';
@@ -207,7 +207,9 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const built = buildTiers(config, storage, s3);
   const tiers = overrides.tiers ?? built.tiers;
   const downloads = overrides.downloads ?? buildDownloads(config, tiers, built.presigner, now);
-  const catalogue = overrides.catalogue ?? createCatalogue(config.catalogue);
+  // Dedup only where every node reads this catalogue: a per-node one (REDIS_URL without DATABASE_URL)
+  // could point a duplicate at bytes another node cannot find.
+  const catalogue = overrides.catalogue ?? createCatalogue(config.catalogue, { dedup: catalogueSharedByEveryNode(config) });
   if (!overrides.catalogue) closers.push(() => catalogue.close());
   checks.catalogue = () => catalogue.check();
   if (!overrides.metrics) watchCatalogueUsage(metrics.registry, catalogue);

@@ -85,7 +85,10 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
 
   // Embedded mode: the processor runtime runs here, on the same outbox, status store and metrics.
   // The maintenance kind (FILE_POLICIES): in the in-process runtime, or in a runtime of its own.
-  const maintenance = planMaintenance(deps, (scope, fileId) => uploads.handover.removeFile(scope, fileId));
+  const maintenance = planMaintenance(deps, {
+    removeFile: (scope, fileId) => uploads.handover.removeFile(scope, fileId),
+    drainDeletes: () => uploads.handover.deletes.drain(),
+  });
   const runtime = config.processors.inProcess
     ? await startRuntime({
         moreProcessors: maintenance && [maintenance.processor],

@@ -1,5 +1,4 @@
 import type { ProcessingStatus, StatusStore } from '@tus-edge/processors';
-import { catalogueSharedByEveryNode, type Config } from '../config/config.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { UploadStorage, UploadLocation } from '../storage/types.js';
@@ -33,8 +32,6 @@ export interface ContentDeps {
   status: StatusStore;
   storage: UploadStorage;
   logger: Logger;
-  /** Absent in unit tests: the catalogue is then taken as shared by every node (see catalogueSharedByEveryNode). */
-  config?: Pick<Config, 'catalogue' | 'coordination'>;
 }
 
 /**
@@ -105,8 +102,11 @@ export class ContentFollower {
     const mime = typeof fp?.result?.mime === 'string' && fp.result.mime !== 'application/octet-stream' ? fp.result.mime : null;
     if (sha256 && (entry.version.sha256 !== sha256 || (mime && entry.file.mediaType !== mime))) {
       const set = await catalogue.setContent(uploadId, sha256, mime);
-      if (set?.freed && (!this.deps.config || catalogueSharedByEveryNode(this.deps.config))) {
+      // Never freed without a shared catalogue (it is opened without dedup then, see context.ts). The entry
+      // the catalogue listed for these bytes leaves the to-delete list once they are gone.
+      if (set?.freed) {
         await storage.remove(set.freed);
+        await catalogue.deleteDone({ kind: 'bytes', ref: set.freed });
         if (entry.version.sha256 !== sha256) {
           this.deps.metrics?.deduplicated.inc({ when: 'fingerprint' });
           this.deps.metrics?.deduplicatedBytes.inc(entry.version.size);

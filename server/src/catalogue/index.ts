@@ -8,7 +8,10 @@ export type * from './types.js';
 export { SqlCatalogue } from './sql-catalogue.js';
 export { openCatalogueDb, type CatalogueDb } from './database.js';
 
-/** Opens the catalogue `config` names (SQLite file or PostgreSQL pool); `migrate()` before first use. */
-export function createCatalogue(config: CatalogueConfig): Catalogue {
-  return new SqlCatalogue(openCatalogueDb(config));
+/**
+ * Opens the catalogue `config` names (SQLite file or PostgreSQL pool); `migrate()` before first use.
+ * `options.dedup` (default true) is off when the catalogue is not shared by every node (see SqlCatalogue).
+ */
+export function createCatalogue(config: CatalogueConfig, options: { dedup?: boolean } = {}): Catalogue {
+  return new SqlCatalogue(openCatalogueDb(config), options);
 }

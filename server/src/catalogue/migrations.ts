@@ -86,4 +86,31 @@ export const MIGRATIONS: Record<string, Migration> = {
       }
     },
   },
+  '0002_pending_deletes_and_tokens': {
+    async up(db: Kysely<any>) {
+      // What a committed deletion still owes the storage (and the records, results, status, quotas):
+      // written in the deletion's transaction, so a node killed before the clean-up leaves it here.
+      await db.schema
+        .createTable('pending_deletes')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('ref', 'text', (c) => c.notNull())
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('charged_bytes', 'bigint')
+        .addColumn('results', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pending_deletes_pk', ['kind', 'ref'])
+        .execute();
+      await db.schema.createIndex('pending_deletes_created').on('pending_deletes').column('created_at').execute();
+      // Kept from the upload record, which ends after CATALOGUE_RECORD_GRACE: the token that may still
+      // read the upload, and the quota charge a deletion gives back.
+      await db.schema.alterTable('file_versions').addColumn('token_id', 'text').execute();
+      await db.schema.alterTable('file_versions').addColumn('charged_bytes', 'bigint').execute();
+    },
+    async down(db: Kysely<any>) {
+      await sql`drop table if exists pending_deletes`.execute(db);
+      await db.schema.alterTable('file_versions').dropColumn('token_id').execute();
+      await db.schema.alterTable('file_versions').dropColumn('charged_bytes').execute();
+    },
+  },
 };

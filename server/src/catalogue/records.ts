@@ -37,6 +37,9 @@ export function ingestInputOf(record: UploadRecord): IngestInput {
     sha256: record.sha256 ?? null,
     metadata,
     tags: tagsOf(metadata),
+    // Kept past the record's end: the token still reaches the upload, a deletion gives the charge back.
+    tokenId: record.tokenId ?? null,
+    chargedBytes: record.charged?.bytes ?? null,
     createdAt: record.createdAt,
     finishedAt: completedAt,
   };
@@ -61,6 +64,8 @@ export function archivedRecord(found: UploadInCatalogue): { record: UploadRecord
     cataloguedAt: at,
     ...(file.owner ? { owner: file.owner } : {}),
     ...(file.tenant ? { tenant: file.tenant } : {}),
+    // The upload token it was created with still reaches it (auth/identity.ts compares the token id).
+    ...(version.tokenId ? { tokenId: version.tokenId } : {}),
   };
   return { record, location: object.location };
 }

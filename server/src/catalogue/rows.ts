@@ -53,6 +53,8 @@ export function toVersion(row: Selectable<FileVersionsTable>): FileVersion {
     createdAt: row.created_at,
     name: row.name,
     metadata: json(row.metadata, {}),
+    tokenId: row.token_id ?? null,
+    chargedBytes: row.charged_bytes === null || row.charged_bytes === undefined ? null : Number(row.charged_bytes),
   };
 }
 

@@ -9,6 +9,7 @@ export interface CatalogueDatabase {
   objects: ObjectsTable;
   file_versions: FileVersionsTable;
   catalogue_meta: MetaTable;
+  pending_deletes: PendingDeletesTable;
 }
 
 export interface FilesTable {
@@ -60,9 +61,29 @@ export interface FileVersionsTable {
   created_at: string;
   name: string;
   metadata: string;
+  /** The upload token the version's upload was created with (null without one). */
+  token_id: string | null;
+  /** What the upload is charged against its owner's quota (null when nothing is). */
+  charged_bytes: number | string | null;
 }
 
 export interface MetaTable {
   key: string;
   value: string;
+}
+
+/**
+ * The durable to-delete list: clean-up owed by a committed deletion, written in the same transaction
+ * that freed it, removed once done (see catalogue/pending.ts).
+ */
+export interface PendingDeletesTable {
+  /** `bytes`: a storage location (both classes); `upload`: an upload's record, results, status and quota charge. */
+  kind: string;
+  ref: string;
+  tenant: string;
+  owner: string;
+  charged_bytes: number | string | null;
+  /** 1 when the upload's processing results and status go too (0 when a restored version still shows them). */
+  results: number;
+  created_at: string;
 }

@@ -4,10 +4,11 @@ import { decodeCursor, encodeCursor, isUniqueViolation, newId, normaliseTags, to
 import type { CatalogueDatabase } from './schema.js';
 import type {
   Catalogue, CatalogueFile, CatalogueObject, ContentSet, Dropped, Located, Restored, FileFilters, FilePage, FilePatch, FileVersion, IngestInput, IngestResult,
-  LifecycleRule, OwnerScope, Removed, StorageClass, TenantUsage, UploadInCatalogue, Usage,
+  LifecycleRule, OwnerScope, PendingDelete, Removed, StorageClass, TenantUsage, UploadInCatalogue, Usage,
 } from './types.js';
 import { tenantUsage, usageOf } from './usage-queries.js';
-import { findContent, locate, pruneVersions, removeVersion, restoreVersion, unprocessed, versionOf } from './versions.js';
+import { findContent, locate, pendingOf, pruneVersions, release, removeVersion, restoreVersion, unprocessed, versionOf } from './versions.js';
+import { deleteDone, owe, pendingDeletes } from './pending.js';
 
 type Db = Kysely<CatalogueDatabase>;
 
@@ -25,9 +26,16 @@ class RaceLost extends Error {}
  */
 export class SqlCatalogue implements Catalogue {
   private readonly db: Db;
+  private readonly dedup: boolean;
 
-  constructor(private readonly database: CatalogueDb) {
+  /**
+   * `options.dedup` (default true): whether content already stored for the tenant is shared. Off when
+   * the catalogue is not shared by every node (REDIS_URL without DATABASE_URL): another node could not
+   * find the shared object, so each upload keeps its own bytes (the sha256 is still recorded per version).
+   */
+  constructor(private readonly database: CatalogueDb, options: { dedup?: boolean } = {}) {
     this.db = database.db;
+    this.dedup = options.dedup ?? true;
   }
 
   migrate(): Promise<void> {
@@ -59,7 +67,7 @@ export class SqlCatalogue implements Catalogue {
     const now = new Date().toISOString();
     const sha256 = input.sha256 ?? null;
     // Content already stored for the tenant: point at it, and hand this upload's bytes back to be deleted.
-    const same = sha256
+    const same = sha256 && this.dedup
       ? await trx.selectFrom('objects').selectAll().where('tenant', '=', input.tenant).where('sha256', '=', sha256).executeTakeFirst()
       : undefined;
     let objectId: string;
@@ -74,7 +82,7 @@ export class SqlCatalogue implements Catalogue {
       objectId = newId();
       await trx
         .insertInto('objects')
-        .values({ id: objectId, tenant: input.tenant, sha256, size: input.size, location: input.uploadId, storage_class: 'standard', refs: 1, created_at: now })
+        .values({ id: objectId, tenant: input.tenant, sha256: this.dedup ? sha256 : null, size: input.size, location: input.uploadId, storage_class: 'standard', refs: 1, created_at: now })
         .execute();
     }
     const mediaType = input.mediaType || DEFAULT_MEDIA_TYPE;
@@ -117,8 +125,13 @@ export class SqlCatalogue implements Catalogue {
     }
     await trx
       .insertInto('file_versions')
-      .values({ file_id: fileId, version, upload_id: input.uploadId, object_id: objectId, size: input.size, sha256, created_at: input.finishedAt, name: input.name, metadata })
+      .values({
+        file_id: fileId, version, upload_id: input.uploadId, object_id: objectId, size: input.size, sha256, created_at: input.finishedAt, name: input.name, metadata,
+        token_id: input.tokenId ?? null, charged_bytes: input.chargedBytes ?? null,
+      })
       .execute();
+    // The duplicate's own bytes are owed to the storage (durably: see pending.ts).
+    if (same) await owe(trx, [{ kind: 'bytes', ref: input.uploadId, tenant: input.tenant }]);
     const file = (await this.fileById(trx, fileId))!;
     return { file, version, created: true, freed: same ? input.uploadId : undefined };
   }
@@ -213,22 +226,16 @@ export class SqlCatalogue implements Catalogue {
     return this.db.transaction().execute(async (trx) => {
       const file = await this.fileById(trx, id, scope);
       if (!file) return undefined;
-      const versions = await trx.selectFrom('file_versions').select(['object_id', 'upload_id']).where('file_id', '=', id).execute();
+      const versions = await trx.selectFrom('file_versions').select(['object_id', 'upload_id', 'charged_bytes']).where('file_id', '=', id).execute();
       await trx.deleteFrom('file_tags').where('file_id', '=', id).execute();
       await trx.deleteFrom('file_versions').where('file_id', '=', id).execute();
       await trx.deleteFrom('files').where('id', '=', id).execute();
-      const counts = new Map<string, number>();
-      for (const v of versions) counts.set(v.object_id, (counts.get(v.object_id) ?? 0) + 1);
-      const freed: string[] = [];
-      for (const [objectId, n] of counts) {
-        await trx.updateTable('objects').set({ refs: sql`refs - ${n}` }).where('id', '=', objectId).execute();
-        const object = await trx.selectFrom('objects').selectAll().where('id', '=', objectId).executeTakeFirst();
-        if (object && Number(object.refs) <= 0) {
-          await trx.deleteFrom('objects').where('id', '=', objectId).execute();
-          freed.push(object.location);
-        }
-      }
-      return { file, uploads: versions.map((v) => v.upload_id), freed };
+      const freed = await release(trx, versions.map((v) => v.object_id));
+      // What the storage and the records are owed, in this transaction: a node killed before the
+      // clean-up leaves it to the next drain.
+      const pending = pendingOf(file, freed, versions, () => true);
+      await owe(trx, pending);
+      return { file, uploads: versions.map((v) => v.upload_id), freed, pending };
     });
   }
 
@@ -257,7 +264,7 @@ export class SqlCatalogue implements Catalogue {
     const object = objectRow && toObject(objectRow);
     let objectId = version.object_id;
     let freed: string | undefined;
-    if (object && object.sha256 === null) {
+    if (object && object.sha256 === null && this.dedup) {
       const same = await trx.selectFrom('objects').selectAll()
         .where('tenant', '=', object.tenant).where('sha256', '=', sha256).where('id', '!=', object.id)
         .executeTakeFirst();
@@ -270,6 +277,7 @@ export class SqlCatalogue implements Catalogue {
         if (Number(taken.numUpdatedRows) !== 1) throw new RaceLost(`object ${same.id} released meanwhile`);
         await trx.deleteFrom('objects').where('id', '=', object.id).execute();
         freed = object.location;
+        await owe(trx, [{ kind: 'bytes', ref: freed, tenant: object.tenant }]);
       } else {
         await trx.updateTable('objects').set({ sha256 }).where('id', '=', object.id).execute();
       }
@@ -363,6 +371,14 @@ export class SqlCatalogue implements Catalogue {
 
   unprocessed(finishedBefore: string, limit: number): Promise<Array<{ fileId: string; uploadId: string }>> {
     return unprocessed(this.db, finishedBefore, limit);
+  }
+
+  pendingDeletes(limit: number): Promise<PendingDelete[]> {
+    return pendingDeletes(this.db, limit);
+  }
+
+  deleteDone(item: Pick<PendingDelete, 'kind' | 'ref'>): Promise<void> {
+    return deleteDone(this.db, item);
   }
 
   async check(): Promise<void> {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll } from 'vitest';
 import { catalogueContract } from './catalogue.contract.js';
 import { dedupContract } from './dedup.contract.js';
+import { pendingContract } from './pending.contract.js';
 import { createCatalogue } from './index.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'catalogue-sqlite-'));
@@ -17,6 +18,12 @@ catalogueContract('SQLite (better-sqlite3, WAL, temp dir)', async () => {
 
 dedupContract('SQLite (better-sqlite3, WAL, temp dir)', async () => {
   const catalogue = createCatalogue({ kind: 'sqlite', file: path.join(root, `db-${++n}`, 'catalogue.db') });
+  await catalogue.migrate();
+  return catalogue;
+});
+
+pendingContract('SQLite (better-sqlite3, WAL, temp dir)', async (options) => {
+  const catalogue = createCatalogue({ kind: 'sqlite', file: path.join(root, `db-${++n}`, 'catalogue.db') }, options);
   await catalogue.migrate();
   return catalogue;
 });

@@ -70,6 +70,10 @@ export interface FileVersion {
   createdAt: string;
   name: string;
   metadata: Record<string, string | null>;
+  /** The upload token its upload was created with: it still reaches the upload once the record ended. */
+  tokenId: string | null;
+  /** Bytes its upload is charged against the owner's quota; given back when the version goes. */
+  chargedBytes: number | null;
 }
 
 /** What {@link Catalogue.byUpload} finds: the file, the version the upload is, and the object holding its bytes. */
@@ -92,6 +96,10 @@ export interface IngestInput {
   sha256?: string | null;
   metadata: Record<string, string | null>;
   tags: string[];
+  /** The upload token the upload was created with, if any (kept past the record's end). */
+  tokenId?: string | null;
+  /** What the upload is charged against its owner's quota (`record.charged.bytes`), if anything. */
+  chargedBytes?: number | null;
   /** When the upload was created and finished (ISO). */
   createdAt: string;
   finishedAt: string;
@@ -140,6 +148,8 @@ export interface Removed {
   uploads: string[];
   /** Locations (upload ids) whose bytes the caller must now delete. */
   freed: string[];
+  /** The same clean-up as written to the durable to-delete list: done with {@link Catalogue.deleteDone}. */
+  pending: PendingDelete[];
 }
 
 /** Counts and bytes of one group in {@link Usage}. */
@@ -200,7 +210,22 @@ export interface Located {
 export interface Dropped {
   uploads: string[];
   freed: string[];
+  /** The same clean-up as written to the durable to-delete list: done with {@link Catalogue.deleteDone}. */
+  pending: PendingDelete[];
 }
+
+/**
+ * Clean-up owed by a committed deletion (the durable to-delete list): written in the transaction that
+ * freed it, so a node killed before the clean-up leaves it for the next drain on any node.
+ * - `bytes`: the bytes at storage location `ref` (both storage classes);
+ * - `upload`: upload `ref`'s record (within its grace), its quota charge (`chargedBytes`, given back
+ *   from the catalogue when the record already ended), and with `results` its processing results and
+ *   status. `results` is false when a restored version still shows the upload: its results and status
+ *   stay, and its quota charge moved to that version (nothing is given back).
+ */
+export type PendingDelete =
+  | { kind: 'bytes'; ref: string; tenant: string }
+  | { kind: 'upload'; ref: string; tenant: string; owner: string; chargedBytes: number | null; results: boolean };
 
 /** What a restore did: the file with its new current version, which points at the restored one's object. */
 export interface Restored {
@@ -268,6 +293,11 @@ export interface Catalogue {
   pruneVersions(fileId: string, keep: number): Promise<Dropped>;
   /** Files finished before `finishedBefore` (ISO) whose processing summary is not recorded yet, oldest first. */
   unprocessed(finishedBefore: string, limit: number): Promise<Array<{ fileId: string; uploadId: string }>>;
+  // --- The durable to-delete list (catalogue/pending.ts) ---
+  /** Clean-up owed by committed deletions, oldest first, at most `limit` (the drain after a crash). */
+  pendingDeletes(limit: number): Promise<PendingDelete[]>;
+  /** Marks clean-up done: its entry leaves the list. */
+  deleteDone(item: Pick<PendingDelete, 'kind' | 'ref'>): Promise<void>;
   /** Whether the database answers (readiness). */
   check(): Promise<void>;
   close(): Promise<void>;

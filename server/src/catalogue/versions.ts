@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { toFile, toObject, toVersion } from './rows.js';
 import type { CatalogueDatabase } from './schema.js';
-import type { CatalogueObject, Dropped, FileVersion, Located, OwnerScope, Restored } from './types.js';
+import { owe } from './pending.js';
+import type { CatalogueObject, Dropped, FileVersion, Located, OwnerScope, PendingDelete, Restored } from './types.js';
 
 type Db = Kysely<CatalogueDatabase> | Transaction<CatalogueDatabase>;
 
@@ -94,11 +95,32 @@ export async function restoreVersion(trx: Transaction<CatalogueDatabase>, scope:
  * processing results and status). Run inside a transaction.
  */
 async function dropVersions(trx: Transaction<CatalogueDatabase>, fileId: string, versions: number[]): Promise<Dropped> {
-  if (versions.length === 0) return { uploads: [], freed: [] };
-  const rows = await trx.selectFrom('file_versions').select(['object_id', 'upload_id']).where('file_id', '=', fileId).where('version', 'in', versions).execute();
+  if (versions.length === 0) return { uploads: [], freed: [], pending: [] };
+  const file = await trx.selectFrom('files').select(['tenant', 'owner']).where('id', '=', fileId).executeTakeFirst();
+  const rows = await trx.selectFrom('file_versions').select(['object_id', 'upload_id', 'charged_bytes']).where('file_id', '=', fileId).where('version', 'in', versions).execute();
   await trx.deleteFrom('file_versions').where('file_id', '=', fileId).where('version', 'in', versions).execute();
+  const freed = await release(trx, rows.map((r) => r.object_id));
+  // A restored version (`<id>.r<n>`) still shows the processing of upload `<id>`: that one is kept.
+  const kept = await trx.selectFrom('file_versions').select('upload_id').where('file_id', '=', fileId).execute();
+  const stillShown = new Set(kept.map((k) => k.upload_id.replace(/\.r\d+$/, '')));
+  // Its bytes are still stored for the restored version that shows it: the quota charge moves there.
+  for (const row of rows) {
+    if (!stillShown.has(row.upload_id) || row.charged_bytes === null) continue;
+    const heir = kept.map((k) => k.upload_id).filter((u) => u.startsWith(`${row.upload_id}.r`)).sort().pop();
+    if (heir) await trx.updateTable('file_versions').set({ charged_bytes: sql`coalesce(charged_bytes, 0) + ${Number(row.charged_bytes)}` }).where('upload_id', '=', heir).execute();
+  }
+  const pending = pendingOf(file ?? { tenant: '', owner: '' }, freed, rows, (u) => !stillShown.has(u));
+  await owe(trx, pending);
+  return { uploads: rows.map((r) => r.upload_id).filter((u) => !stillShown.has(u)).sort(), freed, pending };
+}
+
+/**
+ * Takes one reference per entry of `objectIds` away; objects left with none are deleted and their
+ * locations returned (their bytes are to be deleted). Run inside a transaction.
+ */
+export async function release(trx: Transaction<CatalogueDatabase>, objectIds: readonly string[]): Promise<string[]> {
   const counts = new Map<string, number>();
-  for (const r of rows) counts.set(r.object_id, (counts.get(r.object_id) ?? 0) + 1);
+  for (const id of objectIds) counts.set(id, (counts.get(id) ?? 0) + 1);
   const freed: string[] = [];
   for (const [objectId, n] of counts) {
     await trx.updateTable('objects').set({ refs: sql`refs - ${n}` }).where('id', '=', objectId).execute();
@@ -108,10 +130,25 @@ async function dropVersions(trx: Transaction<CatalogueDatabase>, fileId: string,
       freed.push(object.location);
     }
   }
-  // A restored version (`<id>.r<n>`) still shows the processing of upload `<id>`: that one is kept.
-  const kept = await trx.selectFrom('file_versions').select('upload_id').where('file_id', '=', fileId).execute();
-  const stillShown = new Set(kept.map((k) => k.upload_id.replace(/\.r\d+$/, '')));
-  return { uploads: rows.map((r) => r.upload_id).filter((u) => !stillShown.has(u)).sort(), freed };
+  return freed;
+}
+
+/** The to-delete entries of removed versions: their freed bytes, and each upload (record, quota charge, and results unless still shown). */
+export function pendingOf(
+  file: { tenant: string; owner: string },
+  freed: readonly string[],
+  versions: ReadonlyArray<{ upload_id: string; charged_bytes: number | string | null }>,
+  withResults: (uploadId: string) => boolean,
+): PendingDelete[] {
+  return [
+    ...freed.map((ref): PendingDelete => ({ kind: 'bytes', ref, tenant: file.tenant })),
+    ...versions.map((v): PendingDelete => {
+      const results = withResults(v.upload_id);
+      // Still shown by a restored version: its charge moved to that version (dropVersions).
+      const chargedBytes = results && v.charged_bytes !== null ? Number(v.charged_bytes) : null;
+      return { kind: 'upload', ref: v.upload_id, tenant: file.tenant, owner: file.owner, results, chargedBytes };
+    }),
+  ];
 }
 
 /**
@@ -119,7 +156,7 @@ async function dropVersions(trx: Transaction<CatalogueDatabase>, fileId: string,
  * (`FILE_MAX_VERSIONS`). `keep` 0 keeps everything.
  */
 export async function pruneVersions(trx: Transaction<CatalogueDatabase>, fileId: string, keep: number): Promise<Dropped> {
-  if (keep <= 0) return { uploads: [], freed: [] };
+  if (keep <= 0) return { uploads: [], freed: [], pending: [] };
   const rows = await trx.selectFrom('file_versions').select('version').where('file_id', '=', fileId).orderBy('version', 'desc').execute();
   return dropVersions(trx, fileId, rows.slice(Math.max(1, keep)).map((r) => Number(r.version)));
 }

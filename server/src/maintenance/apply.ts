@@ -29,6 +29,11 @@ export interface MaintenanceDeps {
    * the bytes whose last reference went with it, in both classes (the uploads domain's `removeFile`).
    */
   removeFile(scope: OwnerScope, fileId: string): Promise<unknown>;
+  /**
+   * Finishes the clean-up earlier deletions owe (the catalogue's durable to-delete list: bytes, records,
+   * results of files removed by a node killed before it cleaned up); returns how many entries were done.
+   */
+  drainDeletes(): Promise<number>;
   logger: Logger;
   counter: MaintenanceCounter;
   /** Told between the steps of a move (tests use it to stop a run where a crash would). */
@@ -44,7 +49,7 @@ export interface MaintenanceSummary {
   failed: number;
 }
 
-/** `tus_maintenance_actions_total{action,policy}`: what the maintenance job did (action `delete`, `cold`, `resume`, `failed`). */
+/** `tus_maintenance_actions_total{action,policy}`: what the maintenance job did (action `delete`, `cold`, `resume`, `drain`, `failed`). */
 export type MaintenanceCounter = Counter<'action' | 'policy'>;
 
 /** Registers the maintenance counter on `registry` (policies are configuration: the label set is bounded). */
@@ -53,7 +58,7 @@ export function maintenanceCounter(registry: Registry): MaintenanceCounter {
   if (existing) return existing as MaintenanceCounter;
   return new Counter({
     name: 'tus_maintenance_actions_total',
-    help: 'What the maintenance job did to files, by action (delete, cold, resume, failed) and policy',
+    help: 'What the maintenance job did to files, by action (delete, cold, resume, drain, failed) and policy',
     labelNames: ['action', 'policy'] as const,
     registers: [registry],
   });
@@ -68,6 +73,12 @@ export function maintenanceCounter(registry: Registry): MaintenanceCounter {
  */
 export async function runMaintenance(deps: MaintenanceDeps, now: Date, signal?: AbortSignal): Promise<MaintenanceSummary> {
   const summary: MaintenanceSummary = { deleted: 0, moved: 0, resumed: 0, failed: 0 };
+  // What a killed node's deletions still owe the storage, whichever node it was (and whichever runs this).
+  const drained = await deps.drainDeletes();
+  if (drained > 0) {
+    deps.counter.inc({ action: 'drain', policy: '' }, drained);
+    deps.logger.info('maintenance: clean-up owed by earlier deletions done', { drained });
+  }
   if (await resumeMove(deps)) {
     summary.resumed++;
     deps.counter.inc({ action: 'resume', policy: '' });

@@ -48,6 +48,17 @@ async function setup(policies: string) {
         await tiers.removeCold(location);
       }
     },
+    drainDeletes: async () => {
+      const owed = await catalogue.pendingDeletes(100);
+      for (const item of owed) {
+        if (item.kind === 'bytes') {
+          await storage.remove(item.ref);
+          await tiers.removeCold(item.ref);
+        }
+        await catalogue.deleteDone(item);
+      }
+      return owed.length;
+    },
   };
   return { dir, catalogue, storage, tiers, registry, deps };
 }

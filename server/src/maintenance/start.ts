@@ -15,7 +15,7 @@ export interface Maintenance {
  * policies. Registers `tus_maintenance_actions_total` with a zero per policy and action.
  */
 export function planMaintenance(
-  deps: AppContext, removeFile: MaintenanceDeps['removeFile'], overrides: Partial<Pick<MaintenanceDeps, 'onStep'>> = {},
+  deps: AppContext, removal: Pick<MaintenanceDeps, 'removeFile' | 'drainDeletes'>, overrides: Partial<Pick<MaintenanceDeps, 'onStep'>> = {},
 ): Maintenance | undefined {
   const { config } = deps;
   if (config.lifecycle.policies.length === 0) return undefined;
@@ -23,7 +23,7 @@ export function planMaintenance(
   for (const p of config.lifecycle.policies) for (const action of ['delete', 'cold', 'failed']) counter.inc({ action, policy: p.name }, 0);
   return {
     processor: new MaintenanceProcessor({
-      catalogue: deps.catalogue, storage: deps.storage, tiers: deps.tiers, policies: config.lifecycle.policies, removeFile, counter, ...overrides,
+      catalogue: deps.catalogue, storage: deps.storage, tiers: deps.tiers, policies: config.lifecycle.policies, ...removal, counter, ...overrides,
     }, deps.now),
     schedule: new MaintenanceSchedule({ intervalMs: config.lifecycle.maintenanceIntervalMs, nodeName: config.nodeName }),
   };

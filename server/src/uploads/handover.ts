@@ -1,8 +1,8 @@
-import { catalogueSharedByEveryNode } from '../config/config.js';
 import { archivedRecord, ingestInputOf } from '../catalogue/records.js';
 import type { Dropped, OwnerScope, Removed } from '../catalogue/types.js';
 import type { AppContext } from '../context.js';
 import type { UploadRecord } from '../records/types.js';
+import { DeleteDrain } from './pending-deletes.js';
 
 /** Upper bound on records the one-time import and each sweep look at per batch, so memory stays flat. */
 const IMPORT_BATCH = 500;
@@ -18,7 +18,12 @@ export const IMPORT_MARKER = 'import:records:v1';
  * next load under lock) ingests again and finds the file already there.
  */
 export class Handover {
-  constructor(private readonly deps: AppContext) {}
+  /** The clean-up owed by deletions (the catalogue's durable to-delete list). */
+  readonly deletes: DeleteDrain;
+
+  constructor(private readonly deps: AppContext) {
+    this.deletes = new DeleteDrain(deps);
+  }
 
   /** Whether a record is due for the hand-over: finished, its event recorded, not a partial, not yet catalogued. */
   static due(record: UploadRecord): boolean {
@@ -33,9 +38,10 @@ export class Handover {
     if (!Handover.due(record)) return false;
     try {
       const result = await this.deps.catalogue.ingest(ingestInputOf(record));
-      // A sha256 known at hand-over that the tenant already stores: this upload's bytes are not needed.
-      if (result.freed && catalogueSharedByEveryNode(this.deps.config)) {
-        await this.deps.storage.remove(result.freed);
+      // A sha256 known at hand-over that the tenant already stores: this upload's bytes are not needed
+      // (never without a shared catalogue: it is opened without dedup then, see context.ts).
+      if (result.freed) {
+        await this.deletes.run([{ kind: 'bytes', ref: result.freed, tenant: result.file.tenant }]);
         if (result.created) {
           this.deps.metrics.deduplicated.inc({ when: 'hand-over' });
           this.deps.metrics.deduplicatedBytes.inc(result.file.size);
@@ -52,11 +58,11 @@ export class Handover {
   }
 
   /**
-   * The periodic part: hands over the finished records that are not catalogued yet, and deletes the
+   * The periodic part: hands over the finished records that are not catalogued yet, deletes the
    * records whose grace after the hand-over has ended (Redis expires them by itself; the embedded file
-   * records are deleted here).
+   * records are deleted here), and finishes the clean-up a killed node owed (the to-delete list).
    */
-  async sweep(): Promise<{ catalogued: number; dropped: number }> {
+  async sweep(): Promise<{ catalogued: number; dropped: number; drained: number }> {
     const { records, config } = this.deps;
     const now = this.deps.now().getTime();
     let catalogued = 0;
@@ -74,7 +80,9 @@ export class Handover {
         dropped++;
       }
     }
-    return { catalogued, dropped };
+    const drained = await this.deletes.drain();
+    if (drained > 0) this.deps.logger.info('clean-up owed by earlier deletions done', { drained });
+    return { catalogued, dropped, drained };
   }
 
   /**
@@ -110,47 +118,24 @@ export class Handover {
 
   /**
    * After versions were dropped from the catalogue (pruned by FILE_MAX_VERSIONS, or deleted): the bytes
-   * whose last reference went, then each dropped upload's processing results, status and record.
+   * whose last reference went, then each dropped upload's record, quota charge, processing results and
+   * status (the entries the catalogue listed in the same transaction; a failure leaves them listed).
    */
   async dropVersions(dropped: Dropped): Promise<void> {
-    for (const location of dropped.freed) {
-      await this.deps.storage.remove(location);
-      await this.deps.tiers.removeCold(location); // an older version's bytes may have moved to cold
-    }
-    for (const uploadId of dropped.uploads) await this.forgetUpload(uploadId);
-  }
-
-  /** A catalogued upload's processing results, status and (within its grace) record, with its quota charge. */
-  private async forgetUpload(uploadId: string): Promise<void> {
-    const { results, status, records } = this.deps;
-    await results.remove(uploadId);
-    await status.remove(uploadId);
-    const record = await records.get(uploadId);
-    if (record) await this.deps.security.parts.quotas.release(record);
-    await records.delete(uploadId);
+    await this.deletes.run(dropped.pending);
   }
 
   /**
-   * Removes a catalogued file with every version: the rows, then the bytes whose last reference went,
-   * then each version's processing results, status and record. Undefined when `scope` has no such file.
+   * Removes a catalogued file with every version: the rows (with the clean-up they owe, listed in the
+   * same transaction), then the bytes whose last reference went, then each version's record (within its
+   * grace), quota charge (from the catalogue once the record ended), processing results and status.
+   * Undefined when `scope` has no such file.
    */
   async removeFile(scope: OwnerScope, fileId: string): Promise<Removed | undefined> {
     const removed = await this.deps.catalogue.remove(scope, fileId);
     if (!removed) return undefined;
-    const { storage, results, status, records } = this.deps;
-    for (const location of removed.freed) {
-      await storage.remove(location);
-      await this.deps.tiers.removeCold(location);
-    }
-    for (const uploadId of removed.uploads) {
-      await results.remove(uploadId);
-      await status.remove(uploadId);
-      // Within its grace the record still holds the quota charge: given back with it.
-      const record = await records.get(uploadId);
-      if (record) await this.deps.security.parts.quotas.release(record);
-      await records.delete(uploadId);
-    }
-    this.deps.logger.info('file removed', { fileId, versions: removed.uploads.length, freed: removed.freed.length });
+    const done = await this.deletes.run(removed.pending);
+    this.deps.logger.info('file removed', { fileId, versions: removed.uploads.length, freed: removed.freed.length, cleanupLeft: removed.pending.length - done });
     return removed;
   }
 }
