@@ -1,5 +1,6 @@
 import { createApiApp, mountApiDocs, type ApiApp } from './http/openapi.js';
 import { mountFilesApi } from './api/files.js';
+import { mountFileContentApi } from './api/file-content.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
 import { mountVersionsApi } from './api/versions.js';
@@ -72,6 +73,7 @@ export function createApp(deps: AppContext): App {
   mountUploadApi(hono, deps, uploads);
   mountResultsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);
+  mountFileContentApi(hono, deps);
   mountVersionsApi(hono, deps, uploads);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);

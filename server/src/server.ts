@@ -113,7 +113,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   }
   if (config.catalogue.kind === 'sqlite' && config.coordination.kind === 'redis') {
     // Redis makes nodes share uploads; a catalogue in DATA_DIR is this node's alone.
-    deps.logger.warn('REDIS_URL is set but DATABASE_URL is not: this node keeps its own file catalogue (SQLite in DATA_DIR), so /api/files, usage, dedup and versions see only the uploads finished here; set DATABASE_URL to share one PostgreSQL catalogue between nodes', { file: config.catalogue.file });
+    deps.logger.warn('REDIS_URL is set but DATABASE_URL is not: this node keeps its own file catalogue (SQLite in DATA_DIR), so /api/files, usage and versions see only the uploads finished here, nothing is deduplicated, finished records stay in Redis and lifecycle policies are refused; set DATABASE_URL to share one PostgreSQL catalogue between nodes', { file: config.catalogue.file });
   }
   deps.logger.info('server ready', { port, tusPath: config.tusPath, dataDir: config.dataDir, republished, imported, catalogued });
 

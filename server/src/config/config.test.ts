@@ -81,6 +81,16 @@ describe('parseConfig', () => {
     expect(aws.uniformParts).toBe(false);
   });
 
+  it('a catalogue per node under shared Redis keeps the records, and refuses what needs one catalogue', () => {
+    expect(parseConfig({ DATA_DIR: '/srv/tus' }).catalogueRecordGraceMs).toBe(3_600_000);
+    const shared = parseConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://db/tus', CATALOGUE_RECORD_GRACE: '5m', FILE_POLICIES: 'old: delete=30d' });
+    expect([shared.catalogue.kind, shared.catalogueRecordGraceMs]).toEqual(['postgres', 300_000]);
+    const perNode = parseConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DATA_DIR: '/srv/tus' });
+    expect([perNode.catalogue.kind, perNode.catalogueRecordGraceMs]).toEqual(['sqlite', Infinity]);
+    expect(() => parseConfig({ REDIS_URL: 'redis://127.0.0.1:6379', CATALOGUE_RECORD_GRACE: '5m' })).toThrow(/CATALOGUE_RECORD_GRACE .*DATABASE_URL/);
+    expect(() => parseConfig({ REDIS_URL: 'redis://127.0.0.1:6379', FILE_POLICIES: 'old: delete=30d' })).toThrow(/FILE_POLICIES .*DATABASE_URL/);
+  });
+
   it('uses uniform parts on Cloudflare R2 unless told otherwise, and wherever told to', () => {
     const r2 = { S3_BUCKET: 'b', SINGLE_NODE: 'true', S3_ENDPOINT: 'https://0123abcd.r2.cloudflarestorage.com' };
     const uniformParts = (raw: Parameters<typeof parseConfig>[0]) => {

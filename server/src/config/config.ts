@@ -160,6 +160,8 @@ export interface Config {
   /**
    * How long a finished upload's record is kept after it was handed over to the catalogue
    * (`CATALOGUE_RECORD_GRACE`, default 1h); afterwards HEAD/GET of the upload are answered from the catalogue.
+   * Infinity (records kept, as before the catalogue) when the catalogue is not shared by every node
+   * (`REDIS_URL` without `DATABASE_URL`): the other nodes could not answer from this node's catalogue.
    */
   catalogueRecordGraceMs: number;
   /** HTTP/2 and the IETF draft's interim responses (config/protocols.ts). */
@@ -178,9 +180,11 @@ export type CatalogueConfig =
     };
 
 /**
- * Whether every node that may serve an upload reads the same catalogue: PostgreSQL, or one process. Only
- * then may the bytes of a duplicate be deleted, since another node finds the shared object through the
- * catalogue; with `REDIS_URL` and a SQLite catalogue per node, a duplicate keeps its own bytes.
+ * Whether every node that may serve an upload reads the same catalogue: PostgreSQL, or one process.
+ * With `REDIS_URL` and a SQLite catalogue per node, each node's catalogue is an index of the uploads
+ * finished there, and the shared Redis records stay the truth: no dedup (a duplicate keeps its own bytes,
+ * context.ts), records kept after the hand-over (`catalogueRecordGraceMs` is Infinity), and no
+ * lifecycle policies (refused at start: they need one catalogue).
  */
 export function catalogueSharedByEveryNode(config: Pick<Config, 'catalogue' | 'coordination'>): boolean {
   return config.catalogue.kind === 'postgres' || config.coordination.kind === 'process';
@@ -299,7 +303,16 @@ function parseCatalogue(raw: RawEnv): Pick<Config, 'catalogue' | 'catalogueRecor
     throw new ConfigError('DATABASE_POOL_SIZE is set but DATABASE_URL is not: the embedded catalogue (SQLite) has no pool');
   }
   if (!raw.DATABASE_URL) {
-    return { catalogue: { kind: 'sqlite', file: path.join(path.resolve(raw.DATA_DIR ?? './data'), 'catalogue.db') }, catalogueRecordGraceMs };
+    const file = path.join(path.resolve(raw.DATA_DIR ?? './data'), 'catalogue.db');
+    if (!raw.REDIS_URL) return { catalogue: { kind: 'sqlite', file }, catalogueRecordGraceMs };
+    // Nodes sharing Redis, each with its own catalogue: the records stay the truth (see catalogueSharedByEveryNode).
+    if (raw.CATALOGUE_RECORD_GRACE) {
+      throw new ConfigError('CATALOGUE_RECORD_GRACE is set with REDIS_URL but without DATABASE_URL: each node keeps its own catalogue, so finished records are kept for the other nodes; set DATABASE_URL to share one catalogue');
+    }
+    if (raw.FILE_POLICIES) {
+      throw new ConfigError('FILE_POLICIES is set with REDIS_URL but without DATABASE_URL: retention and tiers need one catalogue shared by every node; set DATABASE_URL');
+    }
+    return { catalogue: { kind: 'sqlite', file }, catalogueRecordGraceMs: Infinity };
   }
   if (!/^postgres(ql)?:\/\/[^\s]+$/.test(raw.DATABASE_URL)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');

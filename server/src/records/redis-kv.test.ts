@@ -5,7 +5,7 @@ import { startRedis, type RedisHandle } from '@tus-edge/testkit';
 import { recordStoreContract } from './records.contract.js';
 import { RedisKvStore } from './redis-kv.js';
 import { RedisRecordStore } from './redis-records.js';
-import { recordTtl, type UploadRecord } from './types.js';
+import { recordTtl, sweepAt, type UploadRecord } from './types.js';
 
 let server: RedisHandle;
 let redis: Redis;
@@ -77,5 +77,8 @@ describe('recordTtl', () => {
     const done = { ...base, completedAt: '2025-12-31T23:00:00Z', eventRecordedAt: '2025-12-31T23:00:00Z', cataloguedAt: '2025-12-31T23:30:00Z' };
     expect(recordTtl(done, hour, now)).toBe(hour / 2);
     expect(recordTtl(done, hour, now, 2 * hour)).toBe(hour + hour / 2);
+    // A catalogue per node (REDIS_URL without DATABASE_URL): kept, and never due for the sweep.
+    expect(recordTtl(done, hour, now, Infinity)).toBeUndefined();
+    expect(sweepAt(done, hour, Infinity)).toBeUndefined();
   });
 });

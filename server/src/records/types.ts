@@ -82,7 +82,8 @@ export function sweepAt(record: UploadRecord, expiryMs: number, graceMs = DEFAUL
   if (!record.completedAt) return record.expiresAt ? time(record.expiresAt) : undefined;
   if (record.concat?.kind === 'partial') return undefined;
   if (!record.eventRecordedAt || !record.cataloguedAt) return time(record.completedAt);
-  return time(record.cataloguedAt) + graceMs;
+  // An unbounded grace (a catalogue not shared by every node): the record is kept, nothing is due.
+  return Number.isFinite(graceMs) ? time(record.cataloguedAt) + graceMs : undefined;
 }
 
 /** Milliseconds of an ISO time; a value that is not one counts as long past (the sweep then looks). */
@@ -106,10 +107,10 @@ export function tombstoneRetentionMs(expiryMs: number): number {
  * How long a record must be kept, in ms from now: unfinished uploads until the tombstone retention
  * after they expire (time for the sweep to delete their bytes and turn them into a tombstone),
  * tombstones for the retention after expiry, finished uploads handed over to the catalogue for
- * `graceMs` after the hand-over; other finished uploads have no end. Stores with TTLs (Redis) use it.
+ * `graceMs` after the hand-over (no end when `graceMs` is Infinity); other finished uploads have no end. Stores with TTLs (Redis) use it.
  */
 export function recordTtl(record: UploadRecord, expiryMs: number, now = Date.now(), graceMs = DEFAULT_CATALOGUE_GRACE_MS): number | undefined {
-  if (!record.expiredAt && record.completedAt && record.cataloguedAt) return Date.parse(record.cataloguedAt) + graceMs - now;
+  if (!record.expiredAt && record.completedAt && record.cataloguedAt) return Number.isFinite(graceMs) ? Date.parse(record.cataloguedAt) + graceMs - now : undefined;
   const until = record.expiredAt ?? (record.completedAt ? undefined : record.expiresAt);
   return until === undefined ? undefined : Date.parse(until) + tombstoneRetentionMs(expiryMs) - now;
 }

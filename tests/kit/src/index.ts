@@ -12,6 +12,7 @@
 export * from './services.js';
 export * from './server-process.js';
 export * from './stack.js';
+export * from './distributed.js';
 export * from './processors/fake-openai.js';
 export * from './processors/documents.js';
 export * from './processors/media.js';

@@ -50,9 +50,10 @@ export interface SpawnedServer {
 
 /**
  * Runs `node server/dist/main.js` (what `npm start` runs after building) as a child process and waits
- * for `GET /readyz` to answer 200. Reuses `dataDir` when given, so a restarted server sees old uploads.
+ * for `GET /readyz` to answer 200 (unless `options.waitReady` is false: a test that kills the process
+ * during its start-up work gets it at once). Reuses `dataDir` when given, so a restarted server sees old uploads.
  */
-export async function spawnServer(env: ServerEnv = {}, dataDir?: string): Promise<SpawnedServer> {
+export async function spawnServer(env: ServerEnv = {}, dataDir?: string, options: { waitReady?: boolean } = {}): Promise<SpawnedServer> {
   if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npm run build" first`);
   const dir = dataDir ?? (await tempDir());
   const port = env.PORT ? Number(env.PORT) : await freePort();
@@ -66,7 +67,7 @@ export async function spawnServer(env: ServerEnv = {}, dataDir?: string): Promis
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
-  for (;;) {
+  for (; options.waitReady !== false; ) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${out}`);
     try {
       const res = await fetch(`${url}/readyz`);

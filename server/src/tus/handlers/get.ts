@@ -50,14 +50,14 @@ export async function handleGet(deps: AppContext, uploads: Uploads, id: string, 
 const TOUCH_EVERY_MS = 3_600_000;
 
 /** Records a download as the file's last access, unless one was recorded within the hour. */
-async function touchFile(deps: AppContext, fileId: string, lastAccessedAt: string | null): Promise<void> {
+export async function touchFile(deps: AppContext, fileId: string, lastAccessedAt: string | null): Promise<void> {
   const now = deps.now();
   if (lastAccessedAt && now.getTime() - Date.parse(lastAccessedAt) < TOUCH_EVERY_MS) return;
   await deps.catalogue.touch(fileId, now).catch((err: Error) => deps.logger.warn('recording a download as access failed', { fileId, err: err.message }));
 }
 
 /** A media type safe to serve as itself (never an active type), else `application/octet-stream`. */
-function safeType(type: string): string {
+export function safeType(type: string): string {
   return MIME.test(type) && !ACTIVE_TYPES.test(type) ? type.toLowerCase() : 'application/octet-stream';
 }
 
