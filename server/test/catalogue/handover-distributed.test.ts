@@ -8,10 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  s3Env, spawnServer, startPostgres, startRedis, startS3, TUS,
-  type PostgresHandle, type RedisHandle, type S3Handle, type SpawnedServer,
-} from '@tus-edge/testkit';
+import { spawnServer, startDistributedServices, TUS, type DistributedServices, type ServerEnv, type SpawnedServer } from '@tus-edge/testkit';
 import { createCatalogue } from '../../src/catalogue/index.js';
 import { ingestInputOf } from '../../src/catalogue/records.js';
 import type { UploadRecord } from '../../src/records/types.js';
@@ -20,33 +17,27 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let redis: RedisHandle;
-let s3: S3Handle;
-let postgres: PostgresHandle;
+let services: DistributedServices;
 let client: Redis;
+let env: ServerEnv & { DATABASE_URL: string };
 let databaseUrl: string;
 const nodes: SpawnedServer[] = [];
 const PREFIX = 'tus:';
 
 beforeAll(async () => {
-  // One after the other, with room for a loaded machine (Swift's ring builder is slow under load).
-  redis = await startRedis();
-  postgres = await startPostgres({ timeoutMs: 90_000 });
-  s3 = await startS3({ timeoutMs: 120_000 });
-  client = new Redis(redis.url);
-  databaseUrl = await postgres.createDatabase('handover');
-}, 300_000);
+  services = await startDistributedServices();
+  client = new Redis(services.redis.url);
+  env = await services.serverEnv('handover', PREFIX, { CATALOGUE_RECORD_GRACE: '3s', EXPIRY_SWEEP_INTERVAL: '300ms', LOG_LEVEL: 'warn' });
+  databaseUrl = env.DATABASE_URL;
+}, 400_000);
 afterAll(async () => {
   for (const node of nodes) await node.kill().catch(() => undefined);
   client?.disconnect();
-  await Promise.all([redis?.stop(), s3?.stop(), postgres?.stop()]);
+  await services?.stop();
 });
 
 async function node(): Promise<SpawnedServer> {
-  const server = await spawnServer({
-    ...s3Env(s3), REDIS_URL: redis.url, DATABASE_URL: databaseUrl, CATALOGUE_RECORD_GRACE: '3s', EXPIRY_SWEEP_INTERVAL: '300ms',
-    STAGING_MIN_FREE: '1MiB', LOG_LEVEL: 'warn',
-  });
+  const server = await spawnServer(env);
   nodes.push(server);
   return server;
 }
@@ -77,7 +68,7 @@ describe('catalogue hand-over with a node killed between the steps (S3, Redis, P
     expect(await client.pttl(`${PREFIX}record:${normalId}`)).toBeGreaterThan(0);
 
     // The database goes away: uploads still finish, their hand-over waits in their records.
-    await postgres.down();
+    await services.postgres.down();
     const pending = [randomBytes(50_000), randomBytes(1234), randomBytes(99_999)];
     const pendingIds: string[] = [];
     for (const [i, data] of pending.entries()) pendingIds.push(await upload(a, data, `pending-${i}.bin`));
@@ -89,7 +80,7 @@ describe('catalogue hand-over with a node killed between the steps (S3, Redis, P
       expect(await client.pttl(`${PREFIX}record:${id}`)).toBe(-1); // no TTL before the hand-over
     }
     await a.kill();
-    await postgres.up();
+    await services.postgres.up();
 
     // A node died after ingesting one of them but before marking its record: it is in the catalogue already.
     const catalogue = createCatalogue({ kind: 'postgres', url: databaseUrl, poolSize: 2 });

@@ -9,10 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createS3Client, s3Env, spawnServer, startPostgres, startRedis, startS3, TUS,
-  type PostgresHandle, type RedisHandle, type S3Handle, type SpawnedServer,
-} from '@tus-edge/testkit';
+import { createS3Client, spawnServer, startDistributedServices, TUS, type DistributedServices, type ServerEnv, type SpawnedServer } from '@tus-edge/testkit';
 import { createCatalogue } from '../../../src/catalogue/index.js';
 import { ingestInputOf } from '../../../src/catalogue/records.js';
 import type { UploadRecord } from '../../../src/records/types.js';
@@ -21,32 +18,26 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PREFIX = 'tus:';
 
-let redis: RedisHandle;
-let s3: S3Handle;
-let postgres: PostgresHandle;
+let services: DistributedServices;
 let client: Redis;
+let env: ServerEnv & { DATABASE_URL: string };
 let databaseUrl: string;
 const nodes: SpawnedServer[] = [];
 
 beforeAll(async () => {
-  // One after the other, with room for a loaded machine.
-  redis = await startRedis({ timeoutMs: 90_000 });
-  postgres = await startPostgres({ timeoutMs: 90_000 });
-  s3 = await startS3({ timeoutMs: 120_000 });
-  client = new Redis(redis.url);
-  databaseUrl = await postgres.createDatabase('dedup_kill');
-}, 300_000);
+  services = await startDistributedServices();
+  client = new Redis(services.redis.url);
+  env = await services.serverEnv('dedup_kill', PREFIX, { EXPIRY_SWEEP_INTERVAL: '300ms', PROCESSORS_IN_PROCESS: 'false', LOG_LEVEL: 'warn' });
+  databaseUrl = env.DATABASE_URL;
+}, 400_000);
 afterAll(async () => {
   for (const n of nodes) await n.kill().catch(() => undefined);
   client?.disconnect();
-  await Promise.all([redis?.stop(), s3?.stop(), postgres?.stop()]);
+  await services?.stop();
 });
 
 async function node(): Promise<SpawnedServer> {
-  const server = await spawnServer({
-    ...s3Env(s3), REDIS_URL: redis.url, DATABASE_URL: databaseUrl, EXPIRY_SWEEP_INTERVAL: '300ms', STAGING_MIN_FREE: '1MiB',
-    PROCESSORS_IN_PROCESS: 'false', LOG_LEVEL: 'warn',
-  });
+  const server = await spawnServer(env);
   nodes.push(server);
   return server;
 }
@@ -66,7 +57,7 @@ const recordOf = async (id: string): Promise<UploadRecord | undefined> => {
   return raw === null ? undefined : (JSON.parse(raw) as UploadRecord);
 };
 /** Whether the bucket holds the upload's bytes (its object, or its multipart upload's info). */
-const inBucket = async (id: string) => ((await createS3Client(s3).listObjectsV2({ Bucket: s3.bucket, Prefix: id })).KeyCount ?? 0) > 0;
+const inBucket = async (id: string) => ((await createS3Client(services.s3).listObjectsV2({ Bucket: services.s3.bucket, Prefix: id })).KeyCount ?? 0) > 0;
 
 describe('dedup with a node killed between pointing at the stored object and deleting the new bytes', () => {
   it('the next node deletes the new bytes once, adds no second reference, and the duplicate reads back', { timeout: 180_000 }, async () => {
@@ -75,7 +66,7 @@ describe('dedup with a node killed between pointing at the stored object and del
     const original = await upload(a, data);
     expect((await recordOf(original))?.cataloguedAt).toBeDefined();
 
-    await postgres.down();
+    await services.postgres.down();
     const duplicate = await upload(a, data);
     const record = (await recordOf(duplicate))!;
     // Its event went out (the dedup lookup is only a hint), its hand-over waits, its bytes are stored.
@@ -83,7 +74,7 @@ describe('dedup with a node killed between pointing at the stored object and del
     expect(record.eventRecordedAt).toBeDefined();
     expect(record.cataloguedAt).toBeUndefined();
     await a.kill();
-    await postgres.up();
+    await services.postgres.up();
 
     const catalogue = createCatalogue({ kind: 'postgres', url: databaseUrl, poolSize: 2 });
     try {

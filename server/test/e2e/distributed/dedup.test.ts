@@ -6,31 +6,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  httpRequest, OCTET, s3Env, sha256, startPostgres, startRedis, startS3, TUS,
-  type PostgresHandle, type RedisHandle, type S3Handle,
-} from '@tus-edge/testkit';
+import { httpRequest, OCTET, sha256, startDistributedServices, TUS, type DistributedServices } from '@tus-edge/testkit';
 import { startTestServer, type TestServer } from '../../harness.js';
 
-let redis: RedisHandle;
-let s3: S3Handle;
-let postgres: PostgresHandle;
+let services: DistributedServices;
 let nodes: TestServer[] = [];
 
 beforeAll(async () => {
-  // One after the other: on a loaded machine three at once can miss their start-up timeouts.
-  redis = await startRedis({ timeoutMs: 120_000 });
-  s3 = await startS3({ timeoutMs: 120_000 });
-  postgres = await startPostgres({ timeoutMs: 120_000 });
-  const env = {
-    ...s3Env(s3), REDIS_URL: redis.url, REDIS_PREFIX: `dedup-${Date.now()}:`, DATABASE_URL: await postgres.createDatabase('dedup_nodes'),
-    S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB', PROCESSORS_IN_PROCESS: 'false',
-  };
+  services = await startDistributedServices();
+  const env = await services.serverEnv('dedup_nodes', `dedup-${Date.now()}:`, { STAGING_MIN_FREE: '64MiB', PROCESSORS_IN_PROCESS: 'false' });
   nodes = [await startTestServer({ ...env, NODE_NAME: 'n1' }), await startTestServer({ ...env, NODE_NAME: 'n2', FILE_MAX_VERSIONS: '2' })];
 }, 400_000);
 afterAll(async () => {
   for (const n of nodes) await n.close();
-  await Promise.all([redis?.stop(), s3?.stop(), postgres?.stop()]);
+  await services?.stop();
 });
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -6,34 +6,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  httpRequest, OCTET, s3Env, sha256, startPostgres, startRedis, startS3, TUS,
-  type PostgresHandle, type RedisHandle, type S3Handle,
-} from '@tus-edge/testkit';
+import { httpRequest, OCTET, sha256, startDistributedServices, TUS, type DistributedServices } from '@tus-edge/testkit';
 import { startTestServer, type TestServer } from '../../harness.js';
 
-let redis: RedisHandle;
-let s3: S3Handle;
-let postgres: PostgresHandle;
+let services: DistributedServices;
 let nodes: TestServer[] = [];
 const INTERVAL_MS = 1000;
 let firstSlot = 0;
 
 beforeAll(async () => {
-  redis = await startRedis({ timeoutMs: 120_000 });
-  s3 = await startS3({ timeoutMs: 120_000 });
-  postgres = await startPostgres({ timeoutMs: 120_000 });
-  const env = {
-    ...s3Env(s3), REDIS_URL: redis.url, REDIS_PREFIX: `lifecycle-${Date.now()}:`, DATABASE_URL: await postgres.createDatabase('lifecycle_nodes'),
-    S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB', PROCESSORS_IN_PROCESS: 'false',
+  services = await startDistributedServices();
+  const env = await services.serverEnv('lifecycle_nodes', `lifecycle-${Date.now()}:`, {
+    STAGING_MIN_FREE: '64MiB', PROCESSORS_IN_PROCESS: 'false',
     MAINTENANCE_INTERVAL: `${INTERVAL_MS}ms`, FILE_POLICIES: 'cold: type=video/* cold=2s; scratch: tag=tmp delete=2s',
-  };
+  });
   firstSlot = Math.floor(Date.now() / INTERVAL_MS);
   nodes = [await startTestServer({ ...env, NODE_NAME: 'n1' }), await startTestServer({ ...env, NODE_NAME: 'n2' })];
 }, 400_000);
 afterAll(async () => {
   for (const n of nodes) await n.close();
-  await Promise.all([redis?.stop(), s3?.stop(), postgres?.stop()]);
+  await services?.stop();
 });
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
