@@ -1,9 +1,9 @@
 /**
  * Dedup and versions through the real server (embedded default: file storage, SQLite catalogue,
  * processors off so each completion event stays in DATA_DIR/events/pending to be read): the same bytes
- * uploaded twice are stored once and both uploads still read back; a node that died between pointing
- * the duplicate at the stored object and deleting its bytes deletes them when the hand-over is driven
- * again; uploads with the same metadata `key` are versions that can be listed, downloaded, restored,
+ * uploaded twice are stored once and both uploads still read back; when the delete of a duplicate's
+ * bytes fails after the catalogue pointed it at the stored object (a dying node), the to-delete list
+ * keeps it and the sweep deletes them; uploads with the same metadata `key` are versions that can be listed, downloaded, restored,
  * pruned and deleted.
  */
 import fs from 'node:fs';
@@ -103,7 +103,7 @@ describe('dedup (embedded)', () => {
     expect((await event(server, l)).sha256).toBeUndefined();
   });
 
-  it('a node that died between pointing the duplicate at the stored object and deleting its bytes deletes them when the hand-over runs again', async () => {
+  it('a node that died between pointing the duplicate at the stored object and deleting its bytes: the to-delete list has them, the sweep deletes them', async () => {
     let dieOn: string | undefined;
     const server = await start({}, {});
     const storage = server.deps.storage;
@@ -123,14 +123,15 @@ describe('dedup (embedded)', () => {
     const b = url.split('/').pop()!;
     dieOn = b;
     expect((await httpRequest(url, 'PATCH', { ...TUS, 'Upload-Offset': '0', 'Content-Type': OCTET }, data)).status).toBe(204);
-    // Pointed at the stored object, but its own bytes are still there and its record is not marked catalogued.
+    // Pointed at the stored object, but its own bytes are still there: their delete is on the to-delete list.
     expect((await server.deps.catalogue.locate(b))?.object.location).toBe(a);
     expect(bytesOnDisk(server, b)).toBe(true);
+    expect(await server.deps.catalogue.pendingDeletes(10)).toEqual([{ kind: 'bytes', ref: b, tenant: '' }]);
     const record = (await server.deps.records.get(b))!;
-    expect(record.cataloguedAt).toBeUndefined();
-    // The periodic sweep drives the hand-over again (finished records not catalogued): bytes gone, one reference more, not two.
-    expect(await server.uploads.handover.sweep()).toMatchObject({ catalogued: 1 });
+    // The periodic sweep drains the list: bytes gone, one reference more, not two.
+    expect(await server.uploads.handover.sweep()).toMatchObject({ drained: 1 });
     expect(bytesOnDisk(server, b)).toBe(false);
+    expect(await server.deps.catalogue.pendingDeletes(10)).toEqual([]);
     expect((await server.deps.records.get(b))?.cataloguedAt).toBeDefined();
     expect((await server.deps.catalogue.locate(a))?.object.refs).toBe(2);
     // Handed over once more (two nodes' sweeps at once): still one reference each.
