@@ -58,9 +58,10 @@ export function pendingContract(name: string, make: (options?: { dedup?: boolean
         { kind: 'upload', ref: dup.file.uploadId, tenant: 't1', owner: 'alice', chargedBytes: 100, results: true },
       ]));
       expect(await c.pendingDeletes(1)).toHaveLength(1);
-      for (const item of listed) await c.deleteDone(item);
+      for (const item of listed) expect(await c.deleteDone(item)).toBe(true);
       expect(await c.pendingDeletes(10)).toEqual([]);
-      await c.deleteDone({ kind: 'bytes', ref: 'nothing-listed' }); // done twice: harmless
+      // Done twice (another drain took it first): harmless, and said so.
+      expect(await c.deleteDone(listed[0]!)).toBe(false);
     });
 
     it('pruned and deleted versions list what they free', async () => {

@@ -39,7 +39,8 @@ export async function pendingDeletes(db: Db, limit: number): Promise<PendingDele
   );
 }
 
-/** Removes a done entry. */
-export async function deleteDone(db: Db, item: Pick<PendingDelete, 'kind' | 'ref'>): Promise<void> {
-  await db.deleteFrom('pending_deletes').where('kind', '=', item.kind).where('ref', '=', item.ref).execute();
+/** Removes a done entry; false when it was not listed (any more: another drain took it). */
+export async function deleteDone(db: Db, item: Pick<PendingDelete, 'kind' | 'ref'>): Promise<boolean> {
+  const result = await db.deleteFrom('pending_deletes').where('kind', '=', item.kind).where('ref', '=', item.ref).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
 }

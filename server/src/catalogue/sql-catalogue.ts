@@ -377,7 +377,7 @@ export class SqlCatalogue implements Catalogue {
     return pendingDeletes(this.db, limit);
   }
 
-  deleteDone(item: Pick<PendingDelete, 'kind' | 'ref'>): Promise<void> {
+  deleteDone(item: Pick<PendingDelete, 'kind' | 'ref'>): Promise<boolean> {
     return deleteDone(this.db, item);
   }
 

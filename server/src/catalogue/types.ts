@@ -296,8 +296,11 @@ export interface Catalogue {
   // --- The durable to-delete list (catalogue/pending.ts) ---
   /** Clean-up owed by committed deletions, oldest first, at most `limit` (the drain after a crash). */
   pendingDeletes(limit: number): Promise<PendingDelete[]>;
-  /** Marks clean-up done: its entry leaves the list. */
-  deleteDone(item: Pick<PendingDelete, 'kind' | 'ref'>): Promise<void>;
+  /**
+   * Marks clean-up done: its entry leaves the list. False when it was not listed (any more): another
+   * drain took it first, so a step that must happen once (giving a quota charge back) is skipped.
+   */
+  deleteDone(item: Pick<PendingDelete, 'kind' | 'ref'>): Promise<boolean>;
   /** Whether the database answers (readiness). */
   check(): Promise<void>;
   close(): Promise<void>;

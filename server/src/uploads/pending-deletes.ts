@@ -10,8 +10,9 @@ const DRAIN_BATCH = 200;
  * objects whose last reference went (both storage classes), and for each removed upload its record,
  * its quota charge and its processing results and status. The node that committed a deletion runs its
  * own entries at once ({@link run}); what a killed node left is finished by {@link drain}, which the
- * hand-over sweep and the maintenance job call on every node. Every step is idempotent, and an entry
- * leaves the list only once its clean-up is done.
+ * hand-over sweep and the maintenance job call on every node. Every step is idempotent but the return
+ * of a quota charge, which only the drain that takes the entry off the list does; an entry leaves the
+ * list only once the rest of its clean-up is done.
  */
 export class DeleteDrain {
   constructor(private readonly deps: AppContext) {}
@@ -22,7 +23,6 @@ export class DeleteDrain {
     for (const item of items) {
       try {
         await this.one(item);
-        await this.deps.catalogue.deleteDone(item);
         done++;
       } catch (err) {
         this.deps.logger.warn('clean-up after a deletion failed; the next drain retries it', { kind: item.kind, ref: item.ref, err: (err as Error).message });
@@ -44,29 +44,35 @@ export class DeleteDrain {
     }
   }
 
+  /**
+   * One entry. Every step may run twice (a drain on another node, a retry after a kill) except giving
+   * the quota charge back: that follows taking the entry off the list, and only the drain that took it
+   * gives it back (a kill in between loses that charge's return rather than giving it twice).
+   */
   private async one(item: PendingDelete): Promise<void> {
-    const { storage, tiers, records, results, status } = this.deps;
+    const { storage, tiers, records, results, status, catalogue } = this.deps;
     if (item.kind === 'bytes') {
       await storage.remove(item.ref);
       await tiers.removeCold(item.ref); // the bytes may have moved to cold
+      await catalogue.deleteDone(item);
       return;
     }
-    // The quota charge: the record's within its grace, else the catalogue's copy of it. The record goes
-    // first, so a drain killed in between gives the charge back from the catalogue's copy, not twice from the record.
-    // Not when a restored version still shows the upload: its charge moved to that version.
+    // The quota charge: the record's within its grace, else the catalogue's copy of it (the same value).
     const record = await records.get(item.ref);
     const charged = record?.charged ?? (item.chargedBytes !== null ? { bytes: item.chargedBytes, open: false } : undefined);
     if (record) await records.delete(item.ref);
-    if (charged && item.owner && item.results) {
+    if (item.results) {
+      await results.remove(item.ref);
+      await status.remove(item.ref);
+    }
+    const took = await catalogue.deleteDone(item);
+    // Not when a restored version still shows the upload (`results` false): its charge moved to that version.
+    if (took && charged && item.owner && item.results) {
       const owed: UploadRecord = {
         id: item.ref, metadata: {}, createdAt: '', updatedAt: '', owner: record?.owner ?? item.owner,
         ...((record?.tenant ?? item.tenant) ? { tenant: record?.tenant ?? item.tenant } : {}), charged,
       };
       await this.deps.security.parts.quotas.release(owed);
-    }
-    if (item.results) {
-      await results.remove(item.ref);
-      await status.remove(item.ref);
     }
   }
 }
