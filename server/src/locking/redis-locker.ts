@@ -34,7 +34,8 @@ export class RedisLocker implements Locker {
   private readonly waiting = new Map<string, Set<() => void>>();
   private readonly releaseChannel: string;
   private readonly freedChannel: string;
-  private readonly ready: Promise<unknown>;
+  /** The subscription to the release and freed channels; undefined again after it failed (the next lock retries it). */
+  private ready: Promise<unknown> | undefined;
   /** Holders already asked to let go (release requests repeat while the waiter waits). */
   private readonly asked = new WeakSet<RequestRelease>();
 
@@ -53,7 +54,17 @@ export class RedisLocker implements Locker {
       }
       else if (channel === this.freedChannel) for (const wake of this.waiting.get(id) ?? []) wake();
     });
-    this.ready = options.subscriber.subscribe(this.releaseChannel, this.freedChannel);
+    // Started now, awaited by the first lock. A subscribe that times out (Redis slow at start) must not be
+    // an unhandled rejection: that killed the process at start under load (a kill test caught it).
+    void this.subscribed().catch(() => undefined);
+  }
+
+  private subscribed(): Promise<unknown> {
+    this.ready ??= this.options.subscriber.subscribe(this.releaseChannel, this.freedChannel).catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
   }
 
   newLock(id: string): Lock {
@@ -85,7 +96,7 @@ export class RedisLocker implements Locker {
   }
 
   private async acquire(id: string, signal: AbortSignal): Promise<RedlockLock> {
-    await this.ready;
+    await this.subscribed();
     const key = `${this.options.prefix}lock:${id}`;
     const deadline = Date.now() + this.options.acquireTimeoutMs;
     for (let attempt = 0; ; attempt++) {
