@@ -35,6 +35,8 @@ export interface DeadLetterRecord extends DeadLetterInfo {
   version: 1;
   jobId: string;
   kind: string;
+  /** The lane the job ran in (absent in records written before it was recorded: `normal`). */
+  lane?: Lane;
   /** Delivery attempts made. */
   attempts: number;
   failedAt: string;

@@ -59,6 +59,11 @@ export interface StatusUpdate {
   eventId: string;
   kind: string;
   patch: JobStatusPatch;
+  /**
+   * The operator retries a dead-lettered job: a `failed` job of the same event may take this patch
+   * (back to `queued`) instead of being left as it is. Other terminal states stay final.
+   */
+  reopen?: boolean;
 }
 
 export type StatusListener = (status: ProcessingStatus) => void;
@@ -101,7 +106,8 @@ export function applyUpdate(current: ProcessingStatus | null, update: StatusUpda
       ? current
       : { uploadId: update.uploadId, eventId: update.eventId, state: 'queued', jobs: {}, updatedAt: now.toISOString() };
   const previous = base.jobs[update.kind];
-  if (previous && TERMINAL_STATES.has(previous.state)) return null;
+  const reopened = update.reopen === true && previous?.state === 'failed';
+  if (previous && TERMINAL_STATES.has(previous.state) && !reopened) return null;
   const defaults: Pick<JobStatus, 'attempts' | 'state'> = { attempts: 0, state: 'queued' };
   const merged: JobStatus = {
     ...defaults,

@@ -346,15 +346,15 @@ export class DirectorySource implements JobSource {
         this.enqueue(kind, lane, name, next.notBefore);
       },
       deadLetter: async (info) => {
-        await this.writeDead(name, info, kind, `${event.eventId}:${kind}`, content.attempts, event);
+        await this.writeDead(name, info, kind, `${event.eventId}:${kind}`, content.attempts, event, lane);
         await fs.rm(file, { force: true });
         release();
       },
     };
   }
 
-  private async writeDead(name: string, info: DeadLetterInfo, kind: string, jobId: string, attempts: number, event: UploadCompletedEvent | string): Promise<void> {
-    const record: DeadLetterRecord = { version: 1, jobId, kind, attempts, failedAt: new Date().toISOString(), event, ...info };
+  private async writeDead(name: string, info: DeadLetterInfo, kind: string, jobId: string, attempts: number, event: UploadCompletedEvent | string, lane?: Lane): Promise<void> {
+    const record: DeadLetterRecord = { version: 1, jobId, kind, lane, attempts, failedAt: new Date().toISOString(), event, ...info };
     await writeFileAtomic(this.path('dead', name), JSON.stringify(record, null, 2), true);
   }
 
