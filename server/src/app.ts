@@ -1,4 +1,5 @@
 import { createApiApp, mountApiDocs, type ApiApp } from './http/openapi.js';
+import { mountAnalyticsApi } from './api/analytics.js';
 import { mountFilesApi } from './api/files.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
@@ -73,6 +74,7 @@ export function createApp(deps: AppContext): App {
   mountResultsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);
   mountVersionsApi(hono, deps, uploads);
+  mountAnalyticsApi(hono, deps);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   mountApiDocs(hono, '0.1.0');
