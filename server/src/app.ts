@@ -1,4 +1,5 @@
 import { createApiApp, mountApiDocs, type ApiApp } from './http/openapi.js';
+import { mountAnalyticsApi } from './api/analytics.js';
 import { mountFilesApi } from './api/files.js';
 import { mountAdminApi } from './admin/api.js';
 import { mountAdminPage } from './admin/page.js';
@@ -75,6 +76,7 @@ export function createApp(deps: AppContext): App {
   mountResultsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);
   mountVersionsApi(hono, deps, uploads);
+  mountAnalyticsApi(hono, deps);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   mountAdminApi(hono, deps);

@@ -28,7 +28,9 @@ import { GuardedStorage } from './storage/guarded.js';
 import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 import { buildSecurity } from './auth/build.js';
-import { createCatalogue, type Catalogue } from './catalogue/index.js';
+import { openCatalogueDb, SqlCatalogue, type Catalogue } from './catalogue/index.js';
+import { SqlJobHistory } from './analytics/sql-history.js';
+import type { JobHistory } from './analytics/types.js';
 import { watchCatalogueUsage } from './catalogue/metrics.js';
 import type { Security } from './auth/security.js';
 import { buildTiers } from './tiers/choose.js';
@@ -72,6 +74,8 @@ export interface AppContext {
   downloads: DownloadDeps;
   /** The file catalogue: finished uploads as files (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL). */
   catalogue: Catalogue;
+  /** The job history and upload usage behind the analytics API, in the catalogue's database (analytics/). */
+  history: JobHistory;
   /** Injectable clock for expiry tests. */
   now: () => Date;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
@@ -222,8 +226,12 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const built = buildTiers(config, storage, s3);
   const tiers = overrides.tiers ?? built.tiers;
   const downloads = overrides.downloads ?? buildDownloads(config, tiers, built.presigner, now);
-  const catalogue = overrides.catalogue ?? createCatalogue(config.catalogue);
+  // One database for the catalogue and the job history (one SQLite connection, or one pool).
+  const catalogueDb = overrides.catalogue ? undefined : openCatalogueDb(config.catalogue);
+  const catalogue = overrides.catalogue ?? new SqlCatalogue(catalogueDb!);
   if (!overrides.catalogue) closers.push(() => catalogue.close());
+  const history = overrides.history ?? new SqlJobHistory(catalogueDb ?? openCatalogueDb(config.catalogue), !catalogueDb);
+  if (!overrides.history) closers.push(() => history.close());
   checks.catalogue = () => catalogue.check();
   if (!overrides.metrics) watchCatalogueUsage(metrics.registry, catalogue);
   return {
@@ -249,6 +257,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     tiers,
     downloads,
     catalogue,
+    history,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {
       await Promise.all(closers.map((c) => c()));
