@@ -13,6 +13,7 @@ export interface ChartModel {
   plot: { left: number; right: number; top: number; bottom: number };
 }
 export function formatMs(ms: number | null | undefined): string;
-export function chartModel(group: ProcessingGroup, size?: { width?: number; height?: number }): ChartModel | null;
+export const INTERVAL_MS: { '1h': number; '1d': number };
+export function chartModel(group: ProcessingGroup, options?: { width?: number; height?: number; from?: string; to?: string; intervalMs?: number }): ChartModel | null;
 export function renderChart(model: ChartModel): SVGSVGElement;
-export function renderProcessingCharts(container: Element, analytics: { groups?: ProcessingGroup[] } | null): number;
+export function renderProcessingCharts(container: Element, analytics: { from?: string; to?: string; interval?: '1h' | '1d'; groups?: ProcessingGroup[] } | null): number;

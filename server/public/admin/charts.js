@@ -11,57 +11,70 @@ export function formatMs(ms) {
   return `${(ms / 60_000).toFixed(1)} min`;
 }
 
-/** HH:MM (UTC) of an ISO time. */
-function hourLabel(iso) {
-  return new Date(iso).toISOString().slice(11, 16);
+/** `MM-DD HH:MM` (UTC) of an ISO time (the x axis is in UTC, like the analytics buckets). */
+function timeLabel(iso) {
+  return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
 }
 
+/** Bucket lengths of the analytics API's `interval`. */
+export const INTERVAL_MS = { '1h': 3_600_000, '1d': 86_400_000 };
+
 /**
- * The geometry of one group's chart: a line per percentile (p50, p95) over the series' buckets, with
- * gaps where a bucket had no finished job, and bars of jobs (failed stacked in red) along the bottom.
+ * The geometry of one group's chart over the time range `from`..`to` (default: the series' own span):
+ * a line per percentile (p50, p95) through the middle of each bucket, broken where a bucket has no
+ * finished job or is missing (no jobs then), and bars of jobs (failed stacked in red) along the bottom.
  * Returns null when the group has no series.
  */
-export function chartModel(group, { width = 560, height = 180 } = {}) {
-  const series = Array.isArray(group.series) ? group.series : [];
+export function chartModel(group, { width = 560, height = 180, from, to, intervalMs = INTERVAL_MS['1h'] } = {}) {
+  const series = (Array.isArray(group.series) ? group.series : []).filter((s) => Number.isFinite(Date.parse(s.start)));
   if (series.length === 0) return null;
+  series.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
   const pad = { left: 56, right: 12, top: 12, bottom: 22 };
   const barsHeight = 36;
   const plotW = width - pad.left - pad.right;
   const lineBottom = height - pad.bottom - barsHeight - 6;
   const lineH = lineBottom - pad.top;
+  const start = Number.isFinite(Date.parse(from)) ? Date.parse(from) : Date.parse(series[0].start);
+  const endGiven = Date.parse(to);
+  const end = Math.max(start + intervalMs, Number.isFinite(endGiven) ? endGiven : Date.parse(series[series.length - 1].start) + intervalMs);
+  const span = end - start;
   const values = series.flatMap((s) => [s.p50Ms, s.p95Ms]).filter((v) => typeof v === 'number' && Number.isFinite(v));
   const maxMs = Math.max(1, ...values);
   const maxJobs = Math.max(1, ...series.map((s) => s.jobs || 0));
-  const step = series.length > 1 ? plotW / (series.length - 1) : 0;
-  const xAt = (i) => pad.left + (series.length > 1 ? i * step : plotW / 2);
+  /** x of a bucket's middle, kept inside the plot. */
+  const xAt = (iso) => {
+    const t = Math.min(end, Math.max(start, Date.parse(iso) + intervalMs / 2));
+    return pad.left + ((t - start) / span) * plotW;
+  };
   const yAt = (ms) => lineBottom - (ms / maxMs) * lineH;
   const line = (pick) => {
-    // One path with a move wherever the previous bucket had no value.
     let d = '';
-    let drawing = false;
+    let previous = null;
     const points = [];
-    series.forEach((s, i) => {
+    for (const s of series) {
       const v = s[pick];
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        drawing = false;
-        return;
+        previous = null;
+        continue;
       }
-      const x = xAt(i).toFixed(1);
-      const y = yAt(v).toFixed(1);
-      d += `${drawing ? 'L' : 'M'}${x},${y} `;
-      drawing = true;
-      points.push({ x: Number(x), y: Number(y), value: v });
-    });
+      const x = Number(xAt(s.start).toFixed(1));
+      const y = Number(yAt(v).toFixed(1));
+      // Consecutive buckets join; a missing bucket between them (no jobs that hour) breaks the line.
+      const joins = previous !== null && Date.parse(s.start) - previous <= intervalMs;
+      d += `${joins ? 'L' : 'M'}${x},${y} `;
+      previous = Date.parse(s.start);
+      points.push({ x, y, value: v });
+    }
     return { d: d.trim(), points };
   };
-  const barW = Math.max(2, Math.min(18, (series.length > 1 ? step : plotW) * 0.6));
+  const barW = Math.max(2, Math.min(18, (intervalMs / span) * plotW * 0.7));
   const barsBottom = height - pad.bottom;
-  const bars = series.map((s, i) => {
+  const bars = series.map((s) => {
     const jobs = s.jobs || 0;
     const failed = Math.min(jobs, s.failed || 0);
     const h = (jobs / maxJobs) * barsHeight;
     const fh = (failed / maxJobs) * barsHeight;
-    return { x: xAt(i) - barW / 2, width: barW, y: barsBottom - h, height: h, failedY: barsBottom - fh, failedHeight: fh, jobs, failed, start: s.start };
+    return { x: xAt(s.start) - barW / 2, width: barW, y: barsBottom - h, height: h, failedY: barsBottom - fh, failedHeight: fh, jobs, failed, start: s.start };
   });
   return {
     width,
@@ -77,8 +90,8 @@ export function chartModel(group, { width = 560, height = 180 } = {}) {
       { y: lineBottom, label: '0' },
     ],
     xLabels: [
-      { x: xAt(0), label: hourLabel(series[0].start), anchor: 'start' },
-      { x: xAt(series.length - 1), label: hourLabel(series[series.length - 1].start), anchor: 'end' },
+      { x: pad.left, label: timeLabel(new Date(start).toISOString()), anchor: 'start' },
+      { x: width - pad.right, label: timeLabel(new Date(end).toISOString()), anchor: 'end' },
     ],
     plot: { left: pad.left, right: width - pad.right, top: pad.top, bottom: lineBottom },
   };
@@ -122,8 +135,9 @@ export function renderProcessingCharts(container, analytics) {
   container.replaceChildren();
   const groups = Array.isArray(analytics?.groups) ? analytics.groups : [];
   let drawn = 0;
+  const range = { from: analytics?.from, to: analytics?.to, intervalMs: INTERVAL_MS[analytics?.interval] ?? INTERVAL_MS['1h'] };
   for (const group of groups) {
-    const model = chartModel(group);
+    const model = chartModel(group, range);
     if (!model) continue;
     const figure = document.createElement('figure');
     const caption = document.createElement('figcaption');
