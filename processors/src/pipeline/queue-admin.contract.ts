@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, waitFor } from '@tus-edge/testkit';
 import type { UploadCompletedEvent } from './event.js';
 import type { Job, JobSource, Lane } from './job-source.js';
-import { retryDeadLetter, type QueueAdmin } from './queue-admin.js';
+import type { QueueAdmin } from './queue-admin.js';
+import { retryDeadLetter } from '../runtime/dead-letters.js';
 import { MemoryStatusStore } from '../status/memory.js';
 
 /** What a queue implementation provides to the shared {@link QueueAdmin} contract. */
