@@ -118,7 +118,10 @@ export function applyUpdate(current: ProcessingStatus | null, update: StatusUpda
   };
   if (previous && sameJob(previous, merged)) return null;
   const jobs = { ...base.jobs, [update.kind]: merged };
-  return { ...base, jobs, ...aggregate(jobs), updatedAt: now.toISOString() };
+  const next: ProcessingStatus = { ...base, jobs, ...aggregate(jobs), updatedAt: now.toISOString() };
+  // A reopened job can take the aggregate out of `failed`: the old failure's reason goes with it.
+  if (next.state !== 'failed') delete next.reason;
+  return next;
 }
 
 /** The merge rule of `plan`: `queued` for the kinds without a status for this event; null when none is missing. */
