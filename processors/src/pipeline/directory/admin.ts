@@ -13,24 +13,29 @@ interface RetryMark {
 /** `<eventId>~<kind>`: the file name of the job (event ids and kinds never contain `~` or `/`). */
 const ID = /^[A-Za-z0-9._-]{1,200}~[a-z0-9][a-z0-9-]{0,62}$/;
 
-/** Cursor of a page: the last item's `failedAt` and id. */
-const encodeCursor = (d: { failedAt: string; id: string }) => Buffer.from(JSON.stringify([d.failedAt, d.id])).toString('base64url');
-function decodeCursor(cursor: string): [string, string] | null {
+/** A record file's place in the list: written once when the job failed, so its mtime is when. */
+interface Entry {
+  at: number;
+  id: string;
+}
+
+/** Cursor of a page: the last item's mtime and id. */
+const encodeCursor = (e: Entry) => Buffer.from(JSON.stringify([e.at, e.id])).toString('base64url');
+function decodeCursor(cursor: string): Entry | null {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    return Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string') ? (value as [string, string]) : null;
+    return Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string' ? { at: value[0], id: value[1] } : null;
   } catch {
     return null;
   }
 }
 /** Newest first; ties by id, descending. */
-const newestFirst = (a: { failedAt: string; id: string }, b: { failedAt: string; id: string }) =>
-  b.failedAt.localeCompare(a.failedAt) || b.id.localeCompare(a.id);
+const newestFirst = (a: Entry, b: Entry) => b.at - a.at || b.id.localeCompare(a.id);
 
 /**
  * {@link QueueAdmin} over the embedded directory queue (`DATA_DIR/events`, see {@link DirectorySource}):
  * depth counts `queue/<lane>/` and `processing/`; dead letters are the `dead/<eventId>~<kind>.json`
- * records, read whole for each page (a queue keeps few); a retry writes the job into `queue/<lane>/`
+ * records, newest first by file time (a page stats every record and reads only its own); a retry writes the job into `queue/<lane>/`
  * (attempts 0, where every source sharing the directory finds it on its next scan) and then marks the
  * record retried in `dead/<id>.retried` (naming the failure it retried). Retries of one dead letter are
  * serialised in this process.
@@ -65,18 +70,25 @@ export class DirectoryQueueAdmin implements QueueAdmin {
   }
 
   async deadLetters({ cursor, limit }: { cursor?: string; limit: number }): Promise<DeadLetterPage> {
-    const all: DeadLetter[] = [];
-    for (const name of await jsonFiles(this.path('dead'))) {
-      const record = await this.readJson<DeadLetterRecord>(this.path('dead', name));
-      const id = name.slice(0, -'.json'.length);
-      if (record) all.push(toDeadLetter(id, record, await this.retriedAt(id, record)));
-    }
-    all.sort(newestFirst);
+    // Ordered by the files' mtimes (one stat each); only the page's records are read.
+    const names = await jsonFiles(this.path('dead'));
+    const entries = (await Promise.all(names.map(async (name): Promise<Entry | null> => {
+      const st = await fs.stat(this.path('dead', name)).catch(() => null);
+      return st && { at: st.mtimeMs, id: name.slice(0, -'.json'.length) };
+    }))).filter((e): e is Entry => e !== null).sort(newestFirst);
     const after = cursor ? decodeCursor(cursor) : null;
-    const start = after ? all.findIndex((d) => newestFirst(d, { failedAt: after[0], id: after[1] }) > 0) : 0;
-    const items = start < 0 ? [] : all.slice(start, start + limit);
-    const more = start >= 0 && start + limit < all.length;
-    return { items, nextCursor: more && items.length > 0 ? encodeCursor(items[items.length - 1]!) : null };
+    let start = after ? entries.findIndex((e) => newestFirst(e, after) > 0) : 0;
+    if (start < 0) start = entries.length;
+    const items: DeadLetter[] = [];
+    let last: Entry | null = null;
+    let i = start;
+    for (; i < entries.length && items.length < limit; i++) {
+      const dead = await this.deadLetter(entries[i]!.id);
+      if (!dead) continue; // removed or unreadable since the listing
+      items.push(dead);
+      last = entries[i]!;
+    }
+    return { items, nextCursor: i < entries.length && last ? encodeCursor(last) : null };
   }
 
   async deadLetter(id: string): Promise<DeadLetter | null> {
