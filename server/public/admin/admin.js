@@ -21,8 +21,10 @@ class Denied extends Error {}
 
 async function api(path, init = {}) {
   const res = await fetch(path, { ...init, headers: { ...init.headers, Authorization: `Bearer ${token}` } });
-  if (res.status === 401 || res.status === 403) throw new Denied('this is not the operator token');
   const body = await res.json().catch(() => null);
+  if (res.status === 401 || res.status === 403) {
+    throw new Denied(`this is not the operator token (${body?.error?.message ?? `HTTP ${res.status}`})`);
+  }
   if (!res.ok) {
     const err = new Error(body?.error?.message ?? `HTTP ${res.status}`);
     err.status = res.status;

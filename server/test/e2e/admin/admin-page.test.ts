@@ -112,6 +112,11 @@ describe('the operator page in Chromium', () => {
     const status = (await res.json()) as { processing: { jobs: Record<string, { state: string; attempts: number }> } };
     expect(status.processing.jobs.documents).toMatchObject({ state: 'failed', attempts: 1 });
 
+    // One more full refresh, so the overview and the table in the picture are of the same moment.
+    const refreshed = await page.getAttribute('body', 'data-refreshed-at');
+    type Dom = { document: { body: { dataset: Record<string, string | undefined> } } };
+    await page.waitForFunction((before) => (globalThis as unknown as Dom).document.body.dataset.refreshedAt !== before, refreshed);
+    await page.locator('#failures li', { hasNotText: 'retried' }).first().waitFor();
     const dir = process.env.ADMIN_SCREENSHOT_DIR ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'tus-edge-admin-')));
     await fsp.mkdir(dir, { recursive: true });
     const file = path.join(dir, 'admin-page.png');
