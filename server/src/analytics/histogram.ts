@@ -55,21 +55,28 @@ export function histogramFromJson(text: string | null | undefined): Histogram {
 }
 
 /**
- * Percentiles from a histogram: the value at the nearest rank, estimated as the geometric middle of
- * its bucket (within 5 % of the true value). Null when empty.
+ * Percentiles from a histogram, interpolated between ranks like {@link exactPercentiles}, each value
+ * taken as the geometric middle of its bucket (within 5 % of the true value). Null when empty.
  */
 export function histogramPercentiles(hist: Histogram): Percentiles | null {
   const total = histogramCount(hist);
   if (total === 0) return null;
   const buckets = Object.keys(hist).map(Number).sort((a, b) => a - b);
-  const at = (q: number): number => {
-    const rank = Math.max(1, Math.ceil(q * total));
+  const middle = (b: number) => (b === 0 ? 1 : Math.pow(GROWTH, b - 0.5));
+  /** The value of the 0-based `rank` among the sorted values. */
+  const valueAt = (rank: number): number => {
     let seen = 0;
     for (const b of buckets) {
       seen += hist[b]!;
-      if (seen >= rank) return b === 0 ? 1 : Math.round(Math.pow(GROWTH, b - 0.5));
+      if (seen > rank) return middle(b);
     }
-    return Math.round(Math.pow(GROWTH, buckets.at(-1)! - 0.5));
+    return middle(buckets.at(-1)!);
+  };
+  const at = (q: number): number => {
+    const pos = q * (total - 1);
+    const lo = Math.floor(pos);
+    const low = valueAt(lo);
+    return Math.round(low + (valueAt(Math.ceil(pos)) - low) * (pos - lo));
   };
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
 }

@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
 import { errorResponse } from '../http/respond.js';
 import type { HistoryScope, RangeQuery } from '../analytics/types.js';
+import { REPORTS_ID } from '../analytics/rollup-task.js';
 import { scopeOf } from './files.js';
 
 /** Default range: the last 24 h. Longest range one request may ask for. */
@@ -120,4 +121,41 @@ export function mountAnalyticsApi(app: ApiApp, deps: AppContext): void {
       return fail(err);
     }
   });
+
+  documented(app, route({
+    method: 'get', path: '/api/analytics/reports', tags: ['analytics'], summary: 'The daily reports the rollup wrote (operator)',
+    responses: { 200: json(ReportListSchema, 'report files, oldest first'), ...errors('OPERATOR_REQUIRED', 'AUTH_REQUIRED') },
+  }), async (c) => {
+    try {
+      requireOperator(c.get('identity'));
+      const files = await deps.results.list(REPORTS_ID);
+      return c.json({ reports: files.map((f) => ({ name: f.name, size: f.size, contentType: f.contentType })) });
+    } catch (err) {
+      return fail(err);
+    }
+  });
+
+  documented(app, route({
+    method: 'get', path: '/api/analytics/reports/{name}', tags: ['analytics'], summary: 'One daily report, `YYYY-MM-DD.json` or `.csv` (operator)',
+    request: { params: z.object({ name: z.string().regex(REPORT_NAME) }) },
+    responses: {
+      200: { description: 'the report', content: { 'application/json': { schema: z.object({}).passthrough() }, 'text/csv': { schema: z.string() } } },
+      ...errors('REPORT_NOT_FOUND', 'OPERATOR_REQUIRED', 'AUTH_REQUIRED'),
+    },
+  }), async (c) => {
+    try {
+      requireOperator(c.get('identity'));
+      const name = c.req.param('name')!;
+      const got = REPORT_NAME.test(name) ? await deps.results.get(REPORTS_ID, name) : null;
+      if (!got) throw tusError('REPORT_NOT_FOUND');
+      const chunks: Buffer[] = [];
+      for await (const chunk of got.stream as AsyncIterable<Buffer>) chunks.push(chunk);
+      return c.body(Buffer.concat(chunks), 200, { 'Content-Type': got.file.contentType });
+    } catch (err) {
+      return fail(err);
+    }
+  });
 }
+
+const REPORT_NAME = /^\d{4}-\d{2}-\d{2}\.(json|csv)$/;
+const ReportListSchema = z.object({ reports: z.array(z.object({ name: z.string(), size: z.number().int(), contentType: z.string() })) }).openapi('AnalyticsReports');
