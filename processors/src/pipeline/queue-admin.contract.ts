@@ -88,6 +88,9 @@ export function queueAdminContract(name: string, makeHarness: () => Promise<Queu
       const again = await nextWithin(h.source, 10_000);
       expect(again?.id).toBe(job.id);
       expect(again?.deliveryCount).toBe(1);
+      // Marked as the operator's retry, with a new time: its attempts are told apart from the first run's.
+      expect([job.retried, again?.retried]).toEqual([false, true]);
+      expect(again!.persistedAt.getTime()).toBeGreaterThan(job.persistedAt.getTime());
       // Queued once: nothing else waits or is held for kind k (a second next() here would steal later jobs).
       await new Promise((r) => setTimeout(r, 1000));
       const normal = (await h.admin.depth()).find((x) => x.kind === ADMIN_KIND && x.lane === 'normal')!;

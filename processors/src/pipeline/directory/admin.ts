@@ -121,7 +121,7 @@ export class DirectoryQueueAdmin implements QueueAdmin {
     const lane = laneOf(record);
     const now = new Date().toISOString();
     // The job file as dispatch writes it (see DirectorySource): a fresh job with no attempts spent.
-    const job = { version: 1, kind: record.kind, lane, event: record.event, persistedAt: now, attempts: 0, notBefore: 0 };
+    const job = { version: 1, kind: record.kind, lane, event: record.event, persistedAt: now, attempts: 0, notBefore: 0, retried: true };
     await fs.mkdir(this.path('queue', lane), { recursive: true });
     await writeFileAtomic(this.path('queue', lane, `${id}.json`), JSON.stringify(job), true);
     // Queued first, marked second: a crash in between leaves it retryable (at least once, never lost).

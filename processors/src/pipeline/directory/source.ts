@@ -33,6 +33,8 @@ interface JobFile {
   notBefore: number;
   /** The process holding the claim. */
   owner?: { pid: number; boot: string };
+  /** Put back by the operator after a dead letter (see admin.ts). */
+  retried?: boolean;
 }
 
 const jobName = (eventId: string, kind: string) => `${eventId}~${kind}.json`;
@@ -329,6 +331,7 @@ export class DirectorySource implements JobSource {
       event,
       deliveryCount: content.attempts,
       persistedAt: new Date(content.persistedAt),
+      retried: content.retried === true,
       working: async () => {
         const now = new Date();
         await fs.utimes(file, now, now);

@@ -109,7 +109,7 @@ export class JetStreamQueueAdmin implements QueueAdmin {
     const lane = laneOf(dead);
     const now = new Date().toISOString();
     // The job payload as dispatch publishes it (see JetStreamSource); a new message, so a fresh delivery count.
-    const payload = { version: 1, event: dead.event, persistedAt: now };
+    const payload = { version: 1, event: dead.event, persistedAt: now, retried: true };
     const ack = await js.publish(SUBJECTS.job(dead.kind, lane), JSON.stringify(payload), { msgID: `${dead.jobId}:retry:${id}` });
     // Published first, marked second: a crash in between leaves it retryable, and the retry's msgID
     // keeps a second publish inside the duplicate window (another node, a double click) from queueing

@@ -23,8 +23,10 @@ export interface JetStreamSourceOptions {
 interface JobPayload {
   version: 1;
   event: UploadCompletedEvent;
-  /** When the `uploads.completed` message was stored. */
+  /** When the `uploads.completed` message was stored (for a retried job: when it was retried). */
   persistedAt: string;
+  /** Put back by the operator after a dead letter (see admin.ts). */
+  retried?: boolean;
 }
 
 interface LaneState {
@@ -206,6 +208,7 @@ export class JetStreamSource implements JobSource {
       event,
       deliveryCount: m.info.deliveryCount,
       persistedAt: new Date(payload.persistedAt),
+      retried: payload.retried === true,
       working: async () => m.working(),
       ack: async () => {
         await m.ackAck({ timeout: 5000 });

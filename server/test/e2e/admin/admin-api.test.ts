@@ -91,6 +91,13 @@ describe('operator API, embedded', () => {
     const after = DeadLetterPageSchema.parse((await getJson(server, '/api/admin/dead-letters')).body).deadLetters.find((d) => d.id === dead.id)!;
     expect(after.retriedAt).not.toBeNull();
     expect(RetrySchema.parse(await (await retry()).json()).outcome).toBe('already-retried');
+    // The job history has both runs: the failed first attempt and the retried, successful one.
+    const documents = await waitFor(async () => {
+      const { body } = await getJson(server, '/api/analytics/processing?groupBy=kind');
+      const group = (body.groups as Array<{ key: string; done: number; failed: number }>).find((g) => g.key === 'documents');
+      return group && group.done >= 1 && group;
+    }, 15_000, 'the retried attempt in the job history');
+    expect(documents).toMatchObject({ done: 1, failed: 1 });
   });
 
   it('answers 404 for an unknown dead letter, 400 for a bad page size, and documents every route', async () => {
@@ -137,7 +144,9 @@ describe('operator API, distributed (JetStream)', () => {
     const dead = page.deadLetters.find((d) => d.uploadId === id)!;
     expect(dead).toMatchObject({ kind: 'k', lane: 'normal', code: 'BROKEN', retriedAt: null, id: expect.stringMatching(/^\d+$/) });
     const overview = OverviewSchema.parse((await getJson(server, '/api/admin/overview')).body);
-    expect(overview).toMatchObject({ deployment: 'distributed', queue: 'jetstream', nodes: [], problems: [] });
+    expect(overview).toMatchObject({ deployment: 'distributed', queue: 'jetstream', problems: [] });
+    // This node runs no worker of k (at most its own maintenance kind): k's work shows in the queue table only.
+    expect(overview.nodes.every((n) => !('k' in n.workers))).toBe(true);
     expect(overview.queues).toContainEqual({ kind: 'k', lane: 'normal', waiting: 0, inFlight: 0 });
     expect(overview.recentFailures[0]?.id).toBe(dead.id);
 
