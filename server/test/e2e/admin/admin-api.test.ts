@@ -4,7 +4,8 @@
  *   dead-lettered; the overview and the list show it with its reason; after the operator fixes the
  *   bytes, one retry (of two at once) runs it again and it ends `done`; a user's token gets 403;
  * - distributed (JetStream on a real nats-server, workers elsewhere): a worker's dead letter is listed
- *   by the server and its retry reaches the worker again.
+ *   by the server and its retry reaches the worker again; while NATS is down the list answers 503 and
+ *   the overview names the problem, and both recover with NATS.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -158,5 +159,23 @@ describe('operator API, distributed (JetStream)', () => {
     await again!.ack();
     const status = await server.deps.status.get(id);
     expect(status?.jobs.k?.state).toBe('queued');
+  });
+
+  it('while NATS is down: the overview names the problem, the list answers 503; both recover with NATS', async () => {
+    await nats.down();
+    try {
+      const down = await waitFor(async () => {
+        const res = await getJson(server, '/api/admin/dead-letters');
+        return res.status === 503 && res;
+      }, 15_000, 'the list to answer 503');
+      expect((down.body.error as { code: string }).code).toBe('QUEUE_UNAVAILABLE');
+      const overview = await getJson(server, '/api/admin/overview');
+      expect(overview.status).toBe(200);
+      expect(OverviewSchema.parse(overview.body).problems.join(' ')).toMatch(/queue depth: .*NATS/);
+    } finally {
+      await nats.up();
+    }
+    await waitFor(async () => (await getJson(server, '/api/admin/dead-letters')).status === 200, 20_000, 'the list after NATS is back');
+    expect(OverviewSchema.parse((await getJson(server, '/api/admin/overview')).body).problems).toEqual([]);
   });
 });
