@@ -30,6 +30,7 @@ export { DirectoryOutbox } from './pipeline/directory/outbox.js';
 export { JetStreamEventPublisher } from './pipeline/jetstream/publisher.js';
 export { JetStreamLink } from './pipeline/jetstream/link.js';
 export { AttemptTrace, parseJobAttempt, type AttemptOutcome, type AttemptRecorder, type JobAttempt } from './pipeline/attempts.js';
+export { attemptsDir, DirectoryAttemptRecorder, drainAttempts } from './pipeline/directory/attempts.js';
 export { consumeAttempts, JetStreamAttemptConsumer, JetStreamAttemptPublisher, type AttemptConsumerOptions } from './pipeline/jetstream/attempts.js';
 export { JetStreamOutcomePublisher, outcomeOf, type MediaOutcome, type OutcomePublisher } from './outcomes.js';
 export { FileStatusStore } from './status/file.js';

@@ -38,6 +38,7 @@ import { startOpsServer, type OpsServer } from './http.js';
 import { RuntimeMetrics } from './metrics.js';
 import type { AttemptRecorder } from '../pipeline/attempts.js';
 import { JetStreamAttemptPublisher } from '../pipeline/jetstream/attempts.js';
+import { attemptsDir, DirectoryAttemptRecorder } from '../pipeline/directory/attempts.js';
 
 export interface RuntimeOptions {
   config: ProcessorsConfig;
@@ -69,8 +70,9 @@ export interface RuntimeOptions {
   outcomes?: OutcomePublisher | null;
   /**
    * Where each settled job attempt goes (the job history). Default: on JetStream, published on
-   * `analytics.attempts` for the servers to write; on the directory outbox, nowhere (the embedded
-   * server passes its history writer). `null`: not recorded.
+   * `analytics.attempts` for the servers to write; on the directory outbox, files under
+   * `DATA_DIR/analytics/attempts` the server takes in (the embedded server passes its history writer
+   * instead); with a given `source`, nowhere. `null`: not recorded.
    */
   attempts?: AttemptRecorder | null;
   nats?: NatsConnection;
@@ -163,6 +165,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (options.outcomes === undefined) outcomes = new JetStreamOutcomePublisher(jetstream(nc));
       if (options.attempts === undefined) attempts = new JetStreamAttemptPublisher(jetstream(nc));
     }
+    if (!source && options.attempts === undefined) attempts = new DirectoryAttemptRecorder(attemptsDir(config.dataDir));
     source ??= new DirectorySource({ dir: config.queue.kind === 'directory' ? config.queue.dir : `${config.dataDir}/events`, logger, ackWaitMs: config.ackWaitMs });
     let status = options.status;
     if (!status) {

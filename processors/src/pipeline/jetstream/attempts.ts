@@ -26,6 +26,8 @@ export interface AttemptConsumerOptions {
   batch?: number;
   /** Redelivery after this long without ack (default 30 s). */
   ackWaitMs?: number;
+  /** A batch whose write failed comes back after this long (default 5 s). */
+  retryDelayMs?: number;
 }
 
 /**
@@ -72,7 +74,7 @@ export class JetStreamAttemptConsumer {
           for (const b of batch) b.msg.ack();
         } catch (err) {
           this.options.logger.warn('job attempts not written; redelivered later', { count: batch.length, err: (err as Error).message });
-          for (const b of batch) b.msg.nak(5000);
+          for (const b of batch) b.msg.nak(this.options.retryDelayMs ?? 5000);
         }
       } catch (err) {
         if (this.stopped) return;
