@@ -35,10 +35,10 @@ const newestFirst = (a: Entry, b: Entry) => b.at - a.at || b.id.localeCompare(a.
 /**
  * {@link QueueAdmin} over the embedded directory queue (`DATA_DIR/events`, see {@link DirectorySource}):
  * depth counts `queue/<lane>/` and `processing/`; dead letters are the `dead/<eventId>~<kind>.json`
- * records, newest first by file time (a page stats every record and reads only its own); a retry writes the job into `queue/<lane>/`
- * (attempts 0, where every source sharing the directory finds it on its next scan) and then marks the
- * record retried in `dead/<id>.retried` (naming the failure it retried). Retries of one dead letter are
- * serialised in this process.
+ * records, newest first by file time (a page stats every record and reads only its own); a retry
+ * writes the job into `queue/<lane>/` (attempts 0, marked `retried`, where every source sharing the
+ * directory finds it on its next scan) and then marks the record retried in `dead/<id>.retried`
+ * (naming the failure it retried). Retries of one dead letter are serialised in this process.
  */
 export class DirectoryQueueAdmin implements QueueAdmin {
   readonly name = 'directory';
