@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { HISTORY_MIGRATION } from './history-schema.js';
 
 /**
  * The catalogue's migrations, inline (no files are read at run time), applied in name order by
@@ -86,7 +87,9 @@ export const MIGRATIONS: Record<string, Migration> = {
       }
     },
   },
-  '0002_pending_deletes_and_tokens': {
+  // The job history of issue 15 (analytics): attempts, their daily rollup, upload usage.
+  '0002_job_history': HISTORY_MIGRATION,
+  '0003_pending_deletes_and_tokens': {
     async up(db: Kysely<any>) {
       // What a committed deletion still owes the storage (and the records, results, status, quotas):
       // written in the deletion's transaction, so a node killed before the clean-up leaves it here.

@@ -1,3 +1,4 @@
+import { recordUploadUsage } from '../analytics/start.js';
 import type { AppContext } from '../context.js';
 import { tombstoneRetentionMs, type UploadRecord } from '../records/types.js';
 import type { ConcatHost, Concatenation } from './concat.js';
@@ -52,6 +53,7 @@ export class ExpirySweep {
       });
       if (record.concat?.kind === 'partial') await this.concat.assembleWaitingFinals(id);
       expired++;
+      await recordUploadUsage(this.deps, record, 'abandoned');
       metrics.uploadsExpired.inc();
       logger.info('upload expired', { uploadId: id });
     }

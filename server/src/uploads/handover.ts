@@ -2,6 +2,7 @@ import { archivedRecord, ingestInputOf } from '../catalogue/records.js';
 import type { Dropped, OwnerScope, Removed } from '../catalogue/types.js';
 import type { AppContext } from '../context.js';
 import type { UploadRecord } from '../records/types.js';
+import { recordUploadUsage } from '../analytics/start.js';
 import { DeleteDrain } from './pending-deletes.js';
 
 /** Upper bound on records the one-time import and each sweep look at per batch, so memory stays flat. */
@@ -38,6 +39,7 @@ export class Handover {
     if (!Handover.due(record)) return false;
     try {
       const result = await this.deps.catalogue.ingest(ingestInputOf(record));
+      await recordUploadUsage(this.deps, record, 'finished');
       // A sha256 known at hand-over that the tenant already stores: this upload's bytes are not needed
       // (never without a shared catalogue: it is opened without dedup then, see context.ts).
       if (result.freed) {
