@@ -228,6 +228,7 @@ async function run(job: Job, tries: { attempt: number; postponed: number }, proc
     // A duplicate of stored bytes (event.reuseFrom) takes the original's result instead of running.
     const reuse = { status: deps.status, results: deps.resultsFor(event.location), pausedWhile: timeout.pausedWhile, appearWithinMs: REUSE_APPEAR_WITHIN_MS };
     const result = await runWaitingForCircuits(() => abortable(runOrReuse(processor, event, context, reuse), controller.signal), controller.signal, timeout, log, update);
+    trace.ranUntil = new Date();
     if (stored && !(await sourceExists(event.location, deps, controller.signal))) {
       // Terminated or expired while the job ran: whatever it stored now belongs to nothing.
       await deps.resultsFor(event.location).remove(event.uploadId);
@@ -258,6 +259,7 @@ async function run(job: Job, tries: { attempt: number; postponed: number }, proc
     return 'done';
   } catch (thrown) {
     const err = controller.signal.aborted ? (controller.signal.reason as ProcessingError) : classifyError(thrown);
+    trace.ranUntil = new Date();
     if (err.code !== 'NOT_APPLICABLE') trace.errorCode = err.code;
     const seconds = (performance.now() - started) / 1000;
     if (err.code === 'LEASE_LOST') {
