@@ -63,3 +63,7 @@ export { Circuits } from './common/circuits.js';
 export { connectRedis, guardRedis, redisUnavailable, RedisUnavailableError, type RedisGuardSettings } from './common/redis-guard.js';
 export { startTracing, type Tracing, type TracingConfig } from './tracing/tracing.js';
 export { activeTraceId, contextFrom, inSpan, traceparentOf, tracer } from './tracing/spans.js';
+export { laneOf, QueueUnavailableError, toDeadLetter, type DeadLetter, type DeadLetterPage, type QueueAdmin, type QueueDepth, type RequeueOutcome } from './pipeline/queue-admin.js';
+export { retryDeadLetter, type RetryOutcome } from './runtime/dead-letters.js';
+export { DirectoryQueueAdmin } from './pipeline/directory/admin.js';
+export { JetStreamQueueAdmin } from './pipeline/jetstream/admin.js';

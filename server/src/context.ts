@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
 import {
-  Circuits, connectRedis, createResultStore, createStatusStore, DirectoryOutbox, JetStreamLink, startTracing,
-  type EventPublisher, type ResultStore, type StatusStore, type Tracing, type UploadCompletedEvent,
+  Circuits, connectRedis, createResultStore, createStatusStore, DirectoryOutbox, DirectoryQueueAdmin, JetStreamLink, JetStreamQueueAdmin, startTracing,
+  type EventPublisher, type QueueAdmin, type ResultStore, type StatusStore, type Tracing, type UploadCompletedEvent,
 } from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
 import type { Config } from './config/config.js';
@@ -57,6 +57,8 @@ export interface AppContext {
   status: StatusStore;
   /** What the processors produced for each upload; removed with the upload. */
   results: ResultStore;
+  /** The operator's view of the job queue (depth, dead letters, retry): the directory queue or JetStream. */
+  queueAdmin: QueueAdmin;
   metrics: Metrics;
   logger: Logger;
   /** The circuit breakers (S3; OpenAI for in-process processors) and bulkheads of this process. */
@@ -185,9 +187,10 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   if (locker instanceof RedisLocker) closers.unshift(() => locker.close());
   let events: EventPublisher | undefined = overrides.events;
   const queue = config.processing.queue;
+  let link: JetStreamLink | undefined;
   if (!events && queue.kind === 'jetstream') {
     // Events wait in a durable outbox (Redis, or DATA_DIR) until JetStream acknowledges them.
-    const link = new JetStreamLink(queue.servers, queue.streams, config.nodeName, logger);
+    link = new JetStreamLink(queue.servers, queue.streams, config.nodeName, logger);
     const outbox = new OutboxPublisher({
       target: link,
       outbox: redis
@@ -195,11 +198,23 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
         : new JsonFileKvStore<UploadCompletedEvent>(path.join(config.dataDir, 'events', 'outbox')),
       logger,
     });
-    void link.ready().then(() => outbox.start());
-    closers.unshift(() => outbox.stop(), () => link.close());
+    const linked = link;
+    void linked.ready().then(() => outbox.start());
+    closers.unshift(() => outbox.stop(), () => linked.close());
     events = outbox;
   }
   events ??= new DirectoryOutbox(path.join(config.dataDir, 'events'));
+  let queueAdmin = overrides.queueAdmin;
+  if (!queueAdmin && queue.kind === 'jetstream') {
+    // The streams are read through the outbox's link (a link of its own when the publisher was given).
+    const nats = link ?? new JetStreamLink(queue.servers, queue.streams, `${config.nodeName}-admin`, logger);
+    if (!link) closers.unshift(() => nats.close());
+    queueAdmin = new JetStreamQueueAdmin(() => nats.nats());
+  }
+  if (!queueAdmin) {
+    const kinds = config.processors.inProcess ? [...config.processors.runtime.kinds] : [];
+    queueAdmin = new DirectoryQueueAdmin(queue.kind === 'directory' ? queue.dir : path.join(config.dataDir, 'events'), kinds);
+  }
   const status: StatusStore = overrides.status ?? createStatusStore(config.processing, logger, circuits);
   // What processors produce lives beside the uploads: the bucket's results/<id>/, or DATA_DIR/results.
   const results: ResultStore =
@@ -231,6 +246,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     events,
     status,
     results,
+    queueAdmin,
     logger,
     metrics,
     circuits,

@@ -93,7 +93,8 @@ export class AttemptTrace {
     const { job } = this;
     return {
       version: 1,
-      id: `${job.id}#${job.deliveryCount}`,
+      // A job the operator retried counts its deliveries from 1 again: its attempts get ids of their own.
+      id: job.retried ? `${job.id}#retry-${job.persistedAt.getTime()}#${job.deliveryCount}` : `${job.id}#${job.deliveryCount}`,
       jobId: job.id,
       uploadId: job.event.uploadId,
       kind: job.kind,

@@ -10,7 +10,9 @@ import type { Logger } from '../../logger.js';
  * - `UPLOADS` (`uploads.>`): the server publishes `uploads.completed` with msgID = eventId.
  * - `JOBS` (`jobs.>`, work queue): one message per event and processor kind, `jobs.<kind>.<lane>`.
  * - `MEDIA` (`media.>`): outcomes `media.processed` / `media.failed`.
- * - `DEADLETTER` (`deadletter.>`): `deadletter.<kind>` records of jobs that will not be retried.
+ * - `DEADLETTER` (`deadletter.>`): `deadletter.<kind>` records of jobs that will not be retried, and
+ *   `deadletter._retried.<seq>` marks of the records the operator put back on their queue (`_` starts
+ *   no processor kind).
  * - `ANALYTICS` (`analytics.>`, work queue): `analytics.attempts`, one record per job attempt from the
  *   workers, taken by the servers' `analytics-history` consumer into the job history.
  */
@@ -26,6 +28,8 @@ export const SUBJECTS = {
   uploadCompleted: 'uploads.completed',
   job: (kind: string, lane: Lane) => `jobs.${kind}.${lane}`,
   deadLetter: (kind: string) => `deadletter.${kind}`,
+  /** The mark that dead-letter record `seq` was retried (see queue-admin.ts). */
+  deadLetterRetried: (seq: number) => `deadletter._retried.${seq}`,
   mediaProcessed: 'media.processed',
   mediaFailed: 'media.failed',
   attempts: 'analytics.attempts',
