@@ -29,6 +29,7 @@ export type { EventPublisher } from './pipeline/publisher.js';
 export { DirectoryOutbox } from './pipeline/directory/outbox.js';
 export { JetStreamEventPublisher } from './pipeline/jetstream/publisher.js';
 export { JetStreamLink } from './pipeline/jetstream/link.js';
+export { DurableConsumer, ensureWorkQueueStream, publishOnce, type DurableConsumerOptions, type DurableMessage, type Handled, type NatsConnection } from './pipeline/jetstream/durable.js';
 export { JetStreamOutcomePublisher, outcomeOf, type MediaOutcome, type OutcomePublisher } from './outcomes.js';
 export { FileStatusStore } from './status/file.js';
 export { MemoryStatusStore } from './status/memory.js';

@@ -3,6 +3,7 @@ import { mountFilesApi } from './api/files.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
 import { mountVersionsApi } from './api/versions.js';
+import { mountWebhooksApi } from './api/webhooks.js';
 import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
@@ -73,6 +74,7 @@ export function createApp(deps: AppContext): App {
   mountResultsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);
   mountVersionsApi(hono, deps, uploads);
+  mountWebhooksApi(hono, deps);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   mountApiDocs(hono, '0.1.0');

@@ -28,7 +28,9 @@ import { GuardedStorage } from './storage/guarded.js';
 import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 import { buildSecurity } from './auth/build.js';
-import { createCatalogue, type Catalogue } from './catalogue/index.js';
+import { openCatalogueDb, SqlCatalogue, type Catalogue } from './catalogue/index.js';
+import { buildWebhooks } from './webhooks/build.js';
+import type { Webhooks } from './webhooks/webhooks.js';
 import { watchCatalogueUsage } from './catalogue/metrics.js';
 import type { Security } from './auth/security.js';
 import { buildTiers } from './tiers/choose.js';
@@ -70,6 +72,8 @@ export interface AppContext {
   downloads: DownloadDeps;
   /** The file catalogue: finished uploads as files (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL). */
   catalogue: Catalogue;
+  /** Webhook endpoints and deliveries (issue 15), in the catalogue database; started by the server after the migration. */
+  webhooks: Webhooks;
   /** Injectable clock for expiry tests. */
   now: () => Date;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
@@ -207,8 +211,12 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const built = buildTiers(config, storage, s3);
   const tiers = overrides.tiers ?? built.tiers;
   const downloads = overrides.downloads ?? buildDownloads(config, tiers, built.presigner, now);
-  const catalogue = overrides.catalogue ?? createCatalogue(config.catalogue);
+  // One database connection (pool) for the catalogue and the webhooks: SQLite allows one writer per process.
+  const catalogueDb = overrides.catalogue && overrides.webhooks ? undefined : openCatalogueDb(config.catalogue);
+  const catalogue = overrides.catalogue ?? new SqlCatalogue(catalogueDb!);
   if (!overrides.catalogue) closers.push(() => catalogue.close());
+  else if (catalogueDb) closers.push(() => catalogueDb.close());
+  const webhooks = overrides.webhooks ?? buildWebhooks(config, catalogueDb!, { catalogue, records }, metrics.registry, logger, now);
   checks.catalogue = () => catalogue.check();
   if (!overrides.metrics) watchCatalogueUsage(metrics.registry, catalogue);
   return {
@@ -233,6 +241,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     tiers,
     downloads,
     catalogue,
+    webhooks,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {
       await Promise.all(closers.map((c) => c()));

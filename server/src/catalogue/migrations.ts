@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { webhooksMigration } from './webhook-tables.js';
 
 /**
  * The catalogue's migrations, inline (no files are read at run time), applied in name order by
@@ -86,4 +87,6 @@ export const MIGRATIONS: Record<string, Migration> = {
       }
     },
   },
+  // Webhook endpoints, deliveries and attempts (issue 15, webhook-tables.ts).
+  '0002_webhooks': webhooksMigration,
 };

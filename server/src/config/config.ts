@@ -8,6 +8,7 @@ import { LIFECYCLE_ENV_KEYS, parseLifecycle, type LifecycleConfig } from './life
 import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
+import { parseWebhooks, WEBHOOK_ENV_KEYS, type WebhooksConfig } from './webhooks.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
 
@@ -69,6 +70,7 @@ export const ENV_KEYS = [
   'MAX_HEADER_SIZE',
   ...LIFECYCLE_ENV_KEYS,
   ...DEDUP_ENV_KEYS,
+  ...WEBHOOK_ENV_KEYS,
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'CATALOGUE_RECORD_GRACE',
@@ -164,6 +166,8 @@ export interface Config {
   catalogueRecordGraceMs: number;
   /** HTTP/2 and the IETF draft's interim responses (config/protocols.ts). */
   protocols: ProtocolsConfig;
+  /** Webhook operator endpoints, delivery timeouts and retries, private targets (config/webhooks.ts). */
+  webhooks: WebhooksConfig;
 }
 
 /** The catalogue database, chosen by `DATABASE_URL`. */
@@ -289,6 +293,7 @@ export function parseConfig(raw: RawEnv): Config {
     dedup: parseDedup(raw),
     ...parseCatalogue(raw),
     protocols: parseProtocols(raw),
+    webhooks: parseWebhooks(raw),
   };
 }
 
