@@ -16,7 +16,7 @@ for (const [net4, bits] of [
   ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) BLOCKED.addSubnet(net4, bits, 'ipv4');
 for (const [net6, bits] of [
-  ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001:db8::', 32],
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001:db8::', 32],
   ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ] as const) BLOCKED.addSubnet(net6, bits, 'ipv6');
 
@@ -40,6 +40,9 @@ const systemResolve: Resolve = async (host) =>
 export function isForbiddenAddress(address: string): boolean {
   const family = net.isIPv4(address) ? 'ipv4' : net.isIPv6(address) ? 'ipv6' : undefined;
   if (!family) return true;
+  // IPv4-mapped IPv6 (::ffff:a.b.c.d): refused whole (node's BlockList would also apply a ::ffff:0:0/96
+  // rule to every IPv4 address, so it is checked here instead).
+  if (family === 'ipv6' && /^(0{0,4}:){0,5}:?ffff:/i.test(address.replace(/^::/, '0::'))) return true;
   return BLOCKED.check(address, family);
 }
 
