@@ -19,6 +19,8 @@ export const OUTCOMES_CONSUMER = 'webhooks-outcomes';
  */
 export function buildWebhooks(config: Config, db: Pick<CatalogueDb, 'db'>, owners: OwnerLookup, registry: Registry, logger: Logger, now: () => Date): Webhooks {
   const settings = config.webhooks;
+  // Job outcomes from the start of this process on (the first node to create the consumer fixes it).
+  const started = now();
   const store = new SqlWebhookStore(db);
   const log = logger.child({ component: 'webhooks' });
   const options = { concurrency: settings.concurrency, pollIntervalMs: settings.pollIntervalMs, now, logger: log };
@@ -32,7 +34,7 @@ export function buildWebhooks(config: Config, db: Pick<CatalogueDb, 'db'>, owner
           // A message waits in JetStream until its attempt is due; one overdue by this much was lost.
           overdueMs: Math.max(30_000, 2 * (settings.timeoutMs + 15_000)),
           feeds: [{
-            consumer: { stream: STREAMS.media.name, consumer: OUTCOMES_CONSUMER, filterSubject: 'media.>', ackWaitMs: 30_000, concurrency: 2, deliverPolicy: 'new' },
+            consumer: { stream: STREAMS.media.name, consumer: OUTCOMES_CONSUMER, filterSubject: 'media.>', ackWaitMs: 30_000, concurrency: 2, startTime: started },
             handle: async (m) => {
               await webhooks!.onOutcome(JSON.parse(m.data) as MediaOutcome);
               return { done: true };

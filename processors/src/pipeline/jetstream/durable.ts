@@ -26,8 +26,11 @@ export interface DurableConsumerOptions {
   ackWaitMs: number;
   /** Messages handled at once by this process. */
   concurrency: number;
-  /** Where a new consumer starts: every stored message (default) or only those published after it was created. */
-  deliverPolicy?: 'all' | 'new';
+  /**
+   * Where a new consumer starts: every stored message (default), or those stored from this time on (a
+   * process creating it names the time it started, so nothing published since is missed).
+   */
+  startTime?: Date;
   logger?: Logger;
 }
 
@@ -82,7 +85,10 @@ export class DurableConsumer {
       await jsm.consumers
         .add(stream, {
           durable_name: consumer, filter_subject: filterSubject, ack_policy: AckPolicy.Explicit, ack_wait: nanos(ackWaitMs), max_deliver: -1,
-          deliver_policy: this.options.deliverPolicy === 'new' ? DeliverPolicy.New : DeliverPolicy.All, max_ack_pending: 10_000,
+          max_ack_pending: 10_000,
+          ...(this.options.startTime
+            ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: this.options.startTime.toISOString() }
+            : { deliver_policy: DeliverPolicy.All }),
         })
         .catch(async (addErr) => {
           await jsm.consumers.info(stream, consumer).catch(() => {
