@@ -30,6 +30,7 @@ export function buildWebhooks(config: Config, db: Pick<CatalogueDb, 'db'>, owner
       ? new JetStreamQueue(config.processing.queue.servers, store, {
           ...options,
           nodeName: config.nodeName,
+          replicas: config.processing.queue.streams.replicas,
           ackWaitMs: settings.timeoutMs + 15_000,
           // A message waits in JetStream until its attempt is due; one overdue by this much was lost.
           overdueMs: Math.max(30_000, 2 * (settings.timeoutMs + 15_000)),

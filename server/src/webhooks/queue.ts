@@ -118,6 +118,8 @@ export class JetStreamQueue implements DeliveryQueue {
     private readonly store: Pick<WebhookStore, 'due'>,
     private readonly options: QueueOptions & {
       nodeName: string;
+      /** Copies of the WEBHOOKS stream (NATS_STREAM_REPLICAS, as the pipeline's streams). */
+      replicas: number;
       ackWaitMs: number;
       overdueMs: number;
       /** More durable consumers run on the same connection (the `MEDIA` outcomes feed). */
@@ -148,7 +150,7 @@ export class JetStreamQueue implements DeliveryQueue {
       try {
         const nc = await connectNats(this.servers, { name: `${this.options.nodeName}-webhooks`, logger });
         try {
-          await ensureWorkQueueStream(nc, WEBHOOK_STREAM.name, [WEBHOOK_STREAM.subject], DUPLICATE_WINDOW_MS);
+          await ensureWorkQueueStream(nc, WEBHOOK_STREAM.name, [WEBHOOK_STREAM.subject], DUPLICATE_WINDOW_MS, this.options.replicas);
           const consumer = new DurableConsumer(nc, {
             stream: WEBHOOK_STREAM.name, consumer: WEBHOOK_STREAM.consumer, filterSubject: WEBHOOK_STREAM.subject,
             ackWaitMs: this.options.ackWaitMs, concurrency: this.options.concurrency, logger,

@@ -37,17 +37,18 @@ export interface DurableConsumerOptions {
 const isApiError = (err: unknown, code: number) => err instanceof JetStreamApiError && err.code === code;
 
 /**
- * Creates the work-queue stream `name` (file storage, each message removed once acknowledged, a message
- * id seen within `duplicateWindowMs` stored once) unless it exists; safe from many processes at once.
+ * Creates the work-queue stream `name` (file storage, `replicas` copies, each message removed once
+ * acknowledged, a message id seen within `duplicateWindowMs` stored once) unless it exists; safe from
+ * many processes at once.
  */
-export async function ensureWorkQueueStream(nc: NatsConnection, name: string, subjects: string[], duplicateWindowMs: number): Promise<void> {
+export async function ensureWorkQueueStream(nc: NatsConnection, name: string, subjects: string[], duplicateWindowMs: number, replicas = 1): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
     await jsm.streams.info(name);
   } catch (err) {
     if (!isApiError(err, JetStreamApiCodes.StreamNotFound)) throw err;
     await jsm.streams
-      .add({ name, subjects, retention: RetentionPolicy.Workqueue, storage: StorageType.File, discard: DiscardPolicy.Old, duplicate_window: nanos(duplicateWindowMs) })
+      .add({ name, subjects, retention: RetentionPolicy.Workqueue, storage: StorageType.File, discard: DiscardPolicy.Old, duplicate_window: nanos(duplicateWindowMs), num_replicas: replicas })
       .catch(async (addErr) => {
         // Another process created it in between.
         await jsm.streams.info(name).catch(() => {
