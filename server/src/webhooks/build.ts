@@ -15,7 +15,8 @@ export const OUTCOMES_CONSUMER = 'webhooks-outcomes';
  * Builds the webhooks of this process, choosing the queue once: the `WEBHOOKS` JetStream stream when
  * the pipeline runs on JetStream (`NATS_URL`), where every node also follows the `MEDIA` stream for job
  * outcomes (workers run elsewhere); else the catalogue's delivery table, with job outcomes reported by
- * the in-process runtime ({@link Webhooks.outcomes}).
+ * the in-process runtime ({@link Webhooks.outcomes}), or read from the processing statuses when the
+ * workers run in processes of their own on the directory queue ({@link Webhooks.fromStatus}).
  */
 export function buildWebhooks(config: Config, db: Pick<CatalogueDb, 'db'>, owners: OwnerLookup, registry: Registry, logger: Logger, now: () => Date): Webhooks {
   const settings = config.webhooks;
@@ -43,6 +44,8 @@ export function buildWebhooks(config: Config, db: Pick<CatalogueDb, 'db'>, owner
           }],
         })
       : new CatalogueQueue(store, options);
-  webhooks = new Webhooks({ store, config: settings, logger: log, registry, owners, queue, now });
+  // Workers of their own on the directory queue report job outcomes nowhere: they are read from the statuses.
+  const outcomesFromStatus = config.processing.queue.kind !== 'jetstream' && !config.processors.inProcess;
+  webhooks = new Webhooks({ store, config: settings, logger: log, registry, owners, queue, now, outcomesFromStatus });
   return webhooks;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { MediaOutcome, OutcomePublisher } from '@tus-edge/processors';
+import { outcomeOf, type MediaOutcome, type OutcomePublisher, type ProcessingStatus } from '@tus-edge/processors';
 import { WEBHOOK_EVENT_TYPES, type WebhooksConfig } from '../config/webhooks.js';
 import type { Logger } from '../ops/logger.js';
 import type { DeliveryQueue, Handled } from './queue.js';
@@ -39,6 +39,8 @@ export interface WebhooksDeps {
   registry: Registry;
   /** Whose upload an outcome was (the catalogue, the upload records). */
   owners: OwnerLookup;
+  /** Job outcomes are read from processing statuses (see {@link Webhooks.fromStatus}). */
+  outcomesFromStatus?: boolean;
   /** Where deliveries wait for their attempts (chosen once, in build.ts). */
   queue: DeliveryQueue;
   now?: () => Date;
@@ -142,6 +144,19 @@ export class Webhooks {
   /** The outcome publisher the in-process processor runtime reports each job's end to. */
   outcomes(): OutcomePublisher {
     return { publish: (outcome) => this.onOutcome(outcome) };
+  }
+
+  /**
+   * The processing status of a catalogued upload (the catalogue's status follower): when job outcomes
+   * reach this process no other way (workers of their own on the directory queue), each job that ended
+   * becomes its event, with the same id as from the outcome path (recorded once).
+   */
+  async fromStatus(status: ProcessingStatus): Promise<void> {
+    if (!this.deps.outcomesFromStatus) return;
+    for (const kind of Object.keys(status.jobs)) {
+      const outcome = outcomeOf(status, kind);
+      if (outcome) await this.onOutcome(outcome);
+    }
   }
 
   /** A job ended (in-process runtime or the `MEDIA` stream): `processing.done` / `processing.failed`. */

@@ -5,8 +5,10 @@
  * processing.failed of a corrupt PDF) reaches the owner's endpoint and the operator's (WEBHOOK_URLS)
  * exactly once, signed; the deliveries API shows the attempts; 410 disables an endpoint.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, tempDir, TUS, type SpawnedServer } from '@tus-edge/testkit';
+import { freePort, REPO_ROOT, spawnServer, tempDir, TUS, type SpawnedServer } from '@tus-edge/testkit';
 import { Receiver, waitUntil, type ReceivedEvent } from './receiver.js';
 
 const TIMEOUT_MS = 400;
@@ -32,14 +34,14 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function register(url: string, events: string[]): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${server.url}/api/webhooks`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url, events, description: 'test' }) });
+async function register(url: string, events: string[], base = server.url): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}/api/webhooks`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url, events, description: 'test' }) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function upload(data: Buffer, name: string, type: string): Promise<string> {
+async function upload(data: Buffer, name: string, type: string, tusUrl = server.tusUrl): Promise<string> {
   const meta = `filename ${Buffer.from(name).toString('base64')},filetype ${Buffer.from(type).toString('base64')}`;
-  const res = await fetch(server.tusUrl, {
+  const res = await fetch(tusUrl, {
     method: 'POST',
     headers: { ...TUS, 'Upload-Length': String(data.length), 'Upload-Metadata': meta, 'Content-Type': 'application/offset+octet-stream' },
     body: data,
@@ -132,5 +134,35 @@ describe('webhooks on the embedded default', () => {
     // Deleted: gone for its owner.
     expect((await fetch(`${server.url}/api/webhooks/${gone.body.id as string}`, { method: 'DELETE' })).status).toBe(204);
     expect((await fetch(`${server.url}/api/webhooks/${gone.body.id as string}`)).status).toBe(404);
+  });
+});
+
+describe('webhooks on the embedded queue with a worker of its own', () => {
+  it('turns the outcomes of a separate worker (directory queue) into events, once', { timeout: 60_000 }, async () => {
+    const dir = await tempDir('webhooks-worker-');
+    const node = await spawnServer({ ...env, PROCESSORS_IN_PROCESS: 'false', EXPIRY_SWEEP_INTERVAL: '300ms', WEBHOOK_URLS: '', WEBHOOK_SECRET: '' }, dir);
+    const port = await freePort();
+    const worker = spawn(process.execPath, [path.join(REPO_ROOT, 'processors/dist/main.js')], {
+      env: { PATH: process.env.PATH, DATA_DIR: dir, HOST: '127.0.0.1', PROCESSORS_PORT: String(port), LOG_LEVEL: 'error', PROCESSOR_KINDS: 'fingerprint' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    try {
+      receiver.mode = 'ok';
+      const hook = await register(`${receiver.url}/worker`, ['processing.done', 'processing.failed'], node.url);
+      expect(hook.status).toBe(201);
+      receiver.secrets.set('/worker', hook.body.secret as string);
+      const id = await upload(Buffer.from('processed by a worker of its own\n'), 'w.txt', 'text/plain', node.tusUrl);
+      await waitUntil('the fingerprint outcome at the endpoint', () =>
+        [...receiver.acceptedAt('/worker').keys()].some((e) => receiver.events.get(e)?.data.uploadId === id && receiver.events.get(e)?.data.kind === 'fingerprint'), 45_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect([...receiver.acceptedAt('/worker').entries()]).toEqual([[expect.stringMatching(/:fingerprint$/), 1]]);
+    } finally {
+      if (worker.exitCode === null) {
+        const exited = new Promise((r) => worker.once('exit', r));
+        worker.kill('SIGTERM');
+        await exited;
+      }
+      await node.kill();
+    }
   });
 });
