@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_ENV, bearer, userToken } from '@tus-edge/testkit';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import { operatorEndpointId } from '../webhooks/webhooks.js';
+import { CreatedWebhookSchema, WebhookSchema } from './webhooks.js';
 
 const OPERATOR_TOKEN = 'operator-token-of-the-webhooks-api-test-0123456789';
 const OPERATOR_URL = 'https://203.0.113.10/operator-hook';
@@ -44,9 +45,12 @@ describe('/api/webhooks', () => {
     const created = (await res.json()) as { id: string; secret: string; events: string[] };
     expect(created).toMatchObject({ url: 'https://93.184.216.34/hook', events: ['processing.failed', 'upload.finished'], description: 'alerts', disabledAt: null });
     expect(created.secret).toMatch(/^whsec_/);
+    // The responses are what the OpenAPI document says, and nothing more (no secret, owner or tenant).
+    CreatedWebhookSchema.strict().parse(created);
     const mine = (await (await api(`/api/webhooks/${created.id}`, alice)).json()) as Record<string, unknown>;
     expect(mine.secret).toBeUndefined();
     expect(mine.tenant).toBeUndefined();
+    WebhookSchema.strict().parse(mine);
     expect((await api(`/api/webhooks/${created.id}`, bob)).status).toBe(404);
     expect((await api(`/api/webhooks/${created.id}/deliveries`, bob)).status).toBe(404);
     expect((await api(`/api/webhooks/${created.id}`, bob, { method: 'DELETE' })).status).toBe(404);
@@ -62,6 +66,7 @@ describe('/api/webhooks', () => {
   it('shows the operator the endpoints of WEBHOOK_URLS; those are not registered through the API', async () => {
     const operator = bearer(OPERATOR_TOKEN);
     const listed = (await (await api('/api/webhooks', operator)).json()) as { webhooks: Array<{ id: string; url: string; operator: boolean; events: string[] }> };
+    for (const w of listed.webhooks) WebhookSchema.strict().parse(w);
     expect(listed.webhooks).toEqual([expect.objectContaining({ id: operatorEndpointId(OPERATOR_URL), url: OPERATOR_URL, operator: true, events: ['upload.finished', 'processing.done', 'processing.failed'] })]);
     expect((await api(`/api/webhooks/${listed.webhooks[0]!.id}/deliveries`, operator)).status).toBe(200);
     expect((await api(`/api/webhooks/${listed.webhooks[0]!.id}`, alice)).status).toBe(404);

@@ -23,7 +23,7 @@ export const WebhookSchema = z.object({
   operator: z.boolean().optional().describe('an operator endpoint from WEBHOOK_URLS (receives every owner\'s events)'),
 }).openapi('Webhook');
 
-const CreatedWebhookSchema = WebhookSchema.extend({
+export const CreatedWebhookSchema = WebhookSchema.extend({
   secret: z.string().describe('the signing secret (HMAC-SHA256 key, as UTF-8): shown this once'),
 }).openapi('CreatedWebhook');
 

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, REPO_ROOT, spawnServer, tempDir, TUS, type SpawnedServer } from '@tus-edge/testkit';
+import { DeliverySchema } from '../../src/api/webhooks.js';
 import { Receiver, waitUntil, type ReceivedEvent } from './receiver.js';
 
 const TIMEOUT_MS = 400;
@@ -119,6 +120,7 @@ describe('webhooks on the embedded default', () => {
     expect(res.status).toBe(200);
     const { deliveries } = (await res.json()) as { deliveries: Array<{ eventId: string; eventType: string; state: string; attempts: number; lastStatus: number; deliveredAt: string | null; history: Array<{ status: number | null; error: string | null }> }> };
     expect(deliveries).toHaveLength(9);
+    for (const d of deliveries) DeliverySchema.strict().parse(d);
     expect(deliveries.every((d) => d.state === 'delivered' && d.lastStatus === 204 && d.deliveredAt)).toBe(true);
     const finished = deliveries.find((d) => d.eventId === `upload.finished.${a}`)!;
     expect(finished.attempts).toBeGreaterThanOrEqual(4);
