@@ -47,7 +47,7 @@ export const DeliverySchema = z.object({
 
 const DeliveriesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).optional(),
-  before: z.string().optional().describe('createdAt of the last delivery of the previous page'),
+  before: z.string().max(200).optional().describe('the previous page\'s nextBefore'),
 });
 
 const IdParams = z.object({ id: z.string() });
@@ -164,7 +164,7 @@ export function mountWebhooksApi(app: ApiApp, deps: AppContext): void {
       const query = queryOf(c, DeliveriesQuery);
       const limit = query.limit ?? 50;
       const list = await webhooks.store.deliveries(endpoint.id, limit, query.before);
-      return c.json({ deliveries: list.map(deliveryView), nextBefore: list.length === limit ? list[list.length - 1]!.createdAt : null });
+      return c.json({ deliveries: list.map(deliveryView), nextBefore: list.length === limit ? `${list[list.length - 1]!.createdAt}|${list[list.length - 1]!.id}` : null });
     } catch (err) {
       return fail(err);
     }

@@ -168,7 +168,11 @@ export class SqlWebhookStore implements WebhookStore {
 
   async deliveries(endpointId: string, limit: number, before?: string): Promise<Array<Delivery & { history: DeliveryAttempt[] }>> {
     let query = this.db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', endpointId);
-    if (before) query = query.where('created_at', '<', before);
+    // `before` is `<createdAt>|<id>` of the previous page's last delivery (the id breaks ties in time).
+    if (before) {
+      const [createdAt = '', id = ''] = before.split('|');
+      query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+    }
     const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     if (rows.length === 0) return [];
     const attempts = await this.db.selectFrom('webhook_attempts').selectAll()

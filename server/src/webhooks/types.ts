@@ -135,7 +135,7 @@ export interface WebhookStore {
   settle(id: string, attempt: DeliveryAttempt, next: Settlement): Promise<boolean>;
   /** Pending deliveries due at `now` (and unclaimed or with a lapsed claim), soonest first. */
   due(now: Date, limit: number): Promise<string[]>;
-  /** Deliveries to `endpointId`, newest first (created before `before`, when given), each with its newest 20 attempts. */
+  /** Deliveries to `endpointId`, newest first (after `before`, the `<createdAt>|<id>` of a previous page's last one), each with its newest 20 attempts. */
   deliveries(endpointId: string, limit: number, before?: string): Promise<Array<Delivery & { history: DeliveryAttempt[] }>>;
   /** Deliveries pending (waiting for an attempt or a retry). */
   depth(): Promise<number>;

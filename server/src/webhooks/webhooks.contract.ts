@@ -60,6 +60,12 @@ export function webhookStoreContract(name: string, fresh: () => Promise<FreshWeb
         expect(await b.enqueue(batch)).toEqual([]);
         expect(await a.depth()).toBe(2);
         expect(await a.due(T0, 10)).toEqual(expect.arrayContaining(['e1-ev1', 'e2-ev1']));
+        // Pages by (createdAt, id): deliveries made in the same millisecond are neither skipped nor repeated.
+        await a.enqueue(['ev2', 'ev3', 'ev4'].map((e) => delivery('e1', e)));
+        const first = await b.deliveries('e1', 2);
+        const last = first[first.length - 1]!;
+        const second = await b.deliveries('e1', 10, `${last.createdAt}|${last.id}`);
+        expect([...first, ...second].map((d) => d.eventId).sort()).toEqual(['ev1', 'ev2', 'ev3', 'ev4']);
       } finally {
         await close();
       }
