@@ -6,6 +6,7 @@ import { mountAdminPage } from './admin/page.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
 import { mountVersionsApi } from './api/versions.js';
+import { mountWebhooksApi } from './api/webhooks.js';
 import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
@@ -77,6 +78,7 @@ export function createApp(deps: AppContext): App {
   mountFilesApi(hono, deps, uploads);
   mountVersionsApi(hono, deps, uploads);
   mountAnalyticsApi(hono, deps);
+  mountWebhooksApi(hono, deps);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   mountAdminApi(hono, deps);
