@@ -3,6 +3,8 @@ import { mountFilesApi } from './api/files.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
 import { mountVersionsApi } from './api/versions.js';
+import { mountProcessApi } from './process/routes.js';
+import { mountResultVersionsApi } from './process/result-versions.js';
 import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
@@ -73,6 +75,8 @@ export function createApp(deps: AppContext): App {
   mountResultsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);
   mountVersionsApi(hono, deps, uploads);
+  mountProcessApi(hono, deps);
+  mountResultVersionsApi(hono, deps);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   mountApiDocs(hono, '0.1.0');

@@ -35,6 +35,7 @@ import { buildTiers } from './tiers/choose.js';
 import type { ObjectTiers } from './tiers/types.js';
 import type { DownloadDeps } from './downloads/serve.js';
 import { buildDownloads } from './downloads/build.js';
+import { FileProcessRequestStore, RedisProcessRequestStore, type ProcessRequestStore } from './records/process-requests.js';
 
 /**
  * The app context: every dependency of the HTTP surface and the uploads domain, built once at start-up
@@ -70,6 +71,8 @@ export interface AppContext {
   downloads: DownloadDeps;
   /** The file catalogue: finished uploads as files (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL). */
   catalogue: Catalogue;
+  /** Processing requests and their idempotency keys (files under DATA_DIR, or Redis). */
+  processRequests: ProcessRequestStore;
   /** Injectable clock for expiry tests. */
   now: () => Date;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
@@ -233,6 +236,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     tiers,
     downloads,
     catalogue,
+    processRequests: overrides.processRequests
+      ?? (redis ? new RedisProcessRequestStore(redis, prefix) : new FileProcessRequestStore(path.join(config.dataDir, 'process-requests'))),
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {
       await Promise.all(closers.map((c) => c()));

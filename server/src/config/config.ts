@@ -8,6 +8,7 @@ import { LIFECYCLE_ENV_KEYS, parseLifecycle, type LifecycleConfig } from './life
 import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
+import { PROCESS_ENV_KEYS, parseProcessRequests, type ProcessRequestConfig } from './process.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
 
@@ -69,6 +70,7 @@ export const ENV_KEYS = [
   'MAX_HEADER_SIZE',
   ...LIFECYCLE_ENV_KEYS,
   ...DEDUP_ENV_KEYS,
+  ...PROCESS_ENV_KEYS,
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'CATALOGUE_RECORD_GRACE',
@@ -152,6 +154,8 @@ export interface Config {
   lifecycle: LifecycleConfig;
   /** Content hashing, deduplication and versions of the file catalogue (config/dedup.ts). */
   dedup: DedupConfig;
+  /** Processing on request: lanes by plan and the cap of a request's priority (config/process.ts). */
+  processRequests: ProcessRequestConfig;
   /**
    * The file catalogue's database: PostgreSQL when `DATABASE_URL` is set (shared by every node), else
    * SQLite in `DATA_DIR/catalogue.db` (one node).
@@ -287,6 +291,7 @@ export function parseConfig(raw: RawEnv): Config {
     security: parseSecurity(raw),
     lifecycle: parseLifecycle(raw, path.resolve(raw.DATA_DIR ?? './data')),
     dedup: parseDedup(raw),
+    processRequests: parseProcessRequests(raw),
     ...parseCatalogue(raw),
     protocols: parseProtocols(raw),
   };
