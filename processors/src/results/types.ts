@@ -80,7 +80,7 @@ export function contentTypeOf(name: string): string {
 }
 
 /**
- * Names the result versions use (results/versions.ts): `v<n>.<name>` (a file of an earlier run) and
+ * Names the result versions use (results/versions.ts): `v<n>.<kind>.<name>` (a file of an earlier run) and
  * `versions.<kind>.json` (what each version of a kind was). Processors never see them in `list()`, and
  * the results API lists them under `/versions` only.
  */

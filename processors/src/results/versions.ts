@@ -7,8 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import type { PreviousRun } from '../status/types.js';
 import { isVersionArtifact, type ResultFile, type ResultStore } from './types.js';
 
-/** A file of an earlier run of a kind, kept as version `n`. */
-export const versionName = (n: number, name: string): string => `v${n}.${name}`;
+/** A file of an earlier run of a kind, kept as version `n` of that kind (kinds archive at once: the kind keeps their names apart). */
+export const versionName = (n: number, kind: string, name: string): string => `v${n}.${kind}.${name}`;
 /** What each version of a kind was. */
 export const manifestName = (kind: string): string => `versions.${kind}.json`;
 
@@ -25,7 +25,7 @@ export interface ResultVersion {
   /** What that run recorded (generate: its prompt template; the options it ran with). */
   template?: string;
   options?: Record<string, unknown>;
-  /** The files under their current names; each is stored as `v<version>.<name>`. */
+  /** The files under their current names; each is stored as `v<version>.<kind>.<name>`. */
   files: ResultFile[];
 }
 
@@ -63,7 +63,7 @@ export async function versionsOf(store: ResultStore, uploadId: string, name: str
 
 /**
  * Before a processing request's run of `kind` stores anything: the kind's current results (the names
- * `owns` claims) are copied to `v<n>.<name>` and removed, and `versions.<kind>.json` records version
+ * `owns` claims) are copied to `v<n>.<kind>.<name>` and removed, and `versions.<kind>.json` records version
  * `n` with what that run was (`previous`, from the status the request replaced). Then the run finds
  * none of the earlier files (no step is skipped for a stored result of another run) and its results
  * land where clients read them. Idempotent: a retry of the same run finds its version recorded and
@@ -80,11 +80,11 @@ export async function archiveRun(
   const all = await store.list(uploadId);
   const current = all.filter((f) => !isVersionArtifact(f.name) && owns(f.name));
   for (const file of current) {
-    await copy(store, uploadId, file.name, versionName(n, file.name), signal);
+    await copy(store, uploadId, file.name, versionName(n, kind, file.name), signal);
     await store.delete(uploadId, file.name);
   }
   // Files copied by an attempt that died before recording the version are part of it too.
-  const prefix = versionName(n, '');
+  const prefix = versionName(n, kind, '');
   const kept = (await store.list(uploadId)).filter((f) => f.name.startsWith(prefix)).map((f) => ({ ...f, name: f.name.slice(prefix.length) }));
   manifest.archivedBy = [...manifest.archivedBy.slice(-99), run.runId];
   const previous = run.previous;

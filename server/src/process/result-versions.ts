@@ -63,8 +63,9 @@ export function mountResultVersionsApi(app: ApiApp, deps: AppContext, store: Res
     try {
       const { id, name, n } = c.req.param() as { id: string; name: string; n: string };
       await check(id, name);
-      if (!/^[1-9]\d{0,5}$/.test(n)) throw tusError('RESULT_VERSION_NOT_FOUND');
-      const got = await store.get(id, versionName(Number(n), name), undefined, c.req.raw.signal);
+      const version = /^[1-9]\d{0,5}$/.test(n) ? (await versionsOf(store, id, name)).find((v) => v.version === Number(n)) : undefined;
+      if (!version) throw tusError('RESULT_VERSION_NOT_FOUND');
+      const got = await store.get(id, versionName(version.version, version.kind, name), undefined, c.req.raw.signal);
       if (!got) throw tusError('RESULT_VERSION_NOT_FOUND');
       const body = (ReadableStream as unknown as { from(it: AsyncIterable<Uint8Array>): ReadableStream }).from(got.stream as AsyncIterable<Uint8Array>);
       return new Response(body, {
