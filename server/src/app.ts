@@ -75,7 +75,7 @@ export function createApp(deps: AppContext): App {
   mountResultsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);
   mountVersionsApi(hono, deps, uploads);
-  mountProcessApi(hono, deps);
+  mountProcessApi(hono, deps, uploads);
   mountResultVersionsApi(hono, deps);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);

@@ -7,7 +7,7 @@ import { ConfigError, type Lane } from '@tus-edge/processors';
 import type { RawEnv } from './config.js';
 
 /** The variables this part reads (they join the server's ENV_KEYS). */
-export const PROCESS_ENV_KEYS = ['PROCESS_PLAN_PRIORITY', 'PROCESS_MAX_PRIORITY', 'PROCESS_DEFAULT_PRIORITY'] as const;
+export const PROCESS_ENV_KEYS = ['PROCESS_PLAN_PRIORITY', 'PROCESS_MAX_PRIORITY', 'PROCESS_DEFAULT_PRIORITY', 'PROCESS_ALLOWED_MODELS'] as const;
 
 /** Validated processing-request configuration. Every field has a documented default. */
 export interface ProcessRequestConfig {
@@ -20,6 +20,11 @@ export interface ProcessRequestConfig {
    * one is lowered to it, or to the owner's plan lane when that is higher.
    */
   maxLane: Lane;
+  /**
+   * Chat models a request's `options.generate.model` may name (`PROCESS_ALLOWED_MODELS`, comma-separated;
+   * default none: a request cannot choose the model, so a client cannot pick a costlier one).
+   */
+  allowedModels: string[];
 }
 
 const lane = (name: string, value: string): Lane => {
@@ -41,6 +46,7 @@ export function parseProcessRequests(raw: RawEnv): ProcessRequestConfig {
     planLanes,
     defaultLane: raw.PROCESS_DEFAULT_PRIORITY ? lane('PROCESS_DEFAULT_PRIORITY', raw.PROCESS_DEFAULT_PRIORITY) : 'normal',
     maxLane: raw.PROCESS_MAX_PRIORITY ? lane('PROCESS_MAX_PRIORITY', raw.PROCESS_MAX_PRIORITY) : 'normal',
+    allowedModels: (raw.PROCESS_ALLOWED_MODELS ?? '').split(',').map((m) => m.trim()).filter(Boolean),
   };
 }
 

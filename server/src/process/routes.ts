@@ -12,6 +12,7 @@ import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
 import { errorResponse } from '../http/respond.js';
 import type { ProcessRequestRecord } from '../records/process-requests.js';
+import type { Uploads } from '../uploads/uploads.js';
 import { jobView, ProcessJobSchema, ProcessStateSchema } from './view.js';
 
 /** The body of `POST /api/files/{id}/process` (options per kind: processors' jobs/options.ts). */
@@ -51,7 +52,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * - `GET /api/files/{id}/process/{jobId}`: the job's state per kind.
  * Owner-scoped like `/api/files/{id}`: another owner's file is 404.
  */
-export function mountProcessApi(app: ApiApp, deps: AppContext): void {
+export function mountProcessApi(app: ApiApp, deps: AppContext, uploads: Uploads): void {
   const { catalogue, config } = deps;
   const fail = (err: unknown) => errorResponse(err, deps.metrics, deps.logger);
   let library: Promise<PromptLibrary> | undefined;
@@ -73,7 +74,8 @@ export function mountProcessApi(app: ApiApp, deps: AppContext): void {
     const invalid = (detail: string) => tusError('INVALID_REQUEST_BODY', detail);
     for (const k of named) if (!kinds.includes(k)) throw invalid(`options.${k}: ${k} is not in kinds`);
     for (const k of kinds) if (!runnable.includes(k)) throw invalid(`kinds: ${k} does not run here (PROCESSOR_KINDS)`);
-    const template = (options.generate as { template?: string } | undefined)?.template;
+    const { template, model } = (options.generate ?? {}) as { template?: string; model?: string };
+    if (model && !config.processRequests.allowedModels.includes(model)) throw invalid(`options.generate.model: "${model}" is not in PROCESS_ALLOWED_MODELS`);
     if (template && !(await (library ??= PromptLibrary.load())).find(template, 'study')) {
       throw invalid(`options.generate.template: no study template "${template}" in processors/prompts/`);
     }
@@ -155,6 +157,8 @@ export function mountProcessApi(app: ApiApp, deps: AppContext): void {
         if (scopedKey) await deps.processRequests.unbind(scopedKey).catch(() => undefined);
         throw tusError('PROCESSING_UNAVAILABLE');
       }
+      // The file's processing summary in the catalogue follows the new run.
+      void uploads.content.follow(file.uploadId);
       deps.logger.info('processing requested', { jobId: record.jobId, fileId: file.id, uploadId: file.uploadId, kinds, lane });
       return c.json({ jobId: record.jobId, status: 'queued' as const }, 202, { Location: `/api/files/${file.id}/process/${record.jobId}` });
     } catch (err) {

@@ -24,7 +24,7 @@ beforeAll(async () => {
   fake = await startFakeOpenAI();
   server = await startTestServer({
     ...AUTH_ENV, FSYNC: 'false', OPENAI_API_KEY: 'sk-dummy', OPENAI_BASE_URL: fake.baseURL, OPENAI_MODEL: 'gpt-e2e',
-    VIDEO_PREVIEW_FRAMES: '1', VIDEO_RENDITIONS: '120p', FFMPEG_THREADS: '1', PROCESS_PLAN_PRIORITY: 'pro:high',
+    VIDEO_PREVIEW_FRAMES: '1', VIDEO_RENDITIONS: '120p', FFMPEG_THREADS: '1', PROCESS_PLAN_PRIORITY: 'pro:high', PROCESS_ALLOWED_MODELS: 'gpt-e2e, gpt-mini',
     MAINTENANCE_INTERVAL: '1s', FILE_POLICIES: 'archive: tag=archive cold=1s',
   });
   alice = bearer(await userToken('alice', { claims: { plan: 'pro' } }));
@@ -134,6 +134,7 @@ describe('processing on request (embedded default)', () => {
       [{ kinds: ['generate'], options: { video: {} } }, /options.video: video is not in kinds/],
       [{ priority: 'urgent' }, /priority/],
       [{ options: { generate: { colour: 'red' } } }, /colour|unrecognized/i],
+      [{ options: { generate: { model: 'gpt-costly' } } }, /"gpt-costly" is not in PROCESS_ALLOWED_MODELS/],
     ];
     for (const [body, message] of cases) {
       const res = await requestProcessing(file.id, body);
@@ -154,12 +155,13 @@ describe('processing on request (embedded default)', () => {
     await until('standard copy dropped', async () => (fs.existsSync(path.join(server.dataDir, 'uploads', uploadId)) ? undefined : true), 30_000);
     const chatsBefore = fake.of('chat').length;
 
-    const res = await requestProcessing(doc.id, { kinds: ['documents', 'generate'], options: { generate: { template: 'quiz@1', questions: 2 } } });
+    const res = await requestProcessing(doc.id, { kinds: ['documents', 'generate'], options: { generate: { template: 'quiz@1', questions: 2, model: 'gpt-mini' } } });
     expect(res.status).toBe(202);
     const { jobId } = (await res.json()) as { jobId: string };
     const job = await finished(doc.id, jobId);
     expect(job).toMatchObject({ status: 'done', lane: 'high', kinds: { documents: { state: 'done' }, generate: { state: 'done', result: { template: 'quiz@1' } } } });
     const user = (fake.of('chat').slice(chatsBefore)[0].json!.messages as Array<{ content: string }>)[1].content;
+    expect(fake.of('chat').slice(chatsBefore)[0].json!.model).toBe('gpt-mini');
     expect(user).toMatch(/^Below is the text of a PDF document/);
     expect(user).toContain('Prepare exam practice');
     expect(user).toContain('Mitochondria make ATP');
@@ -170,5 +172,13 @@ describe('processing on request (embedded default)', () => {
     const first = (await (await fetch(`${server.url}/api/uploads/${uploadId}/results/generated.json/versions/1`, { headers: alice })).json()) as any;
     expect(first.template).toBe('study@1');
     expect((await getJson(`/api/uploads/${uploadId}/results/text.json/versions`)).versions).toHaveLength(1);
+    // The catalogue's summary follows the new run; the route is in the described API with its option schemas.
+    await until('summary of the new run', async () => ((await getJson(`/api/files/${doc.id}`)).processing?.state === 'done' ? true : undefined));
+    const spec = await getJson('/api/openapi.json');
+    const op = spec.paths['/api/files/{id}/process'].post;
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '409']));
+    expect(JSON.stringify(spec.components.schemas.ProcessRequest)).toContain('readingLevel');
+    expect(spec.paths['/api/files/{id}/process/{jobId}'].get).toBeDefined();
+    expect(spec.paths['/api/uploads/{id}/results/{name}/versions'].get).toBeDefined();
   }, 180_000);
 });
