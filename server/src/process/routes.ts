@@ -122,26 +122,29 @@ export function mountProcessApi(app: ApiApp, deps: AppContext, uploads: Uploads)
       const lane = laneOf(config.processRequests, identity?.kind === 'user' ? identity.plan : undefined, body.priority);
       const key = c.req.header('idempotency-key');
       if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw tusError('INVALID_IDEMPOTENCY_KEY');
-      const record: ProcessRequestRecord = {
+      let record: ProcessRequestRecord = {
         jobId: `process-${randomUUID()}`, fileId: file.id, uploadId: file.uploadId, tenant: scope.tenant, owner: scope.owner,
         kinds, options, lane, requestedAt: new Date().toISOString(),
         requestHash: sha256(canonical({ fileId: file.id, kinds, options, priority: body.priority ?? null })),
       };
       const scopedKey = key === undefined ? undefined : sha256(`${scope.tenant}\u0000${scope.owner}\u0000${key}`);
       const earlier = scopedKey ? await deps.processRequests.bind(scopedKey, record) : null;
-      if (earlier) {
-        if (earlier.requestHash !== record.requestHash) throw tusError('IDEMPOTENCY_KEY_REUSED');
+      if (earlier && earlier.requestHash !== record.requestHash) throw tusError('IDEMPOTENCY_KEY_REUSED');
+      // The job record is saved once its kinds are claimed: a bound key without it is a request cut short, carried on here.
+      if (earlier && (await deps.processRequests.get(earlier.jobId))) {
         const status = await deps.status.get(earlier.uploadId);
         // Published again while nothing has started: the first answer may have come before the publish did (harmless: deduplicated by event id).
-        if (kinds.every((k) => status?.jobs[k]?.runId === earlier.jobId && status.jobs[k].state === 'queued' && status.jobs[k].attempts === 0)) {
+        if (earlier.kinds.every((k) => status?.jobs[k]?.runId === earlier.jobId && status.jobs[k].state === 'queued' && status.jobs[k].attempts === 0)) {
           await publish(earlier, file).catch((err) => deps.logger.warn('processing request republish failed', { jobId: earlier.jobId, err: (err as Error).message }));
         }
         return c.json({ jobId: earlier.jobId, status: await stateOf(earlier) }, 202, { 'Idempotent-Replayed': 'true' });
       }
+      if (earlier) record = earlier;
       try {
-        await deps.processRequests.save(record);
-        const busy = await deps.status.claim({ uploadId: file.uploadId, uploadEventId: uploadEventId(file.uploadId), runId: record.jobId, kinds, lane });
+        // Claiming again for the same run changes nothing.
+        const busy = await deps.status.claim({ uploadId: record.uploadId, uploadEventId: uploadEventId(record.uploadId), runId: record.jobId, kinds: record.kinds, lane: record.lane });
         if (busy.length > 0) throw tusError('PROCESS_BUSY', `${busy.join(', ')} still queued or running`);
+        await deps.processRequests.save(record);
       } catch (err) {
         if (scopedKey) await deps.processRequests.unbind(scopedKey).catch(() => undefined);
         throw err;
@@ -151,15 +154,15 @@ export function mountProcessApi(app: ApiApp, deps: AppContext, uploads: Uploads)
       } catch (err) {
         // Nothing will run it: the claim ends failed so the kinds are free again, and the key names nothing.
         deps.logger.error('processing request not queued', { jobId: record.jobId, err: (err as Error).message });
-        for (const kind of kinds) {
-          await deps.status.update({ uploadId: file.uploadId, eventId: record.jobId, kind, request: true, patch: { state: 'failed', code: 'PROCESSING_UNAVAILABLE', reason: 'the request could not be queued', finishedAt: new Date().toISOString() } }).catch(() => undefined);
+        for (const kind of record.kinds) {
+          await deps.status.update({ uploadId: record.uploadId, eventId: record.jobId, kind, request: true, patch: { state: 'failed', code: 'PROCESSING_UNAVAILABLE', reason: 'the request could not be queued', finishedAt: new Date().toISOString() } }).catch(() => undefined);
         }
         if (scopedKey) await deps.processRequests.unbind(scopedKey).catch(() => undefined);
         throw tusError('PROCESSING_UNAVAILABLE');
       }
       // The file's processing summary in the catalogue follows the new run.
-      void uploads.content.follow(file.uploadId);
-      deps.logger.info('processing requested', { jobId: record.jobId, fileId: file.id, uploadId: file.uploadId, kinds, lane });
+      void uploads.content.follow(record.uploadId);
+      deps.logger.info('processing requested', { jobId: record.jobId, fileId: file.id, uploadId: record.uploadId, kinds: record.kinds, lane: record.lane });
       return c.json({ jobId: record.jobId, status: 'queued' as const }, 202, { Location: `/api/files/${file.id}/process/${record.jobId}` });
     } catch (err) {
       return fail(err);
