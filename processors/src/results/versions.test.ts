@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@tus-edge/testkit';
 import { FileResultStore } from './file.js';
 import { uploadResults } from './types.js';
-import { archiveRun, versionsOf } from './versions.js';
+import { archiveRun, MAX_RESULT_VERSIONS, versionsOf } from './versions.js';
 
 let dir: string;
 let store: FileResultStore;
@@ -35,6 +35,16 @@ describe('result versions', () => {
     await archiveRun(store, 'u1', 'generate', owns, { runId: 'process-b', previous: { runId: 'process-a', state: 'done' } });
     expect((await versionsOf(store, 'u1', 'generated.json')).map((v) => [v.version, v.runId])).toEqual([[1, 'upload-u1'], [2, 'process-a']]);
     expect((await versionsOf(store, 'u1', 'text.json'))).toEqual([]);
+  });
+
+  it(`keeps the ${MAX_RESULT_VERSIONS} newest versions of a kind`, async () => {
+    for (let i = 1; i <= MAX_RESULT_VERSIONS + 2; i++) {
+      await store.put('u3', 'generated.json', Buffer.from(`{"run":${i}}`));
+      await archiveRun(store, 'u3', 'generate', owns, { runId: `process-${i}` });
+    }
+    const kept = await versionsOf(store, 'u3', 'generated.json');
+    expect(kept.map((v) => v.version)).toEqual(Array.from({ length: MAX_RESULT_VERSIONS }, (_, i) => i + 3));
+    expect((await names('u3')).filter((n) => n.startsWith('v'))).toHaveLength(MAX_RESULT_VERSIONS + 1); // and the manifest
   });
 
   it('records the run even with nothing to keep, so a retry does not take its own files for an earlier run\'s', async () => {

@@ -12,6 +12,9 @@ export const versionName = (n: number, kind: string, name: string): string => `v
 /** What each version of a kind was. */
 export const manifestName = (kind: string): string => `versions.${kind}.json`;
 
+/** Versions kept per kind and upload; older ones are deleted when a new one is made. */
+export const MAX_RESULT_VERSIONS = 10;
+
 /** One earlier run of a kind, kept when a processing request ran the kind again. */
 export interface ResultVersion {
   version: number;
@@ -68,7 +71,8 @@ export async function versionsOf(store: ResultStore, uploadId: string, name: str
  * none of the earlier files (no step is skipped for a stored result of another run) and its results
  * land where clients read them. Idempotent: a retry of the same run finds its version recorded and
  * touches nothing (its own files may already be stored); a crash half way copies the rest again.
- * Returns the version made, or null when there was nothing to keep.
+ * The {@link MAX_RESULT_VERSIONS} newest versions of a kind are kept. Returns the version made, or
+ * null when there was nothing to keep.
  */
 export async function archiveRun(
   store: ResultStore, uploadId: string, kind: string, owns: (name: string) => boolean,
@@ -96,7 +100,10 @@ export async function archiveRun(
     files: kept,
   };
   if (version) manifest.versions.push(version);
+  // Only the newest versions stay: the manifest forgets the others first, then their files go.
+  const dropped = manifest.versions.splice(0, Math.max(0, manifest.versions.length - MAX_RESULT_VERSIONS));
   await store.put(uploadId, manifestName(kind), Buffer.from(JSON.stringify(manifest, null, 1)));
+  for (const old of dropped) for (const f of old.files) await store.delete(uploadId, versionName(old.version, kind, f.name));
   return version;
 }
 
