@@ -28,7 +28,9 @@ const VersionsSchema = z.object({ name: z.string(), versions: z.array(VersionSch
 export function mountResultVersionsApi(app: ApiApp, deps: AppContext, store: ResultStore = deps.results): void {
   const fail = (err: unknown) => errorResponse(err, deps.metrics, deps.logger);
   const check = async (id: string, name: string) => {
-    if (!UPLOAD_ID.test(id) || id === '.' || id === '..' || !(await deps.records.get(id))) throw tusError('UPLOAD_NOT_FOUND');
+    // An upload whose record ended (CATALOGUE_RECORD_GRACE after its hand-over) is known to the catalogue.
+    const known = UPLOAD_ID.test(id) && id !== '.' && id !== '..' && (!!(await deps.records.get(id)) || !!(await deps.catalogue.byUpload(id)));
+    if (!known) throw tusError('UPLOAD_NOT_FOUND');
     if (!isResultName(name)) throw tusError('RESULT_VERSION_NOT_FOUND', 'result names are lower-case letters, digits, ".", "_" and "-"');
   };
 
