@@ -5,6 +5,7 @@
  * local fake OpenAI server), idempotency keys, bad options, another owner, and the earlier results kept
  * as versions. Requests are plain `fetch` over HTTP.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -146,10 +147,27 @@ describe('processing on request (embedded default)', () => {
     expect((await requestProcessing(file.id, {}, { 'Idempotency-Key': 'bad key with spaces' })).status).toBe(400);
   }, 120_000);
 
+  it('a duplicate (bytes stored once for the owner) is processed from the object it shares', async () => {
+    const bytes = Buffer.from(`# Shared\n\nThe same bytes twice ${Date.now()}.\n`);
+    const firstId = await upload(bytes, { filename: 'one.md', filetype: 'text/markdown' });
+    await processedFile(firstId);
+    const secondId = await upload(bytes, { filename: 'two.md', filetype: 'text/markdown' });
+    const second = await processedFile(secondId);
+    await until('the duplicate\'s own bytes freed', async () => (fs.existsSync(path.join(server.dataDir, 'uploads', secondId)) ? undefined : true), 30_000);
+    const res = await requestProcessing(second.id, { kinds: ['fingerprint', 'documents'] });
+    expect(res.status).toBe(202);
+    const job = await finished(second.id, ((await res.json()) as { jobId: string }).jobId);
+    expect(job).toMatchObject({ status: 'done', kinds: { fingerprint: { state: 'done' }, documents: { state: 'done' } } });
+    expect(job.kinds.fingerprint.result.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+  }, 120_000);
+
   it('a PDF gone cold: its text and generated content again from the cold copy, with another prompt template', async () => {
     const pdf = makePdf(['Week 1: cells.\nCells are the unit of life.', 'Week 2: energy.\nMitochondria make ATP.'], { Title: 'Biology' });
-    const uploadId = await upload(pdf, { filename: 'notes.pdf', filetype: 'application/pdf', tags: 'archive' });
+    const uploadId = await upload(pdf, { filename: 'notes.pdf', filetype: 'application/pdf' });
     const doc = await processedFile(uploadId);
+    // Tagged for the cold policy once processed (a move while its first jobs still run would race them).
+    const tagged = await fetch(`${server.url}/api/files/${doc.id}`, { method: 'PATCH', headers: { ...alice, 'Content-Type': 'application/json' }, body: JSON.stringify({ tags: ['archive'] }) });
+    expect(tagged.status).toBe(200);
     await until('moved to cold', async () => ((await getJson(`/api/files/${doc.id}`)).storageClass === 'cold' ? true : undefined), 30_000);
     // Its standard copy is gone: the jobs can only succeed by reading the cold one.
     await until('standard copy dropped', async () => (fs.existsSync(path.join(server.dataDir, 'uploads', uploadId)) ? undefined : true), 30_000);
