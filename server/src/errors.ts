@@ -66,6 +66,12 @@ export const ERRORS = {
   PROCESS_JOB_NOT_FOUND: { status: 404, message: 'no such processing job for this file' },
   RESULT_VERSION_NOT_FOUND: { status: 404, message: 'no such version of this result' },
   PROCESSING_UNAVAILABLE: { status: 503, message: 'the processing queue did not take the request; send it again (with the same Idempotency-Key)' },
+  // The operator's queue view (server/src/admin/).
+  DEAD_LETTER_NOT_FOUND: { status: 404, message: 'no such dead letter' },
+  DEAD_LETTER_NOT_RETRYABLE: { status: 409, message: 'this dead letter holds no readable event (a payload that failed to parse): there is no job to run again' },
+  DEAD_LETTER_STALE: { status: 409, message: 'the upload was processed again since this job failed (a newer event): retrying the old job would overwrite the newer status' },
+  QUEUE_UNAVAILABLE: { status: 503, message: 'the job queue (JetStream, or the directory queue) did not answer; retry shortly' },
+  REPORT_NOT_FOUND: { status: 404, message: 'no analytics report of that day and format' },
   // Resumable Uploads for HTTP (the IETF draft, server/src/ietf/).
   DRAFT_VERSION_UNSUPPORTED: { status: 400, message: 'Upload-Draft-Interop-Version names a version this server does not serve (it serves 3 to 8)' },
   UPLOAD_COMPLETE_REQUIRED: { status: 400, message: 'Upload-Complete must be a structured boolean, ?0 or ?1 (Upload-Incomplete for interop version 3)' },

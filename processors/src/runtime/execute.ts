@@ -10,13 +10,14 @@ import { SNIFF_BYTES, sniff } from '../processors/sniff.js';
 import type { Processor, SniffedType } from '../processors/types.js';
 import { uploadResults, type ResultStore } from '../results/types.js';
 import { jobOfRun, TERMINAL_STATES, type JobStatus, type JobStatusPatch, type ProcessingStatus, type StatusStore } from '../status/types.js';
-import { archiveRun } from '../results/versions.js';
+import { keepEarlierResults, superseded } from './runs.js';
 import { waitForJobs } from './wait-status.js';
 import type { RuntimeMetrics } from './metrics.js';
 import { contextFrom, inSpan } from '../tracing/spans.js';
 import { runWaitingForCircuits } from './circuit-wait.js';
 import type { Postponements } from './postpone.js';
 import { runOrReuse } from './reuse.js';
+import { AttemptTrace, type AttemptRecorder } from '../pipeline/attempts.js';
 
 export interface ExecuteDeps {
   processors: ReadonlyMap<string, Processor>;
@@ -37,6 +38,10 @@ export interface ExecuteDeps {
   leases: JobLeases;
   /** Deliveries postponed on outside services' transient failures, which spend no attempt. */
   postponements: Postponements;
+  /** Where each settled attempt goes (the job history); none: not recorded. */
+  attempts?: AttemptRecorder | null;
+  /** This worker's name in the attempt records. */
+  nodeName?: string;
 }
 
 export type ExecuteResult = 'done' | 'retry' | 'postponed' | 'failed' | 'skipped' | 'duplicate';
@@ -74,13 +79,24 @@ export function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> 
   // Each delivery is a span in the trace of the request that finished the upload (see the event's traceparent).
   const attributes = { 'upload.id': job.event.uploadId, 'job.id': job.id, 'job.kind': job.kind, 'job.lane': job.lane, 'job.delivery': job.deliveryCount };
   return inSpan(`job ${job.kind}`, { attributes }, async (span) => {
-    const outcome = await executeDelivery(job, deps);
+    const trace = new AttemptTrace(job);
+    const outcome = await executeDelivery(job, deps, trace);
     span.setAttribute('job.outcome', outcome);
+    if (deps.attempts) await recordAttempt(deps.attempts, trace, outcome, deps);
     return outcome;
   }, contextFrom(job.event.traceparent));
 }
 
-async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> {
+/** Hands the settled attempt to the history; a failure there is logged and never changes the job. */
+async function recordAttempt(recorder: AttemptRecorder, trace: AttemptTrace, outcome: ExecuteResult, deps: ExecuteDeps): Promise<void> {
+  try {
+    await recorder.record(trace.toAttempt(outcome, new Date(), deps.nodeName ?? ''));
+  } catch (err) {
+    deps.logger.warn('job attempt not recorded in the history', { err: (err as Error).message });
+  }
+}
+
+async function executeDelivery(job: Job, deps: ExecuteDeps, trace: AttemptTrace): Promise<ExecuteResult> {
   const { event, kind } = job;
   const log = deps.logger.child({ job: job.id, attempt: job.deliveryCount });
   const update = (patch: JobStatusPatch) => deps.status.update({ uploadId: event.uploadId, eventId: event.eventId, kind, patch, ...(event.request && { request: true }) });
@@ -108,15 +124,16 @@ async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResu
     if (job.deliveryCount === 1) deps.metrics.pickup.observe({ lane: job.lane }, Math.max(0, Date.now() - job.persistedAt.getTime()) / 1000);
     const current = await deps.status.get(event.uploadId);
     const prior = jobOfRun(current, event.eventId, kind);
-    if (current?.jobs[kind] && !prior && (event.request || current.eventId === event.eventId)) {
-      // A processing request ran this kind again since (or a newer request did): this run is over.
+    if (superseded(current, event, kind)) {
       await job.ack();
-      log.debug('superseded by another run of the kind; no effect');
       return count('duplicate');
     }
     // Deliveries postponed on an outside service's failure are not attempts.
     const postponed = deps.postponements.count(job.id, prior?.postponed);
     const attempt = Math.max(1, job.deliveryCount - postponed);
+    trace.attempt = attempt;
+    // A retry waited in the queue since it was put back (its status then turned `queued`).
+    if (job.deliveryCount > 1 && prior?.state === 'queued' && prior.updatedAt) trace.queuedAt = new Date(prior.updatedAt);
     if (current && prior && TERMINAL_STATES.has(prior.state)) {
       const outcome = outcomeOf(current, kind);
       if (outcome) await deps.outcomes?.publish(outcome);
@@ -127,17 +144,19 @@ async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResu
     }
     if (attempt > deps.maxDeliver) {
       const err = new ProcessingError('MAX_DELIVERIES', `${deps.maxDeliver} deliveries ended without an outcome (worker lost or timed out)`);
+      trace.errorCode = err.code;
       return count(await fail(job, attempt, err, deps, update, log));
     }
     const processor = deps.processors.get(kind);
     if (!processor) throw new Error(`no processor of kind "${kind}" in this runtime`);
     const sniffed = sniffedOf(current) ?? (processor.wantsType ? await sniffHead(event.location, deps) : undefined);
+    if (sniffed && sniffed.mime !== 'application/octet-stream') trace.mediaType = sniffed.mime;
     if (!processor.accepts(event, sniffed)) {
       await update({ state: 'skipped', reason: `not applicable to ${sniffed?.mime ?? 'this upload'}`, finishedAt: new Date().toISOString() });
       await job.ack();
       return count('skipped');
     }
-    const outcome = await run(job, { attempt, postponed, prior }, processor, sniffed, deps, update, log);
+    const outcome = await run(job, { attempt, postponed, prior }, processor, sniffed, deps, update, log, trace);
     if (outcome !== 'postponed' && outcome !== 'retry') deps.postponements.forget(job.id);
     return count(outcome);
   } catch (err) {
@@ -160,9 +179,10 @@ async function retryBookkeeping(job: Job, err: unknown, deps: ExecuteDeps): Prom
   return delay === null ? 'retry' : 'postponed';
 }
 
-async function run(job: Job, tries: { attempt: number; postponed: number; prior?: JobStatus }, processor: Processor, sniffed: SniffedType | undefined, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
+async function run(job: Job, tries: { attempt: number; postponed: number; prior?: JobStatus }, processor: Processor, sniffed: SniffedType | undefined, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger, trace: AttemptTrace): Promise<ExecuteResult> {
   const { event, kind } = job;
   const { attempt } = tries;
+  trace.startedAt = new Date();
   await update({ state: 'processing', lane: job.lane, attempts: attempt, startedAt: new Date().toISOString(), progress: 0 });
   const controller = new AbortController();
   const timeout = pausableTimeout(() => controller.abort(new ProcessingError('TIMEOUT')), deps.jobTimeoutMs);
@@ -203,17 +223,15 @@ async function run(job: Job, tries: { attempt: number; postponed: number; prior?
         // Waiting for other jobs (generate waits for a long video's transcript) is not this job's work:
         // PROCESSOR_JOB_TIMEOUT counts only the time it runs.
         waitFor: (kinds) => timeout.pausedWhile(waitForJobs(deps.status, event.uploadId, event.eventId, kinds, controller.signal, event.request?.kinds)),
-        tokensUsed: ({ prompt, completion }) => {
-          deps.metrics.tokens.inc({ kind, type: 'prompt' }, Math.max(0, prompt));
-          deps.metrics.tokens.inc({ kind, type: 'completion' }, Math.max(0, completion));
+        tokensUsed: (usage) => {
+          deps.metrics.tokens.inc({ kind, type: 'prompt' }, Math.max(0, usage.prompt));
+          deps.metrics.tokens.inc({ kind, type: 'completion' }, Math.max(0, usage.completion));
+          trace.tokens(usage);
         },
+        metric: (name, value) => trace.metric(name, value),
   };
   try {
-    // A processing request runs the kind again: its earlier results become a version first.
-    if (event.request && processor.ownsResult) {
-      const owns = processor.ownsResult.bind(processor);
-      await archiveRun(deps.resultsFor(event.location), event.uploadId, kind, owns, { runId: event.eventId, previous: tries.prior?.previous }, controller.signal);
-    }
+    await keepEarlierResults(processor, event, deps.resultsFor(event.location), tries.prior?.previous, controller.signal);
     // A duplicate of stored bytes (event.reuseFrom) takes the original's result instead of running.
     const reuse = { status: deps.status, results: deps.resultsFor(event.location), pausedWhile: timeout.pausedWhile, appearWithinMs: REUSE_APPEAR_WITHIN_MS };
     const result = await runWaitingForCircuits(() => abortable(runOrReuse(processor, event, context, reuse), controller.signal), controller.signal, timeout, log, update);
@@ -247,6 +265,7 @@ async function run(job: Job, tries: { attempt: number; postponed: number; prior?
     return 'done';
   } catch (thrown) {
     const err = controller.signal.aborted ? (controller.signal.reason as ProcessingError) : classifyError(thrown);
+    if (err.code !== 'NOT_APPLICABLE') trace.errorCode = err.code;
     const seconds = (performance.now() - started) / 1000;
     if (err.code === 'LEASE_LOST') {
       // Another worker holds the job now and will settle it: this run leaves status and message alone.

@@ -9,6 +9,7 @@ import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
 import { PROCESS_ENV_KEYS, parseProcessRequests, type ProcessRequestConfig } from './process.js';
+import { ANALYTICS_ENV_KEYS, parseAnalytics, type AnalyticsConfig } from './analytics.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
 
@@ -71,6 +72,7 @@ export const ENV_KEYS = [
   ...LIFECYCLE_ENV_KEYS,
   ...DEDUP_ENV_KEYS,
   ...PROCESS_ENV_KEYS,
+  ...ANALYTICS_ENV_KEYS,
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'CATALOGUE_RECORD_GRACE',
@@ -156,6 +158,8 @@ export interface Config {
   dedup: DedupConfig;
   /** Processing on request: lanes by plan and the cap of a request's priority (config/process.ts). */
   processRequests: ProcessRequestConfig;
+  /** The job history and its daily rollup (config/analytics.ts). */
+  analytics: AnalyticsConfig;
   /**
    * The file catalogue's database: PostgreSQL when `DATABASE_URL` is set (shared by every node), else
    * SQLite in `DATA_DIR/catalogue.db` (one node).
@@ -292,6 +296,7 @@ export function parseConfig(raw: RawEnv): Config {
     lifecycle: parseLifecycle(raw, path.resolve(raw.DATA_DIR ?? './data')),
     dedup: parseDedup(raw),
     processRequests: parseProcessRequests(raw),
+    analytics: parseAnalytics(raw),
     ...parseCatalogue(raw),
     protocols: parseProtocols(raw),
   };

@@ -86,6 +86,9 @@ export class VideoProcessor implements Processor {
       const renditions = await this.renditions(input, meta, work, ctx, settings.renditions);
       const transcript = await this.transcript(input, meta, work, ctx);
       const files = (await ctx.results.list()).filter((f) => this.ownsResult(f.name));
+      // Custom counters of the job history: seconds of video processed, renditions made.
+      ctx.metric?.('video_seconds', meta.durationSeconds);
+      ctx.metric?.('renditions', renditions.length);
       return {
         result: {
           metadata: meta,
