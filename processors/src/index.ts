@@ -38,6 +38,7 @@ export { JetStreamLink } from './pipeline/jetstream/link.js';
 export { AttemptTrace, parseJobAttempt, type AttemptOutcome, type AttemptRecorder, type JobAttempt } from './pipeline/attempts.js';
 export { attemptsDir, DirectoryAttemptRecorder, drainAttempts } from './pipeline/directory/attempts.js';
 export { consumeAttempts, JetStreamAttemptConsumer, JetStreamAttemptPublisher, type AttemptConsumerOptions } from './pipeline/jetstream/attempts.js';
+export { DurableConsumer, ensureWorkQueueStream, publishOnce, type DurableConsumerOptions, type DurableMessage, type Handled, type NatsConnection } from './pipeline/jetstream/durable.js';
 export { JetStreamOutcomePublisher, outcomeOf, type MediaOutcome, type OutcomePublisher } from './outcomes.js';
 export { FileStatusStore } from './status/file.js';
 export { MemoryStatusStore } from './status/memory.js';

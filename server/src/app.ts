@@ -8,6 +8,7 @@ import { mountUploadApi } from './api/uploads.js';
 import { mountVersionsApi } from './api/versions.js';
 import { mountProcessApi } from './process/routes.js';
 import { mountResultVersionsApi } from './process/result-versions.js';
+import { mountWebhooksApi } from './api/webhooks.js';
 import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
@@ -81,6 +82,7 @@ export function createApp(deps: AppContext): App {
   mountProcessApi(hono, deps, uploads);
   mountResultVersionsApi(hono, deps);
   mountAnalyticsApi(hono, deps);
+  mountWebhooksApi(hono, deps);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
   mountAdminApi(hono, deps);

@@ -72,6 +72,9 @@ export const ERRORS = {
   DEAD_LETTER_STALE: { status: 409, message: 'the upload was processed again since this job failed (a newer event): retrying the old job would overwrite the newer status' },
   QUEUE_UNAVAILABLE: { status: 503, message: 'the job queue (JetStream, or the directory queue) did not answer; retry shortly' },
   REPORT_NOT_FOUND: { status: 404, message: 'no analytics report of that day and format' },
+  WEBHOOK_NOT_FOUND: { status: 404, message: 'webhook endpoint not found' },
+  WEBHOOK_TARGET_REFUSED: { status: 400, message: 'the webhook URL is refused: it must be http(s) and resolve only to public addresses (private, loopback, link-local and metadata targets need WEBHOOK_ALLOW_PRIVATE=true)' },
+  WEBHOOK_LIMIT: { status: 409, message: 'the owner has as many webhook endpoints as allowed; delete one first' },
   // Resumable Uploads for HTTP (the IETF draft, server/src/ietf/).
   DRAFT_VERSION_UNSUPPORTED: { status: 400, message: 'Upload-Draft-Interop-Version names a version this server does not serve (it serves 3 to 8)' },
   UPLOAD_COMPLETE_REQUIRED: { status: 400, message: 'Upload-Complete must be a structured boolean, ?0 or ?1 (Upload-Incomplete for interop version 3)' },

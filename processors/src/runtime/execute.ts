@@ -124,10 +124,8 @@ async function executeDelivery(job: Job, deps: ExecuteDeps, trace: AttemptTrace)
     if (job.deliveryCount === 1) deps.metrics.pickup.observe({ lane: job.lane }, Math.max(0, Date.now() - job.persistedAt.getTime()) / 1000);
     const current = await deps.status.get(event.uploadId);
     const prior = jobOfRun(current, event.eventId, kind);
-    if (superseded(current, event, kind)) {
-      await job.ack();
-      return count('duplicate');
-    }
+    // A later run owns the kind (a processing request ran it again): this delivery has no effect.
+    if (superseded(current, event, kind)) return await job.ack().then(() => count('duplicate'));
     // Deliveries postponed on an outside service's failure are not attempts.
     const postponed = deps.postponements.count(job.id, prior?.postponed);
     const attempt = Math.max(1, job.deliveryCount - postponed);
@@ -235,6 +233,7 @@ async function run(job: Job, tries: { attempt: number; postponed: number; prior?
     // A duplicate of stored bytes (event.reuseFrom) takes the original's result instead of running.
     const reuse = { status: deps.status, results: deps.resultsFor(event.location), pausedWhile: timeout.pausedWhile, appearWithinMs: REUSE_APPEAR_WITHIN_MS };
     const result = await runWaitingForCircuits(() => abortable(runOrReuse(processor, event, context, reuse), controller.signal), controller.signal, timeout, log, update);
+    trace.ranUntil = new Date();
     if (stored && !(await sourceExists(event.location, deps, controller.signal))) {
       // Terminated or expired while the job ran: whatever it stored now belongs to nothing.
       await deps.resultsFor(event.location).remove(event.uploadId);
@@ -265,6 +264,7 @@ async function run(job: Job, tries: { attempt: number; postponed: number; prior?
     return 'done';
   } catch (thrown) {
     const err = controller.signal.aborted ? (controller.signal.reason as ProcessingError) : classifyError(thrown);
+    trace.ranUntil = new Date();
     if (err.code !== 'NOT_APPLICABLE') trace.errorCode = err.code;
     const seconds = (performance.now() - started) / 1000;
     if (err.code === 'LEASE_LOST') {

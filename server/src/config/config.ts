@@ -10,6 +10,7 @@ import { parseSecurity, type SecurityConfig } from './security.js';
 import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
 import { PROCESS_ENV_KEYS, parseProcessRequests, type ProcessRequestConfig } from './process.js';
 import { ANALYTICS_ENV_KEYS, parseAnalytics, type AnalyticsConfig } from './analytics.js';
+import { parseWebhooks, WEBHOOK_ENV_KEYS, type WebhooksConfig } from './webhooks.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
 
@@ -73,6 +74,7 @@ export const ENV_KEYS = [
   ...DEDUP_ENV_KEYS,
   ...PROCESS_ENV_KEYS,
   ...ANALYTICS_ENV_KEYS,
+  ...WEBHOOK_ENV_KEYS,
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'CATALOGUE_RECORD_GRACE',
@@ -172,6 +174,8 @@ export interface Config {
   catalogueRecordGraceMs: number;
   /** HTTP/2 and the IETF draft's interim responses (config/protocols.ts). */
   protocols: ProtocolsConfig;
+  /** Webhook operator endpoints, delivery timeouts and retries, private targets (config/webhooks.ts). */
+  webhooks: WebhooksConfig;
 }
 
 /** The catalogue database, chosen by `DATABASE_URL`. */
@@ -299,6 +303,7 @@ export function parseConfig(raw: RawEnv): Config {
     analytics: parseAnalytics(raw),
     ...parseCatalogue(raw),
     protocols: parseProtocols(raw),
+    webhooks: parseWebhooks(raw),
   };
 }
 
