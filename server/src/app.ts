@@ -6,6 +6,8 @@ import { mountAdminPage } from './admin/page.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
 import { mountVersionsApi } from './api/versions.js';
+import { mountProcessApi } from './process/routes.js';
+import { mountResultVersionsApi } from './process/result-versions.js';
 import { mountWebhooksApi } from './api/webhooks.js';
 import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
@@ -77,6 +79,8 @@ export function createApp(deps: AppContext): App {
   mountResultsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);
   mountVersionsApi(hono, deps, uploads);
+  mountProcessApi(hono, deps, uploads);
+  mountResultVersionsApi(hono, deps);
   mountAnalyticsApi(hono, deps);
   mountWebhooksApi(hono, deps);
   mountSecurityApi(hono, deps);

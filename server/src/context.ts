@@ -39,6 +39,7 @@ import { buildTiers } from './tiers/choose.js';
 import type { ObjectTiers } from './tiers/types.js';
 import type { DownloadDeps } from './downloads/serve.js';
 import { buildDownloads } from './downloads/build.js';
+import { FileProcessRequestStore, RedisProcessRequestStore, type ProcessRequestStore } from './records/process-requests.js';
 
 /**
  * The app context: every dependency of the HTTP surface and the uploads domain, built once at start-up
@@ -76,6 +77,8 @@ export interface AppContext {
   downloads: DownloadDeps;
   /** The file catalogue: finished uploads as files (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL). */
   catalogue: Catalogue;
+  /** Processing requests and their idempotency keys (files under DATA_DIR, or Redis). */
+  processRequests: ProcessRequestStore;
   /** The job history and upload usage behind the analytics API, in the catalogue's database (analytics/). */
   history: JobHistory;
   /** Webhook endpoints and deliveries (issue 15), in the catalogue database; started by the server after the migration. */
@@ -264,6 +267,8 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     tiers,
     downloads,
     catalogue,
+    processRequests: overrides.processRequests
+      ?? (redis ? new RedisProcessRequestStore(redis, prefix) : new FileProcessRequestStore(path.join(config.dataDir, 'process-requests'))),
     history,
     webhooks,
     checks: overrides.checks ?? checks,

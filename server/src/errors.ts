@@ -59,6 +59,13 @@ export const ERRORS = {
   VERSION_IS_CURRENT: { status: 409, message: 'the current version is removed with the file (DELETE /api/files/:id), or restore another version first' },
   OPERATOR_REQUIRED: { status: 403, message: 'this route is the operator\'s: send Authorization: Bearer <OPERATOR_TOKEN> (set OPERATOR_TOKEN to enable it)' },
   INVALID_QUERY: { status: 400, message: 'a query parameter is not valid' },
+  // Processing on request (server/src/process/).
+  PROCESS_BUSY: { status: 409, message: 'a kind this request runs is already queued or running for this file; ask again once it has finished' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'this Idempotency-Key named another request in the last 24 hours' },
+  INVALID_IDEMPOTENCY_KEY: { status: 400, message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' },
+  PROCESS_JOB_NOT_FOUND: { status: 404, message: 'no such processing job for this file' },
+  RESULT_VERSION_NOT_FOUND: { status: 404, message: 'no such version of this result' },
+  PROCESSING_UNAVAILABLE: { status: 503, message: 'the processing queue did not take the request; send it again (with the same Idempotency-Key)' },
   // The operator's queue view (server/src/admin/).
   DEAD_LETTER_NOT_FOUND: { status: 404, message: 'no such dead letter' },
   DEAD_LETTER_NOT_RETRYABLE: { status: 409, message: 'this dead letter holds no readable event (a payload that failed to parse): there is no job to run again' },

@@ -83,6 +83,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
     if (Date.now() - lastPrune >= STATUS_PRUNE_INTERVAL_MS) {
       lastPrune = Date.now();
       deps.status.prune().catch((err) => deps.logger.error('status prune failed', { err }));
+      deps.processRequests.prune?.().catch((err) => deps.logger.error('processing request prune failed', { err }));
     }
   }, config.expirySweepIntervalMs);
   sweep.unref();

@@ -8,6 +8,7 @@ import { LIFECYCLE_ENV_KEYS, parseLifecycle, type LifecycleConfig } from './life
 import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
+import { PROCESS_ENV_KEYS, parseProcessRequests, type ProcessRequestConfig } from './process.js';
 import { ANALYTICS_ENV_KEYS, parseAnalytics, type AnalyticsConfig } from './analytics.js';
 import { parseWebhooks, WEBHOOK_ENV_KEYS, type WebhooksConfig } from './webhooks.js';
 
@@ -71,6 +72,7 @@ export const ENV_KEYS = [
   'MAX_HEADER_SIZE',
   ...LIFECYCLE_ENV_KEYS,
   ...DEDUP_ENV_KEYS,
+  ...PROCESS_ENV_KEYS,
   ...ANALYTICS_ENV_KEYS,
   ...WEBHOOK_ENV_KEYS,
   'DATABASE_URL',
@@ -156,6 +158,8 @@ export interface Config {
   lifecycle: LifecycleConfig;
   /** Content hashing, deduplication and versions of the file catalogue (config/dedup.ts). */
   dedup: DedupConfig;
+  /** Processing on request: lanes by plan and the cap of a request's priority (config/process.ts). */
+  processRequests: ProcessRequestConfig;
   /** The job history and its daily rollup (config/analytics.ts). */
   analytics: AnalyticsConfig;
   /**
@@ -295,6 +299,7 @@ export function parseConfig(raw: RawEnv): Config {
     security: parseSecurity(raw),
     lifecycle: parseLifecycle(raw, path.resolve(raw.DATA_DIR ?? './data')),
     dedup: parseDedup(raw),
+    processRequests: parseProcessRequests(raw),
     analytics: parseAnalytics(raw),
     ...parseCatalogue(raw),
     protocols: parseProtocols(raw),
