@@ -61,6 +61,8 @@ export class AttemptTrace {
   readonly metrics: Record<string, number> = {};
   queuedAt: Date;
   startedAt: Date | null = null;
+  /** When the processor's run ended (before the bookkeeping that settles it); else when the delivery settled. */
+  ranUntil: Date | null = null;
   attempt: number;
   mediaType: string | null = null;
   errorCode: string | null = null;
@@ -100,7 +102,7 @@ export class AttemptTrace {
       size: job.event.size,
       queuedAt: this.queuedAt.toISOString(),
       startedAt: this.startedAt?.toISOString() ?? null,
-      endedAt: endedAt.toISOString(),
+      endedAt: (this.ranUntil ?? endedAt).toISOString(),
       attempt: this.attempt,
       outcome,
       errorCode: this.errorCode,

@@ -79,7 +79,8 @@ export function mountFileContentApi(app: ApiApp, deps: AppContext): void {
         etag: strongEtag({ id: version.uploadId, size: version.size, completedAt: version.createdAt, sha256: version.sha256 ?? object.sha256 }),
         lastModified: new Date(version.createdAt),
         contentType: type,
-        contentDisposition: contentDisposition({ metadata: { filename: file.name } }, type),
+        // The declared type counts too: a file declared as active content stays an attachment.
+        contentDisposition: contentDisposition({ metadata: { ...version.metadata, filename: file.name } }, type),
         shared: cdnAllowed(deps.config.lifecycle, { mediaType: type, tags: file.tags }),
       }, { range: c.req.header('range'), ifNoneMatch: c.req.header('if-none-match'), ifRange: c.req.header('if-range') });
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { ApiApp } from '../http/openapi.js';
-import { isResultName, type ResultStore } from '@tus-edge/processors';
+import { isResultName, isVersionArtifact, type ResultStore } from '@tus-edge/processors';
 import { parseRange } from '../http/range.js';
 import type { AppContext } from '../context.js';
 import { errorResponse } from '../http/respond.js';
@@ -31,7 +31,8 @@ export function mountResultsApi(app: ApiApp, deps: AppContext, store: ResultStor
     try {
       const id = c.req.param('id');
       if (!(await known(id))) return problem(deps, 404, 'UPLOAD_NOT_FOUND', 'upload not found');
-      return c.json({ files: await store.list(id) });
+      // Earlier versions are listed under /results/:name/versions (process/result-versions.ts).
+      return c.json({ files: (await store.list(id)).filter((f) => !isVersionArtifact(f.name)) });
     } catch (err) {
       return errorResponse(err, deps.metrics, deps.logger);
     }

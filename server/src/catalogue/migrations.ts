@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { HISTORY_MIGRATION } from './history-schema.js';
+import { webhooksMigration } from './webhook-tables.js';
 
 /**
  * The catalogue's migrations, inline (no files are read at run time), applied in name order by
@@ -89,7 +90,9 @@ export const MIGRATIONS: Record<string, Migration> = {
   },
   // The job history of issue 15 (analytics): attempts, their daily rollup, upload usage.
   '0002_job_history': HISTORY_MIGRATION,
-  '0003_pending_deletes_and_tokens': {
+  // Webhook endpoints, deliveries and attempts (issue 15, webhook-tables.ts).
+  '0003_webhooks': webhooksMigration,
+  '0004_pending_deletes_and_tokens': {
     async up(db: Kysely<any>) {
       // What a committed deletion still owes the storage (and the records, results, status, quotas):
       // written in the deletion's transaction, so a node killed before the clean-up leaves it here.

@@ -13,6 +13,8 @@ import { startTestServer, type TestServer } from '../harness.js';
 const OPERATOR_TOKEN = 'operator-token-0123456789abcdefghijkl';
 
 let server: TestServer;
+/** Added to the server's clock (the expiry test moves it past an unfinished upload's expiry). */
+let shiftMs = 0;
 let alice: Record<string, string>;
 let bob: Record<string, string>;
 const operator = bearer(OPERATOR_TOKEN);
@@ -39,7 +41,7 @@ const json = async (p: string, headers: Record<string, string>) => JSON.parse((a
 
 beforeAll(async () => {
   const slot = `maintenance.${Math.floor(Date.now() / 3_600_000)}`;
-  server = await startTestServer({ ...AUTH_ENV, OPERATOR_TOKEN, PROCESSORS_IN_PROCESS: 'false', MAINTENANCE_INTERVAL: '1h' });
+  server = await startTestServer({ ...AUTH_ENV, OPERATOR_TOKEN, PROCESSORS_IN_PROCESS: 'false', MAINTENANCE_INTERVAL: '1h' }, { now: () => new Date(Date.now() + shiftMs) });
   // The node's maintenance job (with the rollup) runs its first slot at start: let it finish first.
   const deadline = Date.now() + 20_000;
   while ((await server.deps.status.get(slot))?.jobs.maintenance?.state !== 'done' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -91,5 +93,18 @@ describe('analytics scope', () => {
     expect(csv.text.split('\n')[1]).toMatch(new RegExp(`^${day},documents,1,1,0,0,200,200,200,100,100,100,0,0$`));
     expect((await get(`/api/analytics/reports/${day}.json`, alice)).status).toBe(403);
     expect((await get('/api/analytics/reports/1999-01-01.json', operator)).status).toBe(404);
+  });
+
+  it('an unfinished upload that expires counts as abandoned for its owner', async () => {
+    const res = await fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, 'Upload-Length': '10', 'Content-Type': 'application/offset+octet-stream', ...alice }, body: 'abc' });
+    expect(res.status).toBe(201);
+    shiftMs = 25 * 3_600_000; // past UPLOAD_EXPIRY (24h) after its last write
+    expect(await server.uploads.sweepExpired()).toBe(1);
+    const range = `from=${new Date(Date.now() - 86_400_000).toISOString()}&to=${new Date(Date.now() + 3 * 86_400_000).toISOString()}`;
+    const total = (u: any) => u.days.reduce((n: number, d: any) => n + d.abandoned, 0);
+    expect(total(await json(`/api/analytics/usage?${range}`, alice))).toBe(1);
+    expect(total(await json(`/api/analytics/usage?${range}`, bob))).toBe(0);
+    const owners = (await json(`/api/analytics/usage?${range}`, operator)).owners;
+    expect(owners.find((o: any) => o.owner === 'alice')).toMatchObject({ uploads: 1, bytes: 3, abandoned: 1 });
   });
 });
