@@ -1,4 +1,5 @@
 import type { ApiApp } from '../http/openapi.js';
+import { findRecord } from '../catalogue/records.js';
 import { isResultName, isVersionArtifact, type ResultStore } from '@tus-edge/processors';
 import { parseRange } from '../http/range.js';
 import type { AppContext } from '../context.js';
@@ -25,7 +26,7 @@ function problem(deps: AppContext, status: number, code: string, message: string
  * unknown upload or a missing result 404.
  */
 export function mountResultsApi(app: ApiApp, deps: AppContext, store: ResultStore = deps.results): void {
-  const known = async (id: string) => UPLOAD_ID.test(id) && id !== '.' && id !== '..' && !!(await deps.records.get(id));
+  const known = async (id: string) => UPLOAD_ID.test(id) && id !== '.' && id !== '..' && !!(await findRecord(deps.records, deps.catalogue, id));
 
   app.get('/api/uploads/:id/results', async (c) => {
     try {

@@ -96,6 +96,9 @@ describe('files API, auth off (embedded)', () => {
     const { url } = await json<{ url: string }>(signed);
     const download = await fetch(url);
     expect([download.status, await download.text()]).toEqual([200, 'kept in the catalogue']);
+    // And its results (none here: no processors run in this server).
+    const results = await fetch(`${server.url}/api/uploads/${id}/results`);
+    expect(results.status).toBe(200);
   });
 
   it('reports usage for the anonymous owner', async () => {
