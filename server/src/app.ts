@@ -1,4 +1,5 @@
-import { createApiApp, mountApiDocs, type ApiApp } from './http/openapi.js';
+import { createApiApp, documented, mountApiDocs, type ApiApp } from './http/openapi.js';
+import { healthRoute, metricsRoute, readinessRoute } from './api/schemas/ops.js';
 import { mountFilesApi } from './api/files.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
@@ -43,7 +44,7 @@ export function createApp(deps: AppContext): App {
   hono.use('*', limitApiBodies(deps));
   hono.use('*', authenticate(deps));
 
-  hono.get('/healthz', (c) => c.json({ status: 'ok' }));
+  documented(hono, healthRoute, (c) => c.json({ status: 'ok' }));
   const readiness = async (): Promise<{ status: string; failed?: Record<string, string> }> => {
     if (!lifecycle.ready) return { status: lifecycle.draining ? 'draining' : 'starting' };
     const failed: Record<string, string> = {};
@@ -55,13 +56,13 @@ export function createApp(deps: AppContext): App {
     return Object.keys(failed).length > 0 ? { status: 'unavailable', failed } : { status: 'ready' };
   };
   metrics.watchReadiness(async () => (await readiness()).status === 'ready');
-  hono.get('/readyz', async (c) => {
+  documented(hono, readinessRoute, async (c) => {
     const state = await readiness();
     // Details: each circuit breaker's state (an open one answers its calls 503 at once) and each bulkhead's use.
     const details = { circuits: deps.circuits.states(), bulkheads: deps.circuits.bulkheadUse() };
     return c.json({ ...state, ...details }, state.status === 'ready' ? 200 : 503);
   });
-  hono.get('/metrics', async (c) =>
+  documented(hono, metricsRoute, async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
   );
 
