@@ -8,6 +8,7 @@
  * PATCH p50, and the server's CPU seconds per GiB (from /proc). `HASH_COST_FSYNC` (default false: the
  * disk's flush would hide the CPU difference). Loopback only; bounded.
  */
+import { tusRequest } from './http-client.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -24,16 +25,6 @@ const MODES: Array<{ name: string; env: Record<string, string> }> = [
   { name: 'on (sha256 while receiving)', env: { HASH_WHILE_RECEIVING: 'true' } },
 ];
 
-function request(agent: http.Agent, url: URL, method: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers: { 'Tus-Resumable': '1.0.0', ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSeconds(pid: number): number {
@@ -51,7 +42,7 @@ async function run(env: Record<string, string>, chunk: Buffer): Promise<RunResul
   const server = await spawnServer({ ...env, FSYNC, PROCESSORS_IN_PROCESS: 'false', LOG_LEVEL: 'warn' });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const created = await request(agent, new URL(`${server.url}/files`), 'POST', { 'Upload-Length': String(SIZE) });
+    const created = await tusRequest(agent, new URL(`${server.url}/files`), 'POST', { 'Upload-Length': String(SIZE) });
     if (created.status !== 201) throw new Error(`POST answered ${created.status}`);
     const url = new URL(String(created.headers.location), server.url);
     const pid = server.child.pid!;
@@ -61,13 +52,13 @@ async function run(env: Record<string, string>, chunk: Buffer): Promise<RunResul
     for (let offset = 0; offset < SIZE; offset += CHUNK) {
       const body = chunk.subarray(0, Math.min(CHUNK, SIZE - offset));
       const t = performance.now();
-      const res = await request(agent, url, 'PATCH', { 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(body.length) }, body);
+      const res = await tusRequest(agent, url, 'PATCH', { 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(body.length) }, body);
       ms.push(performance.now() - t);
       if (res.status !== 204) throw new Error(`PATCH at ${offset} answered ${res.status}`);
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
-    await request(agent, url, 'DELETE', {});
+    await tusRequest(agent, url, 'DELETE', {});
     return { mibps: SIZE / 1024 / 1024 / seconds, patchP50: median(ms), cpuPerGiB: cpu / (SIZE / 1024 ** 3) };
   } finally {
     agent.destroy();

@@ -8,6 +8,7 @@
  * `TRACING_COST_REDIS=1` keeps records and locks in a local redis-server (started here), so each
  * traced PATCH also carries its Redis command spans (ioredis instrumentation) and crosses the breaker.
  */
+import { tusRequest } from './http-client.js';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { spawnServer, startOtlpReceiver, startRedis } from '@tus-edge/testkit';
@@ -24,16 +25,6 @@ const MODES: Array<{ name: string; env: (endpoint: string) => Record<string, str
   { name: 'on, 100 %', env: (e) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: e }) },
 ];
 
-function request(agent: http.Agent, url: URL, method: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers: { 'Tus-Resumable': '1.0.0', ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** One run: per-PATCH latencies in ms. */
 async function run(env: Record<string, string>): Promise<number[]> {
@@ -41,13 +32,13 @@ async function run(env: Record<string, string>): Promise<number[]> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const chunk = randomBytes(CHUNK);
-    const created = await request(agent, new URL(`${server.url}/files`), 'POST', { 'Upload-Length': String(CHUNK * PATCHES) });
+    const created = await tusRequest(agent, new URL(`${server.url}/files`), 'POST', { 'Upload-Length': String(CHUNK * PATCHES) });
     if (created.status !== 201) throw new Error(`POST answered ${created.status}`);
     const url = new URL(String(created.headers.location), server.url);
     const ms: number[] = [];
     for (let i = 0; i < PATCHES; i++) {
       const started = performance.now();
-      const res = await request(agent, url, 'PATCH', { 'Upload-Offset': String(i * CHUNK), 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(CHUNK) }, chunk);
+      const res = await tusRequest(agent, url, 'PATCH', { 'Upload-Offset': String(i * CHUNK), 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(CHUNK) }, chunk);
       ms.push(performance.now() - started);
       if (res.status !== 204) throw new Error(`PATCH ${i} answered ${res.status}`);
     }

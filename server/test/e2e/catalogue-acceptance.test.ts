@@ -5,29 +5,18 @@
  * with the same metadata `key` appear as versions in `GET /api/files/:id/versions`.
  * Deduplication and versions are the dedup side's part of the issue: this test passes once it is merged.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { freePort, REPO_ROOT, tempDir } from '../harness.js';
+import { startNpmStart } from '../harness.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('acceptance contract of issue 14: PORT=<p> DATA_DIR=<dir> npm start', () => {
   it('lists both copies by tag, counts their bytes once, and keeps versions by key', { timeout: 240_000 }, async () => {
-    const port = await freePort();
-    const dataDir = await tempDir();
-    const child = spawn('npm', ['start', '--silent'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const base = `http://127.0.0.1:${port}`;
+    const server = await startNpmStart();
+    const { base } = server;
+    const out = server.output;
     const upload = async (body: Buffer, metadata: Record<string, string>) => {
       const res = await fetch(`${base}/files/`, {
         method: 'POST',
@@ -37,17 +26,10 @@ describe('acceptance contract of issue 14: PORT=<p> DATA_DIR=<dir> npm start', (
         },
         body,
       });
-      expect(res.status, out).toBe(201);
+      expect(res.status, out()).toBe(201);
       expect(res.headers.get('upload-offset')).toBe(String(body.length));
     };
     try {
-      const deadline = Date.now() + 150_000;
-      let ready = false;
-      while (!ready && Date.now() < deadline && child.exitCode === null) {
-        ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
-        if (!ready) await sleep(100);
-      }
-      expect(ready, out).toBe(true);
 
       const content = randomBytes(64 * 1024 + 3);
       await upload(content, { filename: 'first.bin', tags: 'acceptance,copies' });
@@ -73,8 +55,7 @@ describe('acceptance contract of issue 14: PORT=<p> DATA_DIR=<dir> npm start', (
       const body = (await versions.json()) as { versions: Array<{ version: number; size: number }> };
       expect(body.versions.map((v) => [v.version, v.size]).sort()).toEqual([[1, 11], [2, 19]]);
     } finally {
-      process.kill(-child.pid!, 'SIGTERM');
-      await exited;
+      await server.stop();
     }
   });
 });

@@ -1,29 +1,11 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { freePort, REPO_ROOT, tempDir } from '../harness.js';
+import { startNpmStart } from '../harness.js';
 
 describe('acceptance contract: PORT=<p> DATA_DIR=<dir> npm start', () => {
   it('serves tus at http://127.0.0.1:<p>/files/ and answers /readyz with 200, and stops on SIGTERM', async () => {
-    const port = await freePort();
-    const dataDir = await tempDir();
-    const child = spawn('npm', ['start', '--silent'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const server = await startNpmStart({}, 45_000);
+    const port = new URL(server.base).port;
     try {
-      const deadline = Date.now() + 45_000;
-      let ready = false;
-      while (!ready && Date.now() < deadline && child.exitCode === null) {
-        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
-        if (!ready) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(ready, out).toBe(true);
       const options = await fetch(`http://127.0.0.1:${port}/files/`, { method: 'OPTIONS' });
       expect(options.status).toBe(200);
       expect(options.headers.get('tus-version')).toBe('1.0.0');
@@ -42,8 +24,7 @@ describe('acceptance contract: PORT=<p> DATA_DIR=<dir> npm start', () => {
       expect(demo.status).toBe(200);
       expect(await demo.text()).toContain('<input type="file"');
     } finally {
-      process.kill(-child.pid!, 'SIGTERM');
-      await exited;
+      await server.stop();
     }
   });
 });

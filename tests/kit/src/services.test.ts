@@ -148,7 +148,7 @@ describe('startS3', () => {
     const pids = s3.pids;
     await s3.stop();
     expect(pids.some(isAlive)).toBe(false);
-  });
+  }, 240_000);
 });
 
 interface Upstream {

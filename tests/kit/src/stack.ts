@@ -185,7 +185,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const [redis, nats, s3] = (await startAllOrNone<RedisHandle | NatsHandle | S3Handle>([
     startRedis({ timeoutMs, persist: true }),
     startNats({ timeoutMs }),
-    startS3({ timeoutMs }),
+    startS3(options.timeoutMs === undefined ? {} : { timeoutMs }),
   ])) as [RedisHandle, NatsHandle, S3Handle];
   const services = [redis, nats, s3];
   const root = await makeTempDir('tus-edge-stack-');

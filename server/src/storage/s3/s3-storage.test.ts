@@ -192,6 +192,35 @@ describe('S3Storage', () => {
     await s.remove(id);
   });
 
+  it('parts a failed write left past a gap never count, even after a shorter write fills the gap', async () => {
+    const s = makeStorage();
+    const store = (s as unknown as { store: TusS3Store }).store;
+    const client = createS3Client({
+      endpoint: s3.endpoint, region: s3.region, forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    const id = `stray${randomBytes(6).toString('hex')}`;
+    const MiB = 1024 * 1024;
+    const data = randomBytes(20 * MiB);
+    await s.create(id, { length: data.length });
+    await s.write(id, 0, Readable.from([data.subarray(0, 5 * MiB)]), { limit: 5 * MiB, expected: 5 * MiB });
+    // A 12 MiB write cut in two 6 MiB parts: part 2 failed, parts 3 and 4 (of another attempt) arrived.
+    const uploadId = (await store.metadataOf(id))['upload-id'];
+    for (const [PartNumber, from] of [[3, 11], [4, 17]] as const) {
+      await client.uploadPart({ Bucket: s3.bucket, Key: id, UploadId: uploadId, PartNumber, Body: data.subarray(from * MiB, (from + 3) * MiB) });
+    }
+    expect((await s.offset(id))?.bytes).toBe(5 * MiB);
+    // The client resumes with 7 MiB: one 7 MiB part 2, so the old part 3 would start at the wrong byte.
+    await s.write(id, 5 * MiB, Readable.from([data.subarray(5 * MiB, 12 * MiB)]), { limit: 7 * MiB, expected: 7 * MiB });
+    expect((await s.offset(id))?.bytes).toBe(12 * MiB);
+    expect((await store.layoutOf(id)).strays).toBeUndefined();
+    await s.write(id, 12 * MiB, Readable.from([data.subarray(12 * MiB)]), { limit: 8 * MiB, expected: 8 * MiB });
+    await s.complete(id, data.length);
+    await expectStored(s, id, data);
+    await s.remove(id);
+    client.destroy();
+  });
+
   it('sends a part or a tail again when S3 answers 503 after taking its body; every byte arrives once', async () => {
     const failures: Record<string, number> = { UploadPartCommand: 2, PutObjectCommand: 1 };
     const retried: string[] = [];

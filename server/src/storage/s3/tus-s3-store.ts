@@ -16,6 +16,11 @@ export interface PartLayout {
   parts: Part[];
   tail: number | undefined;
   staleTail?: boolean;
+  /**
+   * Numbers of parts past a gap that hold bytes: strays of a failed write (see {@link TusS3Store.layoutOf}).
+   * The next write empties them before it sends anything.
+   */
+  strays?: number[];
 }
 
 /** Metadata on a tail object: the number of the part its bytes will open. */
@@ -45,12 +50,21 @@ export interface Appended {
   layout: PartLayout | undefined;
 }
 
-/** Parts 1…k of a ListParts answer, up to the first missing number (see {@link TusS3Store.layoutOf}). */
+/**
+ * Parts 1…k of a ListParts answer, up to the first missing number or the first empty part (an emptied
+ * stray, see {@link TusS3Store.layoutOf}).
+ */
 function contiguous(parts: Part[]): Part[] {
   const sorted = [...parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
   let k = 0;
-  while (k < sorted.length && sorted[k].PartNumber === k + 1) k++;
+  while (k < sorted.length && sorted[k].PartNumber === k + 1 && sorted[k].Size !== 0) k++;
   return sorted.slice(0, k);
+}
+
+/** Numbers of the listed parts past the chain that hold bytes. */
+function straysOf(listed: Part[], chain: Part[]): number[] {
+  const last = chain.at(-1)?.PartNumber ?? 0;
+  return listed.filter((p) => (p.PartNumber ?? 0) > last && p.Size !== 0).map((p) => p.PartNumber ?? 0);
 }
 
 /** Bytes of a part or tail as the splitter hands it over: a staged file, or a Buffer. */
@@ -148,8 +162,9 @@ export class TusS3Store extends S3Store {
    */
   async append(src: Readable, id: string, offset: number, expected?: number, layout?: PartLayout): Promise<Appended> {
     const [metadata, known] = await Promise.all([this.getMetadata(id), layout ?? this.layoutOf(id)]);
-    const { parts, tail, staleTail } = known;
+    const { parts, tail, staleTail, strays } = known;
     const nextPart = (parts.at(-1)?.PartNumber ?? 0) + 1;
+    if (strays?.length) await this.emptyParts(metadata, strays);
     let body = src;
     let start = offset;
     if (tail) {
@@ -190,15 +205,27 @@ export class TusS3Store extends S3Store {
    * The upload's parts and tail, read from S3 (ListParts and HeadObject at once). A tail tagged with a
    * part number that a completed part already has is stale (see {@link PartLayout}). Only parts 1…k
    * without a gap count: a write whose part k+1 failed while k+2 was sent at once leaves k+2 behind,
-   * and its bytes are not next; the next write sends k+1 onwards again (and replaces such parts).
+   * and its bytes are not next. The next write sends k+1 onwards again, but it may end before k+2 (a
+   * shorter PATCH, parts of another size): so it first empties such strays (a 0-byte UploadPart on the
+   * same number; S3 cannot delete one part), and an empty part ends the chain like a missing one.
    */
   async layoutOf(id: string): Promise<PartLayout> {
     const [listed, tail] = await Promise.all([this.retrieveParts(id), this.tailObject(id)]);
     const parts = contiguous(listed);
-    if (!tail) return { parts, tail: undefined };
+    const strays = straysOf(listed, parts);
+    const extra = strays.length > 0 ? { strays } : {};
+    if (!tail) return { parts, tail: undefined, ...extra };
     const lastPart = parts.at(-1)?.PartNumber ?? 0;
     const stale = tail.part !== undefined && tail.part <= lastPart;
-    return stale ? { parts, tail: undefined, staleTail: true } : { parts, tail: tail.size };
+    return stale ? { parts, tail: undefined, staleTail: true, ...extra } : { parts, tail: tail.size, ...extra };
+  }
+
+  /** Replaces each of `numbers` by an empty part (retried like a part), so that no stray bytes can ever count. */
+  private async emptyParts(metadata: MetadataValue, numbers: number[]): Promise<void> {
+    await Promise.all(numbers.map((PartNumber) => sendWithRetries(Buffer.alloc(0), (Body) =>
+      this.client.uploadPart({ Bucket: this.bucket, Key: metadata.file.id, UploadId: metadata['upload-id'], PartNumber, Body: Body as Buffer }),
+      this.retries.part,
+    )));
   }
 
   private async tailObject(id: string): Promise<{ size: number; part?: number } | undefined> {

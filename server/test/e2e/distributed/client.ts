@@ -57,3 +57,10 @@ export async function readObject(stack: Stack, path: string): Promise<Buffer> {
   const res = await createS3Client(stack.s3).getObject({ Bucket: stack.s3.bucket, Key: path.split('/').pop()! });
   return Buffer.from(await res.Body!.transformToByteArray());
 }
+
+/** Runs `work` and says how long it took (whole milliseconds). */
+export async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await work();
+  return { value, ms: Math.round(performance.now() - started) };
+}

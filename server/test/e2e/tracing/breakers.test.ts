@@ -11,13 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../../harness.js';
 import { chatAnswer, makePdf, s3Env, startFakeOpenAI, startRedis, startS3, validStudyContent, type FakeOpenAI, type RedisHandle, type S3Handle } from '@tus-edge/testkit';
-import { create, patch, send } from '../distributed/client.js';
+import { create, patch, send, timed } from '../distributed/client.js';
 
-const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> => {
-  const started = performance.now();
-  const value = await work();
-  return { value, ms: Math.round(performance.now() - started) };
-};
 
 describe('S3 paused (SIGSTOP)', () => {
   let s3: S3Handle | undefined;

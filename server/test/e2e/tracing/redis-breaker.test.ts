@@ -9,15 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnServer, type SpawnedServer } from '../../harness.js';
 import { startRedis, type RedisHandle } from '@tus-edge/testkit';
-import { create, patch, send } from '../distributed/client.js';
+import { create, patch, send, timed } from '../distributed/client.js';
 
 /** Well under the 1 s command timeout a request waits per command before the breaker opens (loaded machine). */
 const FAST_MS = 400;
-const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> => {
-  const started = performance.now();
-  const value = await work();
-  return { value, ms: Math.round(performance.now() - started) };
-};
 
 describe('Redis paused (SIGSTOP)', () => {
   let redis: RedisHandle | undefined;

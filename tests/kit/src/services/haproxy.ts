@@ -3,10 +3,10 @@
  * and HTTP/1.1 (or h2c with prior knowledge) to clients, streaming bodies both ways: what puts a
  * server started with `HTTP2=h2c` behind a proxy (nginx cannot proxy to h2c upstreams).
  */
-import fsp from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../server-process.js';
-import { START_TIMEOUT_MS, launchAll, makeTempDir, removeTempDir, retryOnPortClash, tcpOpen, waitFor, type ServiceOptions } from './process.js';
+import { startDaemon } from './daemon.js';
+import { tcpOpen, type ServiceOptions } from './process.js';
 
 export interface HaproxyHandle {
   /** `http://127.0.0.1:PORT` */
@@ -57,35 +57,15 @@ ${servers}
 /** Starts HAProxy (`-db`: foreground) in front of `upstreams`; ready when it accepts TCP on its port. */
 export async function startHaproxy(upstreams: string[], options: ServiceOptions = {}): Promise<HaproxyHandle> {
   if (upstreams.length === 0) throw new Error('startHaproxy: at least one upstream is needed');
-  const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS;
-  const dir = await makeTempDir('tus-edge-haproxy-');
-  const conf = path.join(dir, 'haproxy.cfg');
-  try {
-    const { port, proc } = await retryOnPortClash(async () => {
-      const p = await freePort();
-      await fsp.writeFile(conf, haproxyConfig(p, upstreams));
-      const [started] = await launchAll(
-        `haproxy on port ${p}`,
-        [{ name: 'haproxy', command: '/usr/sbin/haproxy', args: ['-db', '-f', conf], logFile: path.join(dir, 'haproxy.log'), cwd: dir }],
-        (procs) => waitFor('haproxy', timeoutMs, procs, () => tcpOpen(p)),
-      );
-      return { port: p, proc: started };
-    });
-    let stopped = false;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      port,
-      pid: proc.pid,
-      dir,
-      stop: async () => {
-        if (stopped) return;
-        stopped = true;
-        await proc.stop();
-        await removeTempDir(dir);
-      },
-    };
-  } catch (err) {
-    await removeTempDir(dir);
-    throw err;
-  }
+  const daemon = await startDaemon({
+    name: 'haproxy',
+    timeoutMs: options.timeoutMs,
+    process: (port, dir) => {
+      const conf = path.join(dir, 'haproxy.cfg');
+      fs.writeFileSync(conf, haproxyConfig(port, upstreams));
+      return { name: 'haproxy', command: '/usr/sbin/haproxy', args: ['-db', '-f', conf], logFile: path.join(dir, 'haproxy.log'), cwd: dir };
+    },
+    ready: (port) => tcpOpen(port),
+  });
+  return Object.assign(daemon, { url: `http://127.0.0.1:${daemon.port}` });
 }

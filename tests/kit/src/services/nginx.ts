@@ -2,19 +2,10 @@
  * Debian nginx as a plain round-robin HTTP load balancer on 127.0.0.1 in front of some upstreams,
  * streaming request and response bodies (tus uploads of GBs): no buffering anywhere.
  */
-import fsp from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../server-process.js';
-import {
-  START_TIMEOUT_MS,
-  launchAll,
-  makeTempDir,
-  removeTempDir,
-  retryOnPortClash,
-  tcpOpen,
-  waitFor,
-  type ServiceOptions,
-} from './process.js';
+import { startDaemon } from './daemon.js';
+import { tcpOpen, type ServiceOptions } from './process.js';
 
 export interface NginxHandle {
   /** `http://127.0.0.1:PORT` */
@@ -116,37 +107,18 @@ ${servers}
 export async function startNginx(upstreams: string[], options: ServiceOptions = {}): Promise<NginxHandle> {
   if (upstreams.length === 0) throw new Error('startNginx: at least one upstream is needed');
   upstreams.forEach(upstreamAddress);
-  const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS;
-  const dir = await makeTempDir('tus-edge-nginx-');
-  const conf = path.join(dir, 'nginx.conf');
-  try {
-    await Promise.all(['logs', 'tmp'].map((d) => fsp.mkdir(path.join(dir, d))));
-    const { port, proc } = await retryOnPortClash(async () => {
-      const p = await freePort();
-      await fsp.writeFile(conf, nginxConfig(dir, p, upstreams));
-      const [started] = await launchAll(
-        `nginx on port ${p}`,
-        // -e: the error log used before the config is read (otherwise /var/log/nginx/error.log).
-        [{ name: 'nginx', command: 'nginx', args: ['-p', dir, '-c', conf, '-e', path.join(dir, 'logs', 'error.log')], logFile: path.join(dir, 'logs', 'error.log'), cwd: dir }],
-        (procs) => waitFor('nginx', timeoutMs, procs, () => tcpOpen(p)),
-      );
-      return { port: p, proc: started };
-    });
-    let stopped = false;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      port,
-      pid: proc.pid,
-      dir,
-      stop: async () => {
-        if (stopped) return;
-        stopped = true;
-        await proc.stop();
-        await removeTempDir(dir);
-      },
-    };
-  } catch (err) {
-    await removeTempDir(dir);
-    throw err;
-  }
+  const daemon = await startDaemon({
+    name: 'nginx',
+    timeoutMs: options.timeoutMs,
+    process: (port, dir) => {
+      for (const d of ['logs', 'tmp']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+      const conf = path.join(dir, 'nginx.conf');
+      fs.writeFileSync(conf, nginxConfig(dir, port, upstreams));
+      // -e: the error log used before the config is read (otherwise /var/log/nginx/error.log).
+      const errorLog = path.join(dir, 'logs', 'error.log');
+      return { name: 'nginx', command: 'nginx', args: ['-p', dir, '-c', conf, '-e', errorLog], logFile: errorLog, cwd: dir };
+    },
+    ready: (port) => tcpOpen(port),
+  });
+  return Object.assign(daemon, { url: `http://127.0.0.1:${daemon.port}` });
 }

@@ -65,16 +65,31 @@ async function checkUserXattrs(dir: string, timeout: number): Promise<void> {
   }
 }
 
-async function buildRing(confDir: string, kind: Storage, port: number, deadline: number): Promise<void> {
-  const builder = path.join(confDir, `${kind}.builder`);
-  // 2^8 partitions, 1 replica, min_part_hours 1; one device.
-  for (const args of [['create', '8', '1', '1'], ['add', `r1z1-127.0.0.1:${port}/d1`, '100'], ['rebalance']]) {
-    const timeout = Math.max(1, deadline - Date.now());
-    await run(resolveCommand('swift-ring-builder'), [builder, ...args], { timeout }).catch((err: { stdout?: string; message: string; killed?: boolean }) => {
-      const why = err.killed ? 'timed out' : 'failed';
-      throw new Error(`swift-ring-builder ${kind} ${args[0]} ${why}: ${err.stdout ?? ''}${err.message}`);
-    });
-  }
+/**
+ * Builds the three rings (2^8 partitions, 1 replica, min_part_hours 1, one device each) in one Python
+ * process with Swift's RingBuilder, as `swift-ring-builder create/add/rebalance` would: nine CLI runs
+ * each pay Python's and Swift's imports, which took over 25 s on a loaded 2-core machine.
+ */
+async function buildRings(confDir: string, ports: Ports, deadline: number): Promise<void> {
+  // The interpreter Swift is installed for (swift-ring-builder's shebang), not whichever python3 is first on PATH.
+  const cli = resolveCommand('swift-ring-builder');
+  const python = /^#!\s*(\S+)/.exec((await fsp.readFile(cli, 'utf8')).split('\n', 1)[0] ?? '')?.[1] ?? '/usr/bin/python3';
+  const script = [
+    'import json, os, sys',
+    'from swift.common.ring import RingBuilder',
+    'conf, ports = sys.argv[1], json.loads(sys.argv[2])',
+    'for kind, port in ports.items():',
+    '    b = RingBuilder(8, 1, 1)',
+    "    b.add_dev({'region': 1, 'zone': 1, 'ip': '127.0.0.1', 'port': port, 'replication_ip': '127.0.0.1', 'replication_port': port, 'device': 'd1', 'weight': 100, 'meta': ''})",
+    '    b.rebalance()',
+    "    b.save(os.path.join(conf, kind + '.builder'))",
+    "    b.get_ring().save(os.path.join(conf, kind + '.ring.gz'))",
+  ].join('\n');
+  const timeout = Math.max(1, deadline - Date.now());
+  const rings = Object.fromEntries(STORAGE.map((kind) => [kind, ports[kind]]));
+  await run(python, ['-c', script, confDir, JSON.stringify(rings)], { timeout }).catch((err: { stderr?: string; message: string; killed?: boolean }) => {
+    throw new Error(`building the Swift rings ${err.killed ? 'timed out' : 'failed'}: ${err.stderr ?? ''}${err.message}`);
+  });
 }
 
 function writeConfigs(dir: string, ports: Ports): Promise<void[]> {
@@ -138,9 +153,15 @@ function writeConfigs(dir: string, ports: Ports): Promise<void[]> {
   return Promise.all(Object.entries(files).map(([name, text]) => fsp.writeFile(path.join(confDir, name), text)));
 }
 
-/** Starts Swift with s3api in a temp dir and creates a fresh bucket. About 2–5 s on 2 cores. */
+/**
+ * Four Python servers importing eventlet and Swift: 2–5 s on an idle 2-core machine, over 30 s at a load
+ * of 15, so Swift's default bound is longer than the other services'.
+ */
+const SWIFT_START_TIMEOUT_MS = 3 * START_TIMEOUT_MS;
+
+/** Starts Swift with s3api in a temp dir and creates a fresh bucket (see {@link SWIFT_START_TIMEOUT_MS}). */
 export async function startSwift(options: ServiceOptions = {}): Promise<S3Handle> {
-  const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? SWIFT_START_TIMEOUT_MS;
   const dir = await makeTempDir('tus-edge-swift-');
   const confDir = path.join(dir, 'conf');
   const bucket = `tus-edge-test-${randomBytes(6).toString('hex')}`;
@@ -191,7 +212,7 @@ export async function startSwift(options: ServiceOptions = {}): Promise<S3Handle
       await fsp.mkdir(confDir);
       // allSettled: when one build fails, wait for the others (each bounded by the deadline) so that
       // no swift-ring-builder outlives a failed start.
-      const built = await Promise.allSettled([writeConfigs(dir, p), ...STORAGE.map((kind) => buildRing(confDir, kind, p[kind], deadline))]);
+      const built = await Promise.allSettled([writeConfigs(dir, p), buildRings(confDir, p, deadline)]);
       const failed = built.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       procs = await launchAll('swift', specs(), (running) => ready(p, running, true, deadline));
