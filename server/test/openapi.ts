@@ -94,7 +94,8 @@ export class DocumentedApi {
     const type = (answer.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     const key = Object.keys(response.content).find((k) => k === type || k === '*/*' || (k.endsWith('/*') && type.startsWith(k.slice(0, -1))));
     if (!key) throw new Error(`${label}: Content-Type ${type || '(none)'} not documented (documented: ${Object.keys(response.content).join(', ')})`);
-    if (!isJson(type) || response.content[key]?.schema === undefined) return;
+    // A body documented by a wildcard (a download of any type) is bytes: only a JSON media type documents JSON.
+    if (!isJson(key) || response.content[key]?.schema === undefined) return;
     const text = await answer.text();
     let body: unknown;
     try {
