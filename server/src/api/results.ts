@@ -1,4 +1,4 @@
-import { BYTES, documented, errors, json, route, z, type ApiApp } from '../http/openapi.js';
+import { BYTES, documented, errors, json, route, SignedQuery, z, type ApiApp } from '../http/openapi.js';
 import { isResultName, type ResultStore } from '@tus-edge/processors';
 import { tusError } from '../errors.js';
 import { ResultListSchema, ResultParams, UploadIdParams } from './schemas/uploads.js';
@@ -28,7 +28,7 @@ const RANGE_HEADERS = {
 const getResult = route({
   method: 'get', path: '/api/uploads/{id}/results/{name}', tags: ['results'], summary: 'One result file, streamed',
   description: 'With its Content-Type, a fixed-form Content-Disposition (inline for images, MP4, JSON and text; attachment otherwise) and single-range support, so a rendition can be played while it downloads.',
-  request: { params: ResultParams, headers: z.object({ Range: z.string().optional().describe('one range: bytes=<start>-[<end>]') }) },
+  request: { params: ResultParams, query: SignedQuery, headers: z.object({ Range: z.string().optional().describe('one range: bytes=<start>-[<end>]') }) },
   responses: {
     200: { description: 'the whole file', headers: { 'Accept-Ranges': RANGE_HEADERS['Accept-Ranges'] }, content: { '*/*': { schema: BYTES } } },
     206: { description: 'the requested range', headers: RANGE_HEADERS, content: { '*/*': { schema: BYTES } } },

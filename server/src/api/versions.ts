@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { BYTES, documented, errors, json, route, z, type ApiApp } from '../http/openapi.js';
+import { BYTES, documented, errors, json, route, SignedQuery, z, type ApiApp } from '../http/openapi.js';
 import { FileIdParams, RestoredSchema, VersionListSchema, VersionParams } from './schemas/files.js';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
@@ -45,6 +45,7 @@ const versionContent = route({
   description: 'Immutable: a strong ETag (its sha256 when known), conditional requests, one `Range`; on S3 with S3_PRESIGNED_DOWNLOADS possibly a redirect to the store.',
   request: {
     params: VersionParams,
+    query: SignedQuery,
     headers: z.object({
       Range: z.string().optional().describe('one range: bytes=<start>-[<end>]'),
       'If-None-Match': z.string().optional(), 'If-Range': z.string().optional(),

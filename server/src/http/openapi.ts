@@ -43,6 +43,12 @@ export const ErrorSchema = z
 /** The schema of a body of bytes (an upload chunk, a download). */
 export const BYTES = { type: 'string' as const, contentMediaType: 'application/octet-stream' };
 
+/** `?expires&signature` of a signed URL (`POST /api/uploads/{id}/signed-url`): a download that needs no token. */
+export const SignedQuery = z.object({
+  expires: z.string().optional().describe('signed URL: expiry (Unix seconds)'),
+  signature: z.string().optional().describe('signed URL: signature of the path and expiry'),
+});
+
 /** A JSON response entry for `responses`. */
 export function json<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } };

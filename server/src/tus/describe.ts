@@ -3,7 +3,7 @@
  * (one handler per method); this only describes them: the request headers as parameters, the
  * response headers, and the catalogue errors each method can answer with.
  */
-import { BYTES, describedOnly, errors, route, z, type ApiApp } from '../http/openapi.js';
+import { BYTES, describedOnly, errors, route, SignedQuery, z, type ApiApp } from '../http/openapi.js';
 import type { ErrorCode } from '../errors.js';
 import { EXTENSIONS, OFFSET_CONTENT_TYPE, TUS_VERSION } from './protocol.js';
 
@@ -118,7 +118,7 @@ export function describeTus(app: ApiApp, tusPath: string): void {
     description: 'Immutable once finished: a strong ETag, `Cache-Control: … immutable`, 304 for a matching If-None-Match, one Range (with If-Range); on S3 with S3_PRESIGNED_DOWNLOADS a redirect to the store. Active types (HTML, SVG, scripts) are served as bytes, as attachments. A signed URL (`?expires&signature`) needs no token.',
     request: {
       params: id,
-      query: z.object({ expires: z.string().optional().describe('signed URL: expiry (Unix seconds)'), signature: z.string().optional().describe('signed URL: signature') }),
+      query: SignedQuery,
       headers: z.object({ Range: z.string().optional().describe('one range: bytes=<start>-[<end>]'), 'If-None-Match': z.string().optional(), 'If-Range': z.string().optional() }),
     },
     responses: {

@@ -16,6 +16,7 @@ const NOT_OPERATIONS: Array<[RegExp, string]> = [
   [/^\/sdk\//, 'the browser SDK bundle: a static asset'],
   [/^\/demo(\/|$)/, 'the demo page: static assets'],
   [/^\/api\/docs(\/|$)/, 'the reference page and its script and style: what renders this document'],
+  [/^\/admin(\/|$)/, "the operator page: static assets (the data it shows comes from documented /api routes)"],
 ];
 
 /** `/files/:id{.+}` (Hono) → `/files/{id}` (OpenAPI); the collection with a trailing slash is the collection. */
