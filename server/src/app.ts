@@ -1,5 +1,4 @@
-import { createApiApp, documented, mountApiDocs, type ApiApp } from './http/openapi.js';
-import { healthRoute, metricsRoute, readinessRoute } from './api/schemas/ops.js';
+import { createApiApp, mountApiDocs, type ApiApp } from './http/openapi.js';
 import { mountFilesApi } from './api/files.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
@@ -7,6 +6,8 @@ import { mountVersionsApi } from './api/versions.js';
 import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
+import { documented } from './http/openapi.js';
+import { healthRoute, metricsRoute, readinessRoute } from './api/schemas/ops.js';
 import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from './tus/protocol.js';
 import { authenticate, limitApiBodies } from './auth/middleware.js';
 import { mountSecurityApi } from './auth/routes.js';
