@@ -30,6 +30,9 @@ export const ERRORS = {
   LOCK_TIMEOUT: { status: 423, message: 'upload is locked by another request; retry shortly' },
   UPLOAD_INCOMPLETE: { status: 409, message: 'upload is not finished; download is available once it is' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'requested range not satisfiable' },
+  // The results API (GET /api/uploads/:id/results/:name).
+  INVALID_RESULT_NAME: { status: 400, message: 'result names are lower-case letters, digits, ".", "_" and "-"' },
+  RESULT_NOT_FOUND: { status: 404, message: 'no such result for this upload' },
   STORAGE_FULL: { status: 503, message: 'not enough local staging space to take this write now; retry later' },
   SHUTTING_DOWN: { status: 503, message: 'server is shutting down; retry on another node' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this resource' },
@@ -59,8 +62,6 @@ export const ERRORS = {
   VERSION_IS_CURRENT: { status: 409, message: 'the current version is removed with the file (DELETE /api/files/:id), or restore another version first' },
   OPERATOR_REQUIRED: { status: 403, message: 'this route is the operator\'s: send Authorization: Bearer <OPERATOR_TOKEN> (set OPERATOR_TOKEN to enable it)' },
   INVALID_QUERY: { status: 400, message: 'a query parameter is not valid' },
-  INVALID_RESULT_NAME: { status: 400, message: 'result names are lower-case letters, digits, ".", "_" and "-"' },
-  RESULT_NOT_FOUND: { status: 404, message: 'no such result for this upload' },
   // Resumable Uploads for HTTP (the IETF draft, server/src/ietf/).
   DRAFT_VERSION_UNSUPPORTED: { status: 400, message: 'Upload-Draft-Interop-Version names a version this server does not serve (it serves 3 to 8)' },
   UPLOAD_COMPLETE_REQUIRED: { status: 400, message: 'Upload-Complete must be a structured boolean, ?0 or ?1 (Upload-Incomplete for interop version 3)' },
