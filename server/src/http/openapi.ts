@@ -78,14 +78,25 @@ const AUTHENTICATED: ErrorCode[] = ['AUTH_REQUIRED', 'AUTH_INVALID', 'AUTH_EXPIR
 type Responses = RouteConfig['responses'];
 type Response = Exclude<Responses[string], { $ref: string }>;
 
-/** `responses` with the catalogue errors `codes` added (to the entry of their status when it is there). */
+/**
+ * `responses` with the catalogue errors `codes` added: a new status gets the Error schema; a status the
+ * route documents already lists the codes it lacks, and answers either its own JSON or an Error.
+ */
 function withErrors(responses: Responses, codes: ErrorCode[]): Responses {
   const out: Responses = { ...responses };
   for (const [status, entry] of Object.entries(errors(...codes))) {
     const have = out[status] as Response | undefined;
+    const schema = (have?.content?.['application/json'] as { schema?: unknown } | undefined)?.schema;
     if (!have) out[status] = entry;
-    else if (have.content?.['application/json'] && !have.description?.split(', ').some((c) => entry.description.includes(c))) {
-      out[status] = { ...have, description: `${have.description}, ${entry.description}` };
+    else if (schema) {
+      const listed = new Set((have.description ?? '').split(/,\s*/));
+      const missing = entry.description.split(', ').filter((c) => !listed.has(c));
+      if (missing.length === 0) continue;
+      if (schema === ErrorSchema) out[status] = { ...have, description: [have.description, ...missing].filter(Boolean).join(', ') };
+      else {
+        const either = z.union([schema as z.ZodType, ErrorSchema]);
+        out[status] = { ...have, description: `${have.description}; or an Error: ${missing.join(', ')}`, content: { ...have.content, 'application/json': { schema: either } } };
+      }
     }
   }
   return out;
