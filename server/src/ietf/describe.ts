@@ -27,11 +27,18 @@ const OFFSET = header('bytes received so far', true);
 const COMPLETE = header('draft: `?1` once complete (interop 3: Upload-Incomplete)');
 const LIMIT = header('draft: limits, e.g. `max-size=…, max-age=…` (interop 5 and later)');
 const LENGTH = header('draft: the total size, when known (interop 6)');
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ProblemSchema } } });
+type Entry = ReturnType<typeof errors>[number];
+/** A status answered with a problem document (interop 5 and later) or, for the other codes and versions, the catalogue's JSON. */
+const withProblem = (entry: Entry | undefined, problems: string) => ({
+  description: [entry?.description, `draft: ${problems} (application/problem+json from interop 5)`].filter(Boolean).join('; '),
+  content: { ...entry?.content, 'application/problem+json': { schema: ProblemSchema } },
+});
 
 /** Describes the draft's upload creation, offset retrieval, append and cancellation on `tusPath`. */
 export function describeIetf(app: ApiApp, tusPath: string): void {
   const tags = ['ietf-draft'];
+  const createErrors = errors('DRAFT_VERSION_UNSUPPORTED', 'UPLOAD_COMPLETE_REQUIRED', 'INCONSISTENT_LENGTH');
+  const appendErrors = errors('DRAFT_VERSION_UNSUPPORTED', 'UPLOAD_COMPLETE_REQUIRED', 'UPLOAD_COMPLETED', 'INCONSISTENT_LENGTH', 'OFFSET_MISMATCH', 'PARTIAL_UPLOAD_TYPE_REQUIRED');
   describedOnly(app, route({
     method: 'post', path: tusPath, tags, summary: 'draft: upload creation',
     description: 'Draft: the content is the body, of any type; 104 interim responses carry the upload URL and, while the body arrives, progress (interop 5 and later).',
@@ -40,8 +47,8 @@ export function describeIetf(app: ApiApp, tusPath: string): void {
       104: { description: 'draft: interim, the upload URL and the offset so far', headers: { Location: header('the upload URL'), 'Upload-Offset': header('bytes received so far') } },
       200: { description: 'draft: the upload completed in this request', headers: { Location: header('the upload URL', true), 'Upload-Offset': OFFSET, 'Upload-Complete': COMPLETE, 'Upload-Limit': LIMIT, 'Upload-Length': LENGTH } },
       201: { description: 'draft: created, more content to come', headers: { 'Upload-Complete': COMPLETE, 'Upload-Limit': LIMIT, 'Upload-Length': LENGTH } },
-      400: problem('draft: inconsistent-upload-length'),
-      ...errors('DRAFT_VERSION_UNSUPPORTED', 'UPLOAD_COMPLETE_REQUIRED', 'INCONSISTENT_LENGTH'),
+      ...createErrors,
+      400: withProblem(createErrors[400], 'inconsistent-upload-length'),
     },
   }));
   const upload = `${tusPath}/{id}`;
@@ -65,9 +72,9 @@ export function describeIetf(app: ApiApp, tusPath: string): void {
       104: { description: 'draft: interim, progress while the body arrives', headers: { 'Upload-Offset': header('bytes received so far') } },
       200: { description: 'draft: appended, the upload is complete', headers: { 'Upload-Offset': OFFSET, 'Upload-Complete': COMPLETE, 'Upload-Length': LENGTH } },
       204: { description: 'draft: appended, more to come', headers: { 'Upload-Complete': COMPLETE, 'Upload-Limit': LIMIT } },
-      400: problem('draft: completed-upload, inconsistent-upload-length'),
-      409: problem('draft: mismatching-upload-offset (expected-offset, provided-offset)'),
-      ...errors('DRAFT_VERSION_UNSUPPORTED', 'UPLOAD_COMPLETE_REQUIRED', 'UPLOAD_COMPLETED', 'PARTIAL_UPLOAD_TYPE_REQUIRED'),
+      ...appendErrors,
+      400: withProblem(appendErrors[400], 'completed-upload, inconsistent-upload-length'),
+      409: withProblem(appendErrors[409], 'mismatching-upload-offset (expected-offset, provided-offset)'),
     },
   }));
   describedOnly(app, route({
