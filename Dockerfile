@@ -63,6 +63,8 @@ COPY --from=build /src/processors/dist ./processors/dist
 COPY --from=build /src/processors/prompts ./processors/prompts
 COPY --from=build /src/client-sdk/dist/tus-edge.mjs ./client-sdk/dist/tus-edge.mjs
 COPY --from=build /src/client-sdk/demo ./client-sdk/demo
+# The operator page /admin/ (plain HTML, JS and CSS, served as they are).
+COPY --from=build /src/server/public ./server/public
 # The image's "node" user (uid 1000) owns only the data directory; the code stays read-only to it.
 RUN mkdir -p /data/tmp && chown -R node:node /data
 VOLUME ["/data"]

@@ -106,7 +106,7 @@ describe('Dockerfile', () => {
     const copies = chain('server').flatMap((s) => s.instructions.filter((i) => i.op === 'COPY').map((i) => i.args));
     for (const c of copies) expect(c).toMatch(/^--from=(deps|build) /);
     const fromBuild = copies.filter((c) => c.startsWith('--from=build')).map((c) => c.split(/\s+/)[1]);
-    expect(fromBuild.sort()).toEqual(['/src/client-sdk/demo', '/src/client-sdk/dist/tus-edge.mjs', '/src/processors/dist', '/src/processors/prompts', '/src/server/dist']);
+    expect(fromBuild.sort()).toEqual(['/src/client-sdk/demo', '/src/client-sdk/dist/tus-edge.mjs', '/src/processors/dist', '/src/processors/prompts', '/src/server/dist', '/src/server/public']);
     // Of the SDK workspace only what the server serves: its built bundle and the demo page.
     expect(copies.join(' ')).not.toMatch(/tests\/kit|loadtests|bench|client-sdk\/(src|test|scripts)/);
     const build = stage('build').instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ');

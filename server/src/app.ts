@@ -1,5 +1,8 @@
 import { createApiApp, mountApiDocs, type ApiApp } from './http/openapi.js';
+import { mountAnalyticsApi } from './api/analytics.js';
 import { mountFilesApi } from './api/files.js';
+import { mountAdminApi } from './admin/api.js';
+import { mountAdminPage } from './admin/page.js';
 import { mountResultsApi } from './api/results.js';
 import { mountUploadApi } from './api/uploads.js';
 import { mountVersionsApi } from './api/versions.js';
@@ -75,8 +78,11 @@ export function createApp(deps: AppContext): App {
   mountResultsApi(hono, deps);
   mountFilesApi(hono, deps, uploads);
   mountVersionsApi(hono, deps, uploads);
+  mountAnalyticsApi(hono, deps);
   mountSecurityApi(hono, deps);
   mountStatic(hono, config.tusPath);
+  mountAdminApi(hono, deps);
+  mountAdminPage(hono);
   mountApiDocs(hono, '0.1.0');
   hono.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: 'no such route' } }, 404));
   return { hono, uploads };

@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Locker } from '@tus/server';
 import {
-  Circuits, connectRedis, createResultStore, createStatusStore, DirectoryOutbox, JetStreamLink, startTracing,
-  type EventPublisher, type ResultStore, type StatusStore, type Tracing, type UploadCompletedEvent,
+  Circuits, connectRedis, createResultStore, createStatusStore, DirectoryOutbox, DirectoryQueueAdmin, JetStreamLink, JetStreamQueueAdmin, startTracing,
+  type EventPublisher, type QueueAdmin, type ResultStore, type StatusStore, type Tracing, type UploadCompletedEvent,
 } from '@tus-edge/processors';
 import type { MetadataValue } from '@tus/s3-store';
 import type { Config } from './config/config.js';
@@ -28,7 +28,9 @@ import { GuardedStorage } from './storage/guarded.js';
 import { createReceiver, type Receiver } from './storage/receive.js';
 import type { UploadStorage } from './storage/types.js';
 import { buildSecurity } from './auth/build.js';
-import { createCatalogue, type Catalogue } from './catalogue/index.js';
+import { openCatalogueDb, SqlCatalogue, type Catalogue } from './catalogue/index.js';
+import { SqlJobHistory } from './analytics/sql-history.js';
+import type { JobHistory } from './analytics/types.js';
 import { watchCatalogueUsage } from './catalogue/metrics.js';
 import type { Security } from './auth/security.js';
 import { buildTiers } from './tiers/choose.js';
@@ -55,6 +57,8 @@ export interface AppContext {
   status: StatusStore;
   /** What the processors produced for each upload; removed with the upload. */
   results: ResultStore;
+  /** The operator's view of the job queue (depth, dead letters, retry): the directory queue or JetStream. */
+  queueAdmin: QueueAdmin;
   metrics: Metrics;
   logger: Logger;
   /** The circuit breakers (S3; OpenAI for in-process processors) and bulkheads of this process. */
@@ -70,6 +74,8 @@ export interface AppContext {
   downloads: DownloadDeps;
   /** The file catalogue: finished uploads as files (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL). */
   catalogue: Catalogue;
+  /** The job history and upload usage behind the analytics API, in the catalogue's database (analytics/). */
+  history: JobHistory;
   /** Injectable clock for expiry tests. */
   now: () => Date;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
@@ -181,9 +187,10 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   if (locker instanceof RedisLocker) closers.unshift(() => locker.close());
   let events: EventPublisher | undefined = overrides.events;
   const queue = config.processing.queue;
+  let link: JetStreamLink | undefined;
   if (!events && queue.kind === 'jetstream') {
     // Events wait in a durable outbox (Redis, or DATA_DIR) until JetStream acknowledges them.
-    const link = new JetStreamLink(queue.servers, queue.streams, config.nodeName, logger);
+    link = new JetStreamLink(queue.servers, queue.streams, config.nodeName, logger);
     const outbox = new OutboxPublisher({
       target: link,
       outbox: redis
@@ -191,11 +198,23 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
         : new JsonFileKvStore<UploadCompletedEvent>(path.join(config.dataDir, 'events', 'outbox')),
       logger,
     });
-    void link.ready().then(() => outbox.start());
-    closers.unshift(() => outbox.stop(), () => link.close());
+    const linked = link;
+    void linked.ready().then(() => outbox.start());
+    closers.unshift(() => outbox.stop(), () => linked.close());
     events = outbox;
   }
   events ??= new DirectoryOutbox(path.join(config.dataDir, 'events'));
+  let queueAdmin = overrides.queueAdmin;
+  if (!queueAdmin && queue.kind === 'jetstream') {
+    // The streams are read through the outbox's link (a link of its own when the publisher was given).
+    const nats = link ?? new JetStreamLink(queue.servers, queue.streams, `${config.nodeName}-admin`, logger);
+    if (!link) closers.unshift(() => nats.close());
+    queueAdmin = new JetStreamQueueAdmin(() => nats.nats());
+  }
+  if (!queueAdmin) {
+    const kinds = config.processors.inProcess ? [...config.processors.runtime.kinds] : [];
+    queueAdmin = new DirectoryQueueAdmin(queue.kind === 'directory' ? queue.dir : path.join(config.dataDir, 'events'), kinds);
+  }
   const status: StatusStore = overrides.status ?? createStatusStore(config.processing, logger, circuits);
   // What processors produce lives beside the uploads: the bucket's results/<id>/, or DATA_DIR/results.
   const results: ResultStore =
@@ -207,8 +226,12 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const built = buildTiers(config, storage, s3);
   const tiers = overrides.tiers ?? built.tiers;
   const downloads = overrides.downloads ?? buildDownloads(config, tiers, built.presigner, now);
-  const catalogue = overrides.catalogue ?? createCatalogue(config.catalogue);
+  // One database for the catalogue and the job history (one SQLite connection, or one pool).
+  const catalogueDb = overrides.catalogue ? undefined : openCatalogueDb(config.catalogue);
+  const catalogue = overrides.catalogue ?? new SqlCatalogue(catalogueDb!);
   if (!overrides.catalogue) closers.push(() => catalogue.close());
+  const history = overrides.history ?? new SqlJobHistory(catalogueDb ?? openCatalogueDb(config.catalogue), !catalogueDb);
+  if (!overrides.history) closers.push(() => history.close());
   checks.catalogue = () => catalogue.check();
   if (!overrides.metrics) watchCatalogueUsage(metrics.registry, catalogue);
   return {
@@ -223,6 +246,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     events,
     status,
     results,
+    queueAdmin,
     logger,
     metrics,
     circuits,
@@ -233,6 +257,7 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     tiers,
     downloads,
     catalogue,
+    history,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {
       await Promise.all(closers.map((c) => c()));

@@ -62,6 +62,12 @@ export const ERRORS = {
   VERSION_IS_CURRENT: { status: 409, message: 'the current version is removed with the file (DELETE /api/files/:id), or restore another version first' },
   OPERATOR_REQUIRED: { status: 403, message: 'this route is the operator\'s: send Authorization: Bearer <OPERATOR_TOKEN> (set OPERATOR_TOKEN to enable it)' },
   INVALID_QUERY: { status: 400, message: 'a query parameter is not valid' },
+  // The operator's queue view (server/src/admin/).
+  DEAD_LETTER_NOT_FOUND: { status: 404, message: 'no such dead letter' },
+  DEAD_LETTER_NOT_RETRYABLE: { status: 409, message: 'this dead letter holds no readable event (a payload that failed to parse): there is no job to run again' },
+  DEAD_LETTER_STALE: { status: 409, message: 'the upload was processed again since this job failed (a newer event): retrying the old job would overwrite the newer status' },
+  QUEUE_UNAVAILABLE: { status: 503, message: 'the job queue (JetStream, or the directory queue) did not answer; retry shortly' },
+  REPORT_NOT_FOUND: { status: 404, message: 'no analytics report of that day and format' },
   // Resumable Uploads for HTTP (the IETF draft, server/src/ietf/).
   DRAFT_VERSION_UNSUPPORTED: { status: 400, message: 'Upload-Draft-Interop-Version names a version this server does not serve (it serves 3 to 8)' },
   UPLOAD_COMPLETE_REQUIRED: { status: 400, message: 'Upload-Complete must be a structured boolean, ?0 or ?1 (Upload-Incomplete for interop version 3)' },

@@ -13,3 +13,6 @@ export { RedisRecordStore } from './records/redis-records.js';
 export { sweepAt, type UploadRecord } from './records/types.js';
 export { S3Storage } from './storage/s3/s3-storage.js';
 export { FileStorage } from './storage/file-storage.js';
+export { SqlJobHistory } from './analytics/sql-history.js';
+export { HistoryWriter } from './analytics/recorder.js';
+export { openCatalogueDb } from './catalogue/index.js';

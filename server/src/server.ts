@@ -10,6 +10,7 @@ import type { Config } from './config/config.js';
 import { buildContext, type Overrides } from './context.js';
 import type { AppContext } from './context.js';
 import type { Uploads } from './uploads/uploads.js';
+import { startAnalytics } from './analytics/start.js';
 import { embeddedWithMaintenance, planMaintenance, startDistributedMaintenance } from './maintenance/start.js';
 
 /** Processing statuses without their own expiry (files) are pruned this often (see `StatusStore.prune`). */
@@ -57,6 +58,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   for (const check of Object.values(deps.checks)) await check();
   // Nodes starting at once wait for each other here (the migration runs under a lock).
   await deps.catalogue.migrate();
+  await deps.history.migrate();
   const republished = await uploads.republishMissingEvents();
   // Finished uploads recorded before the catalogue existed, once; then those a stopped node left behind.
   const imported = await uploads.handover.importOnce();
@@ -85,6 +87,8 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
 
   // Embedded mode: the processor runtime runs here, on the same outbox, status store and metrics.
   // The maintenance kind (FILE_POLICIES): in the in-process runtime, or in a runtime of its own.
+  // The job history: the in-process runtime records into it; on JetStream, workers' attempts are consumed into it.
+  const analytics = startAnalytics(deps);
   const maintenance = planMaintenance(deps, (scope, fileId) => uploads.handover.removeFile(scope, fileId));
   const runtime = config.processors.inProcess
     ? await startRuntime({
@@ -95,6 +99,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
         status: deps.status,
         registry: deps.metrics.registry,
         http: false,
+        attempts: analytics.recorder,
         // One set of breakers and bulkheads per process: /readyz and the metrics show OpenAI's too.
         circuits: deps.circuits,
         // s3 locations: the key is the upload id in this server's bucket.
@@ -121,6 +126,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
       const drained = await deps.lifecycle.drain(config.shutdownTimeoutMs);
       deps.logger.info('drained', drained);
       await runtime?.stop();
+      await analytics.stop();
       await content.close();
       await close(1000);
       await deps.close();

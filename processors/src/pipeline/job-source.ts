@@ -13,8 +13,10 @@ export interface Job {
   readonly event: UploadCompletedEvent;
   /** 1 on the first delivery; persisted across restarts and workers. */
   readonly deliveryCount: number;
-  /** When the upload event became durable (outbox file written / JetStream message stored). */
+  /** When the upload event became durable (outbox file written / JetStream message stored); for a retried job, when the operator retried it. */
   readonly persistedAt: Date;
+  /** Put back on the queue by the operator after it was dead-lettered (its deliveries count from 1 again). */
+  readonly retried?: boolean;
   /** Extends the lease: the job is not redelivered while heartbeats arrive within the ack wait. */
   working(): Promise<void>;
   /** Done: never delivered again. */
@@ -35,6 +37,8 @@ export interface DeadLetterRecord extends DeadLetterInfo {
   version: 1;
   jobId: string;
   kind: string;
+  /** The lane the job ran in (absent in records written before it was recorded: `normal`). */
+  lane?: Lane;
   /** Delivery attempts made. */
   attempts: number;
   failedAt: string;

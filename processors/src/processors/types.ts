@@ -44,8 +44,16 @@ export interface ProcessorContext {
    * A job keeps its lease while it waits; the job timeout still applies.
    */
   waitFor(kinds: readonly string[]): Promise<Record<string, JobStatus>>;
-  /** Reports tokens a generation API used for this job (counted per kind in the runtime's metrics). */
-  tokensUsed?(usage: { prompt: number; completion: number }): void;
+  /**
+   * Reports tokens a generation API used for this job and the model that answered (counted per kind in
+   * the runtime's metrics, and kept with the attempt in the job history).
+   */
+  tokensUsed?(usage: { prompt: number; completion: number; model?: string }): void;
+  /**
+   * Adds `value` to the custom counter `name` (`[a-z][a-z0-9_.-]*`, at most 32 per attempt) kept with
+   * this attempt in the job history (`GET /api/analytics/...`, the daily rollup sums them).
+   */
+  metric?(name: string, value: number): void;
 }
 
 /** What a successful run produces; recorded in the status and in the `media.processed` outcome. */

@@ -59,6 +59,7 @@ export function assertUploadId(uploadId: string): void {
 
 const CONTENT_TYPES: Record<string, string> = {
   json: 'application/json',
+  csv: 'text/csv; charset=utf-8',
   txt: 'text/plain; charset=utf-8',
   md: 'text/markdown; charset=utf-8',
   vtt: 'text/vtt; charset=utf-8',

@@ -15,6 +15,7 @@ import { contextFrom, inSpan } from '../tracing/spans.js';
 import { runWaitingForCircuits } from './circuit-wait.js';
 import type { Postponements } from './postpone.js';
 import { runOrReuse } from './reuse.js';
+import { AttemptTrace, type AttemptRecorder } from '../pipeline/attempts.js';
 
 export interface ExecuteDeps {
   processors: ReadonlyMap<string, Processor>;
@@ -35,6 +36,10 @@ export interface ExecuteDeps {
   leases: JobLeases;
   /** Deliveries postponed on outside services' transient failures, which spend no attempt. */
   postponements: Postponements;
+  /** Where each settled attempt goes (the job history); none: not recorded. */
+  attempts?: AttemptRecorder | null;
+  /** This worker's name in the attempt records. */
+  nodeName?: string;
 }
 
 export type ExecuteResult = 'done' | 'retry' | 'postponed' | 'failed' | 'skipped' | 'duplicate';
@@ -72,13 +77,24 @@ export function executeJob(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> 
   // Each delivery is a span in the trace of the request that finished the upload (see the event's traceparent).
   const attributes = { 'upload.id': job.event.uploadId, 'job.id': job.id, 'job.kind': job.kind, 'job.lane': job.lane, 'job.delivery': job.deliveryCount };
   return inSpan(`job ${job.kind}`, { attributes }, async (span) => {
-    const outcome = await executeDelivery(job, deps);
+    const trace = new AttemptTrace(job);
+    const outcome = await executeDelivery(job, deps, trace);
     span.setAttribute('job.outcome', outcome);
+    if (deps.attempts) await recordAttempt(deps.attempts, trace, outcome, deps);
     return outcome;
   }, contextFrom(job.event.traceparent));
 }
 
-async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResult> {
+/** Hands the settled attempt to the history; a failure there is logged and never changes the job. */
+async function recordAttempt(recorder: AttemptRecorder, trace: AttemptTrace, outcome: ExecuteResult, deps: ExecuteDeps): Promise<void> {
+  try {
+    await recorder.record(trace.toAttempt(outcome, new Date(), deps.nodeName ?? ''));
+  } catch (err) {
+    deps.logger.warn('job attempt not recorded in the history', { err: (err as Error).message });
+  }
+}
+
+async function executeDelivery(job: Job, deps: ExecuteDeps, trace: AttemptTrace): Promise<ExecuteResult> {
   const { event, kind } = job;
   const log = deps.logger.child({ job: job.id, attempt: job.deliveryCount });
   const update = (patch: JobStatusPatch) => deps.status.update({ uploadId: event.uploadId, eventId: event.eventId, kind, patch });
@@ -109,6 +125,9 @@ async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResu
     // Deliveries postponed on an outside service's failure are not attempts.
     const postponed = deps.postponements.count(job.id, prior?.postponed);
     const attempt = Math.max(1, job.deliveryCount - postponed);
+    trace.attempt = attempt;
+    // A retry waited in the queue since it was put back (its status then turned `queued`).
+    if (job.deliveryCount > 1 && prior?.state === 'queued' && prior.updatedAt) trace.queuedAt = new Date(prior.updatedAt);
     if (current && prior && TERMINAL_STATES.has(prior.state)) {
       const outcome = outcomeOf(current, kind);
       if (outcome) await deps.outcomes?.publish(outcome);
@@ -119,17 +138,19 @@ async function executeDelivery(job: Job, deps: ExecuteDeps): Promise<ExecuteResu
     }
     if (attempt > deps.maxDeliver) {
       const err = new ProcessingError('MAX_DELIVERIES', `${deps.maxDeliver} deliveries ended without an outcome (worker lost or timed out)`);
+      trace.errorCode = err.code;
       return count(await fail(job, attempt, err, deps, update, log));
     }
     const processor = deps.processors.get(kind);
     if (!processor) throw new Error(`no processor of kind "${kind}" in this runtime`);
     const sniffed = sniffedOf(current) ?? (processor.wantsType ? await sniffHead(event.location, deps) : undefined);
+    if (sniffed && sniffed.mime !== 'application/octet-stream') trace.mediaType = sniffed.mime;
     if (!processor.accepts(event, sniffed)) {
       await update({ state: 'skipped', reason: `not applicable to ${sniffed?.mime ?? 'this upload'}`, finishedAt: new Date().toISOString() });
       await job.ack();
       return count('skipped');
     }
-    const outcome = await run(job, { attempt, postponed }, processor, sniffed, deps, update, log);
+    const outcome = await run(job, { attempt, postponed }, processor, sniffed, deps, update, log, trace);
     if (outcome !== 'postponed' && outcome !== 'retry') deps.postponements.forget(job.id);
     return count(outcome);
   } catch (err) {
@@ -152,9 +173,10 @@ async function retryBookkeeping(job: Job, err: unknown, deps: ExecuteDeps): Prom
   return delay === null ? 'retry' : 'postponed';
 }
 
-async function run(job: Job, tries: { attempt: number; postponed: number }, processor: Processor, sniffed: SniffedType | undefined, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger): Promise<ExecuteResult> {
+async function run(job: Job, tries: { attempt: number; postponed: number }, processor: Processor, sniffed: SniffedType | undefined, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger, trace: AttemptTrace): Promise<ExecuteResult> {
   const { event, kind } = job;
   const { attempt } = tries;
+  trace.startedAt = new Date();
   await update({ state: 'processing', lane: job.lane, attempts: attempt, startedAt: new Date().toISOString(), progress: 0 });
   const controller = new AbortController();
   const timeout = pausableTimeout(() => controller.abort(new ProcessingError('TIMEOUT')), deps.jobTimeoutMs);
@@ -195,15 +217,18 @@ async function run(job: Job, tries: { attempt: number; postponed: number }, proc
         // Waiting for other jobs (generate waits for a long video's transcript) is not this job's work:
         // PROCESSOR_JOB_TIMEOUT counts only the time it runs.
         waitFor: (kinds) => timeout.pausedWhile(waitForJobs(deps.status, event.uploadId, event.eventId, kinds, controller.signal)),
-        tokensUsed: ({ prompt, completion }) => {
-          deps.metrics.tokens.inc({ kind, type: 'prompt' }, Math.max(0, prompt));
-          deps.metrics.tokens.inc({ kind, type: 'completion' }, Math.max(0, completion));
+        tokensUsed: (usage) => {
+          deps.metrics.tokens.inc({ kind, type: 'prompt' }, Math.max(0, usage.prompt));
+          deps.metrics.tokens.inc({ kind, type: 'completion' }, Math.max(0, usage.completion));
+          trace.tokens(usage);
         },
+        metric: (name, value) => trace.metric(name, value),
   };
   try {
     // A duplicate of stored bytes (event.reuseFrom) takes the original's result instead of running.
     const reuse = { status: deps.status, results: deps.resultsFor(event.location), pausedWhile: timeout.pausedWhile, appearWithinMs: REUSE_APPEAR_WITHIN_MS };
     const result = await runWaitingForCircuits(() => abortable(runOrReuse(processor, event, context, reuse), controller.signal), controller.signal, timeout, log, update);
+    trace.ranUntil = new Date();
     if (stored && !(await sourceExists(event.location, deps, controller.signal))) {
       // Terminated or expired while the job ran: whatever it stored now belongs to nothing.
       await deps.resultsFor(event.location).remove(event.uploadId);
@@ -234,6 +259,8 @@ async function run(job: Job, tries: { attempt: number; postponed: number }, proc
     return 'done';
   } catch (thrown) {
     const err = controller.signal.aborted ? (controller.signal.reason as ProcessingError) : classifyError(thrown);
+    trace.ranUntil = new Date();
+    if (err.code !== 'NOT_APPLICABLE') trace.errorCode = err.code;
     const seconds = (performance.now() - started) / 1000;
     if (err.code === 'LEASE_LOST') {
       // Another worker holds the job now and will settle it: this run leaves status and message alone.

@@ -36,6 +36,9 @@ import type { StatusStore } from '../status/types.js';
 import { executeJob } from './execute.js';
 import { startOpsServer, type OpsServer } from './http.js';
 import { RuntimeMetrics } from './metrics.js';
+import type { AttemptRecorder } from '../pipeline/attempts.js';
+import { JetStreamAttemptPublisher } from '../pipeline/jetstream/attempts.js';
+import { attemptsDir, DirectoryAttemptRecorder } from '../pipeline/directory/attempts.js';
 
 export interface RuntimeOptions {
   config: ProcessorsConfig;
@@ -65,6 +68,13 @@ export interface RuntimeOptions {
   status?: StatusStore;
   leases?: JobLeases;
   outcomes?: OutcomePublisher | null;
+  /**
+   * Where each settled job attempt goes (the job history). Default: on JetStream, published on
+   * `analytics.attempts` for the servers to write; on the directory outbox, files under
+   * `DATA_DIR/analytics/attempts` the server takes in (the embedded server passes its history writer
+   * instead); with a given `source`, nowhere. `null`: not recorded.
+   */
+  attempts?: AttemptRecorder | null;
   nats?: NatsConnection;
   /** The process's breakers and bulkheads (the server passes its own in embedded mode); default new ones from `config.breakers`. */
   circuits?: Circuits;
@@ -140,6 +150,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   try {
     let source = options.source;
     let outcomes = options.outcomes === undefined ? null : options.outcomes;
+    let attempts = options.attempts ?? null;
     if (!source && config.queue.kind === 'jetstream') {
       let nc = options.nats;
       if (!nc) {
@@ -152,7 +163,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       // breaker's are not bounded: JetStream then leaves the count to the runtime (see executeJob).
       source = new JetStreamSource(nc, { ackWaitMs: config.ackWaitMs, maxDeliver: config.maxPostpones > 0 ? Infinity : config.maxDeliver, logger });
       if (options.outcomes === undefined) outcomes = new JetStreamOutcomePublisher(jetstream(nc));
+      if (options.attempts === undefined) attempts = new JetStreamAttemptPublisher(jetstream(nc));
     }
+    if (!source && options.attempts === undefined) attempts = new DirectoryAttemptRecorder(attemptsDir(config.dataDir));
     source ??= new DirectorySource({ dir: config.queue.kind === 'directory' ? config.queue.dir : `${config.dataDir}/events`, logger, ackWaitMs: config.ackWaitMs });
     let status = options.status;
     if (!status) {
@@ -214,6 +227,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       shutdown: shutdown.signal,
       resultsFor,
       leases,
+      attempts,
+      nodeName: config.nodeName,
       postponements: new Postponements(config.maxPostpones, backoff, (err) => {
         if (err.code === 'CIRCUIT_OPEN') return true;
         const state = circuits.states()[BREAKER_OF[err.code] ?? ''];

@@ -59,6 +59,11 @@ export interface StatusUpdate {
   eventId: string;
   kind: string;
   patch: JobStatusPatch;
+  /**
+   * The operator retries a dead-lettered job: a `failed` job of the same event may take this patch
+   * (back to `queued`) instead of being left as it is. Other terminal states stay final.
+   */
+  reopen?: boolean;
 }
 
 export type StatusListener = (status: ProcessingStatus) => void;
@@ -101,7 +106,8 @@ export function applyUpdate(current: ProcessingStatus | null, update: StatusUpda
       ? current
       : { uploadId: update.uploadId, eventId: update.eventId, state: 'queued', jobs: {}, updatedAt: now.toISOString() };
   const previous = base.jobs[update.kind];
-  if (previous && TERMINAL_STATES.has(previous.state)) return null;
+  const reopened = update.reopen === true && previous?.state === 'failed';
+  if (previous && TERMINAL_STATES.has(previous.state) && !reopened) return null;
   const defaults: Pick<JobStatus, 'attempts' | 'state'> = { attempts: 0, state: 'queued' };
   const merged: JobStatus = {
     ...defaults,
@@ -112,7 +118,10 @@ export function applyUpdate(current: ProcessingStatus | null, update: StatusUpda
   };
   if (previous && sameJob(previous, merged)) return null;
   const jobs = { ...base.jobs, [update.kind]: merged };
-  return { ...base, jobs, ...aggregate(jobs), updatedAt: now.toISOString() };
+  const next: ProcessingStatus = { ...base, jobs, ...aggregate(jobs), updatedAt: now.toISOString() };
+  // A reopened job can take the aggregate out of `failed`: the old failure's reason goes with it.
+  if (next.state !== 'failed') delete next.reason;
+  return next;
 }
 
 /** The merge rule of `plan`: `queued` for the kinds without a status for this event; null when none is missing. */

@@ -41,7 +41,8 @@ export function uploadIdOf(pathname: string, tusPath: string): string | undefine
 
 /**
  * Authentication and ownership, once per request, before any handler runs:
- * - `/healthz`, `/readyz` and the public assets (`/sdk/*`, `/demo/*`) are open; `/metrics` needs `METRICS_TOKEN` when set; CORS preflights never
+ * - `/healthz`, `/readyz` and the public assets (`/sdk/*`, `/demo/*`, the operator page's files `/admin/*`,
+ *   whose data needs the operator token) are open; `/metrics` needs `METRICS_TOKEN` when set; CORS preflights never
  *   get here (the CORS middleware answers them) and tus `OPTIONS` (discovery) is open;
  * - a GET/HEAD with `signature` is a signed URL: valid for exactly its path, 403 when tampered or expired;
  * - otherwise the bearer token names the identity (401 with WWW-Authenticate when missing or bad),
@@ -57,7 +58,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler {
   return async function authenticateMiddleware(c, next) {
     const path = c.req.path;
     // Liveness, readiness, the API description and the public browser assets (the SDK bundle, the demo page) are open.
-    if (path === '/healthz' || path === '/readyz' || path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/') || path.startsWith('/sdk/') || path === '/demo' || path.startsWith('/demo/')) return next();
+    if (path === '/healthz' || path === '/readyz' || path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/') || path.startsWith('/sdk/') || path === '/demo' || path.startsWith('/demo/') || path === '/admin' || path.startsWith('/admin/')) return next();
     try {
       if (path === '/metrics') {
         const token = security.config.metricsToken;

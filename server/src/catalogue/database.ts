@@ -95,7 +95,9 @@ async function acquire(lock: Sqlite.Database, timeoutMs: number): Promise<void> 
 }
 
 async function runMigrations(db: Kysely<CatalogueDatabase>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Migrations are added by independent changes (the job history, webhooks, …), each creating its own
+  // tables: a database that applied a later-named one first still takes an earlier-named one after it.
+  const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     const reason = error instanceof Error ? error.message : String(error ?? 'failed');

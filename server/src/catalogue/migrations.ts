@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { HISTORY_MIGRATION } from './history-schema.js';
 
 /**
  * The catalogue's migrations, inline (no files are read at run time), applied in name order by
@@ -86,4 +87,6 @@ export const MIGRATIONS: Record<string, Migration> = {
       }
     },
   },
+  // The job history of issue 15 (analytics): attempts, their daily rollup, upload usage.
+  '0002_job_history': HISTORY_MIGRATION,
 };

@@ -8,6 +8,7 @@ import { LIFECYCLE_ENV_KEYS, parseLifecycle, type LifecycleConfig } from './life
 import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
+import { ANALYTICS_ENV_KEYS, parseAnalytics, type AnalyticsConfig } from './analytics.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
 
@@ -69,6 +70,7 @@ export const ENV_KEYS = [
   'MAX_HEADER_SIZE',
   ...LIFECYCLE_ENV_KEYS,
   ...DEDUP_ENV_KEYS,
+  ...ANALYTICS_ENV_KEYS,
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'CATALOGUE_RECORD_GRACE',
@@ -152,6 +154,8 @@ export interface Config {
   lifecycle: LifecycleConfig;
   /** Content hashing, deduplication and versions of the file catalogue (config/dedup.ts). */
   dedup: DedupConfig;
+  /** The job history and its daily rollup (config/analytics.ts). */
+  analytics: AnalyticsConfig;
   /**
    * The file catalogue's database: PostgreSQL when `DATABASE_URL` is set (shared by every node), else
    * SQLite in `DATA_DIR/catalogue.db` (one node).
@@ -287,6 +291,7 @@ export function parseConfig(raw: RawEnv): Config {
     security: parseSecurity(raw),
     lifecycle: parseLifecycle(raw, path.resolve(raw.DATA_DIR ?? './data')),
     dedup: parseDedup(raw),
+    analytics: parseAnalytics(raw),
     ...parseCatalogue(raw),
     protocols: parseProtocols(raw),
   };

@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js';
 import { maintenanceCounter, type MaintenanceDeps } from './apply.js';
 import { MaintenanceProcessor } from './processor.js';
 import { MaintenanceSchedule, WithMaintenance } from './schedule.js';
+import { analyticsRollupTask } from '../analytics/rollup-task.js';
 
 /** The maintenance kind of one node: its processor and its schedule. */
 export interface Maintenance {
@@ -11,20 +12,23 @@ export interface Maintenance {
 }
 
 /**
- * The `maintenance` kind for this node (`FILE_POLICIES`, `MAINTENANCE_INTERVAL`), or undefined without
- * policies. Registers `tus_maintenance_actions_total` with a zero per policy and action.
+ * The `maintenance` kind for this node (`FILE_POLICIES`, `MAINTENANCE_INTERVAL`, and the analytics
+ * rollup with `ANALYTICS_HISTORY`), or undefined when it has nothing to do. Registers `tus_maintenance_actions_total` with a zero per policy and action.
  */
 export function planMaintenance(
   deps: AppContext, removeFile: MaintenanceDeps['removeFile'], overrides: Partial<Pick<MaintenanceDeps, 'onStep'>> = {},
 ): Maintenance | undefined {
   const { config } = deps;
-  if (config.lifecycle.policies.length === 0) return undefined;
+  const tasks = config.analytics.history
+    ? [analyticsRollupTask({ history: deps.history, results: deps.results, rawRetentionMs: config.analytics.rawRetentionMs, logger: deps.logger })]
+    : [];
+  if (config.lifecycle.policies.length === 0 && tasks.length === 0) return undefined;
   const counter = maintenanceCounter(deps.metrics.registry);
   for (const p of config.lifecycle.policies) for (const action of ['delete', 'cold', 'failed']) counter.inc({ action, policy: p.name }, 0);
   return {
     processor: new MaintenanceProcessor({
       catalogue: deps.catalogue, storage: deps.storage, tiers: deps.tiers, policies: config.lifecycle.policies, removeFile, counter, ...overrides,
-    }, deps.now),
+    }, deps.now, tasks),
     schedule: new MaintenanceSchedule({ intervalMs: config.lifecycle.maintenanceIntervalMs, nodeName: config.nodeName }),
   };
 }

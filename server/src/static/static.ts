@@ -36,18 +36,21 @@ const TYPES: Record<string, string> = {
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';
 
-interface Loaded {
+/** A static file read once: its bytes, strong ETag and media type. */
+export interface Loaded {
   body: Uint8Array;
   etag: string;
   type: string;
 }
 
-function load(file: string): Loaded {
+/** Reads `file` into memory with its ETag and media type (by extension). */
+export function load(file: string): Loaded {
   const body = fs.readFileSync(file);
   return { body, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`, type: TYPES[path.extname(file)] ?? 'application/octet-stream' };
 }
 
-function serve(c: Context, file: Loaded, cacheControl: string): Response {
+/** Answers GET/HEAD with `file` (304 on a matching If-None-Match). */
+export function serve(c: Context, file: Loaded, cacheControl: string): Response {
   const headers = {
     'Content-Type': file.type,
     'Cache-Control': cacheControl,

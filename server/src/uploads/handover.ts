@@ -3,6 +3,7 @@ import { archivedRecord, ingestInputOf } from '../catalogue/records.js';
 import type { Dropped, OwnerScope, Removed } from '../catalogue/types.js';
 import type { AppContext } from '../context.js';
 import type { UploadRecord } from '../records/types.js';
+import { recordUploadUsage } from '../analytics/start.js';
 
 /** Upper bound on records the one-time import and each sweep look at per batch, so memory stays flat. */
 const IMPORT_BATCH = 500;
@@ -33,6 +34,7 @@ export class Handover {
     if (!Handover.due(record)) return false;
     try {
       const result = await this.deps.catalogue.ingest(ingestInputOf(record));
+      await recordUploadUsage(this.deps, record, 'finished');
       // A sha256 known at hand-over that the tenant already stores: this upload's bytes are not needed.
       if (result.freed && catalogueSharedByEveryNode(this.deps.config)) {
         await this.deps.storage.remove(result.freed);

@@ -8,6 +8,7 @@ import type { ReceiveInput, ReceiveOutcome } from '../storage/receive.js';
 import { UploadHashes } from './content-hash.js';
 import { ContentFollower, reuseHint } from '../catalogue/content.js';
 import { Handover } from './handover.js';
+import { recordUploadUsage } from '../analytics/start.js';
 
 export interface LoadedUpload {
   record: UploadRecord;
@@ -451,6 +452,7 @@ export class Uploads {
       });
       if (record.concat?.kind === 'partial') await this.assembleWaitingFinals(id);
       expired++;
+      await recordUploadUsage(this.deps, record, 'abandoned');
       metrics.uploadsExpired.inc();
       logger.info('upload expired', { uploadId: id });
     }

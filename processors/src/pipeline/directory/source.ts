@@ -33,6 +33,8 @@ interface JobFile {
   notBefore: number;
   /** The process holding the claim. */
   owner?: { pid: number; boot: string };
+  /** Put back by the operator after a dead letter (see admin.ts). */
+  retried?: boolean;
 }
 
 const jobName = (eventId: string, kind: string) => `${eventId}~${kind}.json`;
@@ -329,6 +331,7 @@ export class DirectorySource implements JobSource {
       event,
       deliveryCount: content.attempts,
       persistedAt: new Date(content.persistedAt),
+      retried: content.retried === true,
       working: async () => {
         const now = new Date();
         await fs.utimes(file, now, now);
@@ -346,15 +349,15 @@ export class DirectorySource implements JobSource {
         this.enqueue(kind, lane, name, next.notBefore);
       },
       deadLetter: async (info) => {
-        await this.writeDead(name, info, kind, `${event.eventId}:${kind}`, content.attempts, event);
+        await this.writeDead(name, info, kind, `${event.eventId}:${kind}`, content.attempts, event, lane);
         await fs.rm(file, { force: true });
         release();
       },
     };
   }
 
-  private async writeDead(name: string, info: DeadLetterInfo, kind: string, jobId: string, attempts: number, event: UploadCompletedEvent | string): Promise<void> {
-    const record: DeadLetterRecord = { version: 1, jobId, kind, attempts, failedAt: new Date().toISOString(), event, ...info };
+  private async writeDead(name: string, info: DeadLetterInfo, kind: string, jobId: string, attempts: number, event: UploadCompletedEvent | string, lane?: Lane): Promise<void> {
+    const record: DeadLetterRecord = { version: 1, jobId, kind, lane, attempts, failedAt: new Date().toISOString(), event, ...info };
     await writeFileAtomic(this.path('dead', name), JSON.stringify(record, null, 2), true);
   }
 

@@ -37,6 +37,11 @@ export class JetStreamLink implements EventPublisher {
     await this.publisher.publish(event);
   }
 
+  /** The NATS connection while it is up (the operator's queue view reads the streams through it), else undefined. */
+  nats(): NatsConnection | undefined {
+    return this.linkUp && this.connection && !this.connection.isClosed() ? this.connection : undefined;
+  }
+
   /** Resolves once connected and the streams exist (for tests and start-up ordering). */
   async ready(): Promise<void> {
     await this.connecting;

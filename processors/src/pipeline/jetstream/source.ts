@@ -23,8 +23,10 @@ export interface JetStreamSourceOptions {
 interface JobPayload {
   version: 1;
   event: UploadCompletedEvent;
-  /** When the `uploads.completed` message was stored. */
+  /** When the `uploads.completed` message was stored (for a retried job: when it was retried). */
   persistedAt: string;
+  /** Put back by the operator after a dead letter (see admin.ts). */
+  retried?: boolean;
 }
 
 interface LaneState {
@@ -206,21 +208,27 @@ export class JetStreamSource implements JobSource {
       event,
       deliveryCount: m.info.deliveryCount,
       persistedAt: new Date(payload.persistedAt),
+      retried: payload.retried === true,
       working: async () => m.working(),
       ack: async () => {
         await m.ackAck({ timeout: 5000 });
       },
       retry: async (delayMs) => m.nak(delayMs),
       deadLetter: async (info) => {
-        await this.publishDeadLetter(kind, info, id, m.info.deliveryCount, event);
+        await this.publishDeadLetter(kind, info, id, m.info.deliveryCount, event, { lane, seq: m.seq });
         m.term();
       },
     };
   }
 
-  private async publishDeadLetter(kind: string, info: DeadLetterInfo, jobId: string, attempts: number, event: UploadCompletedEvent | string): Promise<void> {
-    const record: DeadLetterRecord = { version: 1, jobId, kind, attempts, failedAt: new Date().toISOString(), event, ...info };
-    await this.js.publish(SUBJECTS.deadLetter(kind), JSON.stringify(record), { msgID: `${jobId}:dead` });
+  /**
+   * Stores the dead-letter record, deduplicated per job message (`job.seq`): the same message
+   * dead-lettered twice is one record, while a job the operator retried (a new message) that fails
+   * again makes a new one.
+   */
+  private async publishDeadLetter(kind: string, info: DeadLetterInfo, jobId: string, attempts: number, event: UploadCompletedEvent | string, job?: { lane: Lane; seq: number }): Promise<void> {
+    const record: DeadLetterRecord = { version: 1, jobId, kind, lane: job?.lane, attempts, failedAt: new Date().toISOString(), event, ...info };
+    await this.js.publish(SUBJECTS.deadLetter(kind), JSON.stringify(record), { msgID: job ? `${jobId}:dead:${job.seq}` : `${jobId}:dead` });
   }
 
   async pending(): Promise<PendingCount[]> {

@@ -10,22 +10,33 @@ import type { Logger } from '../../logger.js';
  * - `UPLOADS` (`uploads.>`): the server publishes `uploads.completed` with msgID = eventId.
  * - `JOBS` (`jobs.>`, work queue): one message per event and processor kind, `jobs.<kind>.<lane>`.
  * - `MEDIA` (`media.>`): outcomes `media.processed` / `media.failed`.
- * - `DEADLETTER` (`deadletter.>`): `deadletter.<kind>` records of jobs that will not be retried.
+ * - `DEADLETTER` (`deadletter.>`): `deadletter.<kind>` records of jobs that will not be retried, and
+ *   `deadletter._retried.<seq>` marks of the records the operator put back on their queue (`_` starts
+ *   no processor kind).
+ * - `ANALYTICS` (`analytics.>`, work queue): `analytics.attempts`, one record per job attempt from the
+ *   workers, taken by the servers' `analytics-history` consumer into the job history.
  */
 export const STREAMS = {
   uploads: { name: 'UPLOADS', subjects: ['uploads.>'] },
   jobs: { name: 'JOBS', subjects: ['jobs.>'] },
   media: { name: 'MEDIA', subjects: ['media.>'] },
   deadLetter: { name: 'DEADLETTER', subjects: ['deadletter.>'] },
+  analytics: { name: 'ANALYTICS', subjects: ['analytics.>'] },
 } as const;
 
 export const SUBJECTS = {
   uploadCompleted: 'uploads.completed',
   job: (kind: string, lane: Lane) => `jobs.${kind}.${lane}`,
   deadLetter: (kind: string) => `deadletter.${kind}`,
+  /** The mark that dead-letter record `seq` was retried (see queue-admin.ts). */
+  deadLetterRetried: (seq: number) => `deadletter._retried.${seq}`,
   mediaProcessed: 'media.processed',
   mediaFailed: 'media.failed',
+  attempts: 'analytics.attempts',
 } as const;
+
+/** The servers' durable consumer of `analytics.attempts` (one shared by every node: each record is written once). */
+export const ATTEMPTS_CONSUMER = 'analytics-history';
 
 /** Durable consumer of one processor kind that turns every `uploads.completed` event into its job. */
 export const dispatchConsumer = (kind: string) => `dispatch-${kind}`;
@@ -44,6 +55,7 @@ function desiredStreams(s: StreamSettings): Array<Partial<StreamConfig> & { name
     { ...common, ...STREAMS.uploads, subjects: [...STREAMS.uploads.subjects], retention: RETENTION[s.retention], max_age: nanos(s.maxAgeMs), duplicate_window: nanos(s.duplicateWindowMs) },
     { ...common, ...STREAMS.jobs, subjects: [...STREAMS.jobs.subjects], retention: RetentionPolicy.Workqueue, max_age: nanos(s.maxAgeMs), duplicate_window: nanos(s.duplicateWindowMs) },
     { ...common, ...STREAMS.media, subjects: [...STREAMS.media.subjects], retention: RETENTION[s.retention], max_age: nanos(s.maxAgeMs), duplicate_window: nanos(s.duplicateWindowMs) },
+    { ...common, ...STREAMS.analytics, subjects: [...STREAMS.analytics.subjects], retention: RetentionPolicy.Workqueue, max_age: nanos(s.maxAgeMs), duplicate_window: nanos(s.duplicateWindowMs) },
     {
       ...common,
       ...STREAMS.deadLetter,
@@ -58,7 +70,7 @@ function desiredStreams(s: StreamSettings): Array<Partial<StreamConfig> & { name
 const isApiError = (err: unknown, code: number) => err instanceof JetStreamApiError && err.code === code;
 
 /**
- * Creates or updates the `UPLOADS`, `JOBS`, `MEDIA` and `DEADLETTER` streams; safe to call from many
+ * Creates or updates the `UPLOADS`, `JOBS`, `MEDIA`, `ANALYTICS` and `DEADLETTER` streams; safe to call from many
  * processes at once (server and workers all call it at start). An existing stream keeps any extra
  * subjects it has; max age, replicas and duplicate window are brought to `settings`. Retention cannot
  * change once a stream exists: a different `NATS_STREAM_RETENTION` is refused with a clear error.

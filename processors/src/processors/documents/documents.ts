@@ -61,6 +61,9 @@ export class DocumentsProcessor implements Processor {
       await ctx.results.put(TEXT_TXT, Buffer.from(plainText(extracted))),
     ];
     const result: DocumentsResult = { format, units, unit, metadata, chars: extracted.chars, truncated: extracted.truncated, files };
+    // Custom counters of the job history: pages (slides, sections) and characters extracted.
+    ctx.metric?.(`${unit}s`, units);
+    ctx.metric?.('chars', extracted.chars);
     return { result: { ...result }, outputLocation: ctx.results.location(), outputSizeBytes: files.reduce((n, f) => n + f.size, 0) };
   }
 

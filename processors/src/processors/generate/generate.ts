@@ -166,7 +166,9 @@ export class GenerateProcessor implements Processor {
         { maxRetries: this.options.config.maxRetries, signal: ctx.signal, logger: ctx.logger, ...this.options.retry },
       );
       ctx.working();
-      if (completion?.usage) ctx.tokensUsed?.({ prompt: completion.usage.prompt_tokens ?? 0, completion: completion.usage.completion_tokens ?? 0 });
+      if (completion?.usage) {
+        ctx.tokensUsed?.({ prompt: completion.usage.prompt_tokens ?? 0, completion: completion.usage.completion_tokens ?? 0, model: completion.model || this.options.config.model });
+      }
       problem = answerProblem(completion, kind, bounds);
       if (!problem) return JSON.parse(completion.choices[0].message.content!) as T;
       ctx.logger.warn('generated content rejected; asking again', { name, attempt, problem });

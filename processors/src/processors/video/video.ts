@@ -78,6 +78,9 @@ export class VideoProcessor implements Processor {
       const renditions = await this.renditions(input, meta, work, ctx);
       const transcript = await this.transcript(input, meta, work, ctx);
       const files = await ctx.results.list();
+      // Custom counters of the job history: seconds of video processed, renditions made.
+      ctx.metric?.('video_seconds', meta.durationSeconds);
+      ctx.metric?.('renditions', renditions.length);
       return {
         result: {
           metadata: meta,
