@@ -36,7 +36,9 @@ describe('/api/openapi.json', () => {
     expect(result.errors ?? [], JSON.stringify(result.errors, null, 1)?.slice(0, 2000)).toEqual([]);
     expect(result.valid).toBe(true);
     expect(api.doc.openapi).toBe('3.1.0');
+    // The acceptance contract: the upload API and the analytics of processing are listed.
     expect(api.doc.paths['/api/uploads/{id}']?.get).toBeDefined();
+    expect(api.doc.paths['/api/analytics/processing']?.get).toBeDefined();
     for (const [path, item] of Object.entries(api.doc.paths)) {
       for (const [method, op] of Object.entries(item)) expect(op.tags?.length, `${method} ${path}`).toBeGreaterThan(0);
     }
