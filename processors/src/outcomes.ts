@@ -19,6 +19,8 @@ export interface MediaOutcome {
     metrics: { processingTimeMs: number; outputSizeBytes: number };
     /** For `media.failed`: `CODE: message`. */
     reason?: string;
+    /** For `media.failed`: the error catalogue code alone (optional; older outcomes carry it only in `reason`). */
+    code?: string;
     /** The inline result (for fingerprint: sha256, mime, …). */
     result?: Record<string, unknown>;
   };
@@ -44,7 +46,7 @@ export function outcomeOf(status: ProcessingStatus, kind: string): MediaOutcome 
       status: job.state,
       outputLocation: job.outputLocation ?? null,
       metrics: { processingTimeMs: job.processingTimeMs ?? 0, outputSizeBytes: job.outputSizeBytes ?? 0 },
-      ...(done ? { result: job.result } : { reason: job.reason }),
+      ...(done ? { result: job.result } : { reason: job.reason, ...(job.code && { code: job.code }) }),
     },
   };
 }

@@ -31,12 +31,15 @@ import { buildSecurity } from './auth/build.js';
 import { openCatalogueDb, SqlCatalogue, type Catalogue } from './catalogue/index.js';
 import { SqlJobHistory } from './analytics/sql-history.js';
 import type { JobHistory } from './analytics/types.js';
+import { buildWebhooks } from './webhooks/build.js';
+import type { Webhooks } from './webhooks/webhooks.js';
 import { watchCatalogueUsage } from './catalogue/metrics.js';
 import type { Security } from './auth/security.js';
 import { buildTiers } from './tiers/choose.js';
 import type { ObjectTiers } from './tiers/types.js';
 import type { DownloadDeps } from './downloads/serve.js';
 import { buildDownloads } from './downloads/build.js';
+import { FileProcessRequestStore, RedisProcessRequestStore, type ProcessRequestStore } from './records/process-requests.js';
 
 /**
  * The app context: every dependency of the HTTP surface and the uploads domain, built once at start-up
@@ -74,8 +77,12 @@ export interface AppContext {
   downloads: DownloadDeps;
   /** The file catalogue: finished uploads as files (SQLite under DATA_DIR, or PostgreSQL with DATABASE_URL). */
   catalogue: Catalogue;
+  /** Processing requests and their idempotency keys (files under DATA_DIR, or Redis). */
+  processRequests: ProcessRequestStore;
   /** The job history and upload usage behind the analytics API, in the catalogue's database (analytics/). */
   history: JobHistory;
+  /** Webhook endpoints and deliveries (issue 15), in the catalogue database; started by the server after the migration. */
+  webhooks: Webhooks;
   /** Injectable clock for expiry tests. */
   now: () => Date;
   /** Readiness checks of the backing services (storage, Redis), by name; each rejects when unavailable. */
@@ -226,12 +233,15 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
   const built = buildTiers(config, storage, s3);
   const tiers = overrides.tiers ?? built.tiers;
   const downloads = overrides.downloads ?? buildDownloads(config, tiers, built.presigner, now);
-  // One database for the catalogue and the job history (one SQLite connection, or one pool).
-  const catalogueDb = overrides.catalogue ? undefined : openCatalogueDb(config.catalogue);
+  // One database (one SQLite connection, or one pool) for the catalogue, the job history and the webhooks:
+  // SQLite allows one writer per process.
+  const needsDb = !overrides.catalogue || !overrides.history || !overrides.webhooks;
+  const catalogueDb = needsDb ? openCatalogueDb(config.catalogue) : undefined;
   const catalogue = overrides.catalogue ?? new SqlCatalogue(catalogueDb!);
   if (!overrides.catalogue) closers.push(() => catalogue.close());
-  const history = overrides.history ?? new SqlJobHistory(catalogueDb ?? openCatalogueDb(config.catalogue), !catalogueDb);
-  if (!overrides.history) closers.push(() => history.close());
+  else if (catalogueDb) closers.push(() => catalogueDb.close());
+  const history = overrides.history ?? new SqlJobHistory(catalogueDb!, false);
+  const webhooks = overrides.webhooks ?? buildWebhooks(config, catalogueDb!, { catalogue, records }, metrics.registry, logger, now);
   checks.catalogue = () => catalogue.check();
   if (!overrides.metrics) watchCatalogueUsage(metrics.registry, catalogue);
   return {
@@ -257,7 +267,10 @@ export function buildContext(config: Config, overrides: Overrides = {}): AppCont
     tiers,
     downloads,
     catalogue,
+    processRequests: overrides.processRequests
+      ?? (redis ? new RedisProcessRequestStore(redis, prefix) : new FileProcessRequestStore(path.join(config.dataDir, 'process-requests'))),
     history,
+    webhooks,
     checks: overrides.checks ?? checks,
     close: overrides.close ?? (async () => {
       await Promise.all(closers.map((c) => c()));

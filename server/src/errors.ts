@@ -62,12 +62,22 @@ export const ERRORS = {
   VERSION_IS_CURRENT: { status: 409, message: 'the current version is removed with the file (DELETE /api/files/:id), or restore another version first' },
   OPERATOR_REQUIRED: { status: 403, message: 'this route is the operator\'s: send Authorization: Bearer <OPERATOR_TOKEN> (set OPERATOR_TOKEN to enable it)' },
   INVALID_QUERY: { status: 400, message: 'a query parameter is not valid' },
+  // Processing on request (server/src/process/).
+  PROCESS_BUSY: { status: 409, message: 'a kind this request runs is already queued or running for this file; ask again once it has finished' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'this Idempotency-Key named another request in the last 24 hours' },
+  INVALID_IDEMPOTENCY_KEY: { status: 400, message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' },
+  PROCESS_JOB_NOT_FOUND: { status: 404, message: 'no such processing job for this file' },
+  RESULT_VERSION_NOT_FOUND: { status: 404, message: 'no such version of this result' },
+  PROCESSING_UNAVAILABLE: { status: 503, message: 'the processing queue did not take the request; send it again (with the same Idempotency-Key)' },
   // The operator's queue view (server/src/admin/).
   DEAD_LETTER_NOT_FOUND: { status: 404, message: 'no such dead letter' },
   DEAD_LETTER_NOT_RETRYABLE: { status: 409, message: 'this dead letter holds no readable event (a payload that failed to parse): there is no job to run again' },
   DEAD_LETTER_STALE: { status: 409, message: 'the upload was processed again since this job failed (a newer event): retrying the old job would overwrite the newer status' },
   QUEUE_UNAVAILABLE: { status: 503, message: 'the job queue (JetStream, or the directory queue) did not answer; retry shortly' },
   REPORT_NOT_FOUND: { status: 404, message: 'no analytics report of that day and format' },
+  WEBHOOK_NOT_FOUND: { status: 404, message: 'webhook endpoint not found' },
+  WEBHOOK_TARGET_REFUSED: { status: 400, message: 'the webhook URL is refused: it must be http(s) and resolve only to public addresses (private, loopback, link-local and metadata targets need WEBHOOK_ALLOW_PRIVATE=true)' },
+  WEBHOOK_LIMIT: { status: 409, message: 'the owner has as many webhook endpoints as allowed; delete one first' },
   // Resumable Uploads for HTTP (the IETF draft, server/src/ietf/).
   DRAFT_VERSION_UNSUPPORTED: { status: 400, message: 'Upload-Draft-Interop-Version names a version this server does not serve (it serves 3 to 8)' },
   UPLOAD_COMPLETE_REQUIRED: { status: 400, message: 'Upload-Complete must be a structured boolean, ?0 or ?1 (Upload-Incomplete for interop version 3)' },

@@ -59,6 +59,8 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   // Nodes starting at once wait for each other here (the migration runs under a lock).
   await deps.catalogue.migrate();
   await deps.history.migrate();
+  // Webhook deliveries left pending by a stop are taken up again (their tables exist once migrated).
+  await deps.webhooks.start();
   const republished = await uploads.republishMissingEvents();
   // Finished uploads recorded before the catalogue existed, once; then those a stopped node left behind.
   const imported = await uploads.handover.importOnce();
@@ -81,6 +83,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
     if (Date.now() - lastPrune >= STATUS_PRUNE_INTERVAL_MS) {
       lastPrune = Date.now();
       deps.status.prune().catch((err) => deps.logger.error('status prune failed', { err }));
+      deps.processRequests.prune?.().catch((err) => deps.logger.error('processing request prune failed', { err }));
     }
   }, config.expirySweepIntervalMs);
   sweep.unref();
@@ -102,6 +105,9 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
         attempts: analytics.recorder,
         // One set of breakers and bulkheads per process: /readyz and the metrics show OpenAI's too.
         circuits: deps.circuits,
+        // Each job's end becomes a webhook event: reported here on the embedded queue; on JetStream the
+        // outcomes go to the MEDIA stream, which every node's webhooks follow (workers elsewhere too).
+        ...(config.processing.queue.kind !== 'jetstream' && { outcomes: deps.webhooks.outcomes() }),
         // s3 locations: the key is the upload id in this server's bucket.
         openStream: (location) => deps.storage.read(location.kind === 's3' ? location.key : ''),
       })
@@ -129,6 +135,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
       await analytics.stop();
       await content.close();
       await close(1000);
+      await deps.webhooks.stop();
       await deps.close();
     })());
   return { url: `${scheme}://${host}:${port}`, port, deps, uploads, stop };

@@ -33,7 +33,26 @@ export interface UploadCompletedEvent {
    * running again (see runtime/reuse.ts).
    */
   reuseFrom?: string;
+  /**
+   * Set on a processing request (`POST /api/files/:id/process`) for an upload finished earlier: only
+   * `kinds` run, on `lane`, with `options` (per kind, see jobs/options.ts); `eventId` is the request's
+   * job id, `uploadId` the file's upload (its results folder) and `location` where the catalogue says
+   * the bytes are (cold, or another upload's object for a duplicate). Absent on an upload's own event.
+   */
+  request?: ProcessRequestInfo;
 }
+
+/** What a processing request asks for (see {@link UploadCompletedEvent.request}). */
+export interface ProcessRequestInfo {
+  kinds: string[];
+  lane: 'high' | 'normal';
+  /** Per kind; validated by the kind's schema when the job runs. */
+  options: Record<string, unknown>;
+  requestedAt: string;
+}
+
+/** The event id of an upload's own completion event (a request's is its job id). */
+export const uploadEventId = (uploadId: string): string => `upload-${uploadId}`;
 
 /** Event ids are used in file names and message ids: letters, digits, `.`, `_`, `-`. */
 const EVENT_ID = /^[A-Za-z0-9._-]{1,200}$/;
@@ -63,5 +82,10 @@ export function parseUploadCompletedEvent(value: unknown): UploadCompletedEvent 
   if (e.traceparent !== undefined && typeof e.traceparent !== 'string') fail('traceparent is not a string');
   if (e.reuseFrom !== undefined && (typeof e.reuseFrom !== 'string' || !EVENT_ID.test(e.reuseFrom))) fail('reuseFrom is not an upload id');
   if (e.sha256 !== undefined && (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256))) fail('sha256 is not 64 lower-case hex digits');
+  const r = e.request;
+  if (r !== undefined) {
+    const validKinds = Array.isArray(r?.kinds) && r.kinds.length > 0 && r.kinds.every((k) => typeof k === 'string');
+    if (!validKinds || (r.lane !== 'high' && r.lane !== 'normal') || typeof r.options !== 'object' || r.options === null) fail('request is not {kinds, lane, options, requestedAt}');
+  }
   return e as UploadCompletedEvent;
 }

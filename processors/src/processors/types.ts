@@ -87,6 +87,12 @@ export interface Processor {
    * breaker is open the runtime takes no job of this kind, so waiting jobs spend no delivery.
    */
   readonly services?: readonly string[];
+  /**
+   * Optional capability: whether a stored result of the upload is this kind's. When a processing
+   * request runs the kind again, those are kept as a version and removed first (results/versions.ts);
+   * without it nothing is kept and stored results may be reused by the run.
+   */
+  ownsResult?(name: string): boolean;
   accepts(event: UploadCompletedEvent, sniffed?: SniffedType): boolean;
   run(event: UploadCompletedEvent, ctx: ProcessorContext): Promise<ProcessorResult>;
 }

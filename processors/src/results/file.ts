@@ -82,6 +82,10 @@ export class FileResultStore implements ResultStore {
     return files;
   }
 
+  async delete(uploadId: string, name: string): Promise<void> {
+    await fsp.rm(this.file(uploadId, name), { force: true });
+  }
+
   async remove(uploadId: string): Promise<void> {
     // A job still writing a result can add a file while the folder is emptied (ENOTEMPTY): retry.
     await fsp.rm(this.folder(uploadId), { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });

@@ -37,6 +37,14 @@ export function resultStoreContract(name: string, factory: () => Promise<{ store
       expect(await text(got.stream)).toBe('{"a":1}');
     });
 
+    it('deletes one result, and an absent one without error', async () => {
+      await store.put(uploadId, 'a.json', Buffer.from('{}'));
+      await store.put(uploadId, 'b.json', Buffer.from('{}'));
+      await store.delete(uploadId, 'a.json');
+      await store.delete(uploadId, 'never.json');
+      expect((await store.list(uploadId)).map((f) => f.name)).toEqual(['b.json']);
+    });
+
     it('stores a local file by streaming it', async () => {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'result-src-'));
       try {

@@ -96,6 +96,10 @@ export class S3ResultStore implements ResultStore {
     return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  async delete(uploadId: string, name: string): Promise<void> {
+    await this.s3.deleteObject({ Bucket: this.bucket, Key: this.key(uploadId, name) });
+  }
+
   async remove(uploadId: string): Promise<void> {
     for (const file of await this.list(uploadId)) {
       await this.s3.deleteObject({ Bucket: this.bucket, Key: this.key(uploadId, file.name) });

@@ -33,6 +33,8 @@ export interface ResultStore {
   get(uploadId: string, name: string, range?: ByteRange, signal?: AbortSignal): Promise<{ file: ResultFile; stream: Readable } | null>;
   /** Every stored result of the upload, sorted by name. */
   list(uploadId: string): Promise<ResultFile[]>;
+  /** Deletes one result (nothing to do when it is absent). */
+  delete(uploadId: string, name: string): Promise<void>;
   /** Deletes every result of the upload (nothing to do when there is none). */
   remove(uploadId: string): Promise<void>;
   /** Human-readable reference of the upload's result folder (`file://…/` or `s3://bucket/results/<id>/`). */
@@ -78,12 +80,22 @@ export function contentTypeOf(name: string): string {
   return CONTENT_TYPES[ext] ?? 'application/octet-stream';
 }
 
+/**
+ * Names the result versions use (results/versions.ts): `v<n>.<kind>.<name>` (a file of an earlier run) and
+ * `versions.<kind>.json` (what each version of a kind was). Processors never see them in `list()`, and
+ * the results API lists them under `/versions` only.
+ */
+export function isVersionArtifact(name: string): boolean {
+  return /^v[1-9]\d{0,5}\./.test(name) || /^versions\.[a-z0-9-]+\.json$/.test(name);
+}
+
 /** The results of one upload, as a processor sees them (`ctx.results`). */
 export interface UploadResults {
   put(name: string, body: ResultBody): Promise<ResultFile>;
   head(name: string): Promise<ResultFile | null>;
   /** Reads a whole (small) result into memory, or null when absent. */
   read(name: string): Promise<Buffer | null>;
+  /** The current results (version artifacts left out, see {@link isVersionArtifact}). */
   list(): Promise<ResultFile[]>;
   /** See {@link ResultStore.locationOf}. */
   location(): string;
@@ -101,7 +113,7 @@ export function uploadResults(store: ResultStore, uploadId: string, signal?: Abo
       for await (const chunk of got.stream as AsyncIterable<Buffer>) chunks.push(chunk);
       return Buffer.concat(chunks);
     },
-    list: () => store.list(uploadId),
+    list: async () => (await store.list(uploadId)).filter((f) => !isVersionArtifact(f.name)),
     location: () => store.locationOf(uploadId),
   };
 }

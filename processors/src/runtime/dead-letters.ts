@@ -1,5 +1,5 @@
 import type { QueueAdmin, RequeueOutcome } from '../pipeline/queue-admin.js';
-import type { StatusStore } from '../status/types.js';
+import { runOf, type StatusStore } from '../status/types.js';
 
 /** What {@link retryDeadLetter} did; `stale` when the upload was processed again since (a newer event). */
 export type RetryOutcome = RequeueOutcome | 'stale';
@@ -17,12 +17,15 @@ export async function retryDeadLetter(admin: QueueAdmin, status: StatusStore, id
   if (!dead.event || dead.kind === 'dispatch') return 'not-retryable';
   const { event } = dead;
   const current = await status.get(event.uploadId);
-  if (current && current.eventId !== event.eventId) return 'stale';
+  // The run that now owns the kind (a processing request may have taken it over, see applyClaim) must be the dead letter's.
+  const owner = current && (current.jobs[dead.kind] ? runOf(current, dead.kind) : event.request ? event.eventId : current.eventId);
+  if (current && owner !== event.eventId) return 'stale';
   await status.update({
     uploadId: event.uploadId,
     eventId: event.eventId,
     kind: dead.kind,
     reopen: true,
+    ...(event.request && { request: true }),
     patch: {
       state: 'queued', lane: dead.lane, attempts: 0, postponed: undefined, reason: undefined, code: undefined,
       progress: undefined, queuedAt: now().toISOString(), startedAt: undefined, finishedAt: undefined,

@@ -69,6 +69,27 @@ describe('executeJob', () => {
     expect(await d.leases.acquire(`${event.eventId}:work`, 1000)).toBe(true); // released when settled
   });
 
+  it('a processing request runs its claimed kind once; a late delivery of the run it replaced has no effect', async () => {
+    const p = new ScriptedProcessor('work', async () => ({ result: { ran: true } }));
+    const status = new MemoryStatusStore();
+    const d = deps(p, { status });
+    const upload = makeEvent();
+    const settled: string[] = [];
+    await status.update({ uploadId: upload.uploadId, eventId: upload.eventId, kind: 'work', patch: { state: 'queued' } });
+    await status.update({ uploadId: upload.uploadId, eventId: upload.eventId, kind: 'other', patch: { state: 'done' } });
+    // The upload's own run of the kind failed; a request runs it again.
+    await status.update({ uploadId: upload.uploadId, eventId: upload.eventId, kind: 'work', patch: { state: 'failed', reason: 'x' } });
+    expect(await status.claim({ uploadId: upload.uploadId, uploadEventId: upload.eventId, runId: 'process-1', kinds: ['work'], lane: 'high' })).toEqual([]);
+    const request = { ...upload, eventId: 'process-1', request: { kinds: ['work'], lane: 'high' as const, options: {}, requestedAt: '' } };
+    expect(await executeJob(delivery(request, 1, settled), d)).toBe('done');
+    expect(await executeJob(delivery(upload, 2, settled), d)).toBe('duplicate'); // the replaced run, delivered late
+    expect(p.effects).toHaveLength(1);
+    const s = (await status.get(upload.uploadId))!;
+    expect(s.jobs.work).toMatchObject({ state: 'done', runId: 'process-1', result: { ran: true }, previous: { runId: upload.eventId, state: 'failed' } });
+    expect(s.jobs.other.state).toBe('done');
+    expect(settled).toEqual(['ack 1', 'ack 2']);
+  });
+
   it('a redelivery to another worker while the first still runs the job is postponed there (the lease)', async () => {
     const p = new ScriptedProcessor('work', async () => {
       await wait(200);

@@ -9,7 +9,9 @@ import { contentClass, declaredClass, type MediaClass } from '../processors/medi
 import { SNIFF_BYTES, sniff } from '../processors/sniff.js';
 import type { Processor, SniffedType } from '../processors/types.js';
 import { uploadResults, type ResultStore } from '../results/types.js';
-import { TERMINAL_STATES, type JobStatus, type JobStatusPatch, type ProcessingStatus, type StatusStore } from '../status/types.js';
+import { jobOfRun, TERMINAL_STATES, type JobStatus, type JobStatusPatch, type ProcessingStatus, type StatusStore } from '../status/types.js';
+import { keepEarlierResults, superseded } from './runs.js';
+import { waitForJobs } from './wait-status.js';
 import type { RuntimeMetrics } from './metrics.js';
 import { contextFrom, inSpan } from '../tracing/spans.js';
 import { runWaitingForCircuits } from './circuit-wait.js';
@@ -97,7 +99,7 @@ async function recordAttempt(recorder: AttemptRecorder, trace: AttemptTrace, out
 async function executeDelivery(job: Job, deps: ExecuteDeps, trace: AttemptTrace): Promise<ExecuteResult> {
   const { event, kind } = job;
   const log = deps.logger.child({ job: job.id, attempt: job.deliveryCount });
-  const update = (patch: JobStatusPatch) => deps.status.update({ uploadId: event.uploadId, eventId: event.eventId, kind, patch });
+  const update = (patch: JobStatusPatch) => deps.status.update({ uploadId: event.uploadId, eventId: event.eventId, kind, patch, ...(event.request && { request: true }) });
   const count = (outcome: ExecuteResult) => {
     deps.metrics.jobs.inc({ kind, outcome });
     return outcome;
@@ -121,7 +123,9 @@ async function executeDelivery(job: Job, deps: ExecuteDeps, trace: AttemptTrace)
   try {
     if (job.deliveryCount === 1) deps.metrics.pickup.observe({ lane: job.lane }, Math.max(0, Date.now() - job.persistedAt.getTime()) / 1000);
     const current = await deps.status.get(event.uploadId);
-    const prior = current?.eventId === event.eventId ? current.jobs[kind] : undefined;
+    const prior = jobOfRun(current, event.eventId, kind);
+    // A later run owns the kind (a processing request ran it again): this delivery has no effect.
+    if (superseded(current, event, kind)) return await job.ack().then(() => count('duplicate'));
     // Deliveries postponed on an outside service's failure are not attempts.
     const postponed = deps.postponements.count(job.id, prior?.postponed);
     const attempt = Math.max(1, job.deliveryCount - postponed);
@@ -150,7 +154,7 @@ async function executeDelivery(job: Job, deps: ExecuteDeps, trace: AttemptTrace)
       await job.ack();
       return count('skipped');
     }
-    const outcome = await run(job, { attempt, postponed }, processor, sniffed, deps, update, log, trace);
+    const outcome = await run(job, { attempt, postponed, prior }, processor, sniffed, deps, update, log, trace);
     if (outcome !== 'postponed' && outcome !== 'retry') deps.postponements.forget(job.id);
     return count(outcome);
   } catch (err) {
@@ -173,7 +177,7 @@ async function retryBookkeeping(job: Job, err: unknown, deps: ExecuteDeps): Prom
   return delay === null ? 'retry' : 'postponed';
 }
 
-async function run(job: Job, tries: { attempt: number; postponed: number }, processor: Processor, sniffed: SniffedType | undefined, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger, trace: AttemptTrace): Promise<ExecuteResult> {
+async function run(job: Job, tries: { attempt: number; postponed: number; prior?: JobStatus }, processor: Processor, sniffed: SniffedType | undefined, deps: ExecuteDeps, update: (p: JobStatusPatch) => Promise<ProcessingStatus>, log: Logger, trace: AttemptTrace): Promise<ExecuteResult> {
   const { event, kind } = job;
   const { attempt } = tries;
   trace.startedAt = new Date();
@@ -216,7 +220,7 @@ async function run(job: Job, tries: { attempt: number; postponed: number }, proc
         sniffed,
         // Waiting for other jobs (generate waits for a long video's transcript) is not this job's work:
         // PROCESSOR_JOB_TIMEOUT counts only the time it runs.
-        waitFor: (kinds) => timeout.pausedWhile(waitForJobs(deps.status, event.uploadId, event.eventId, kinds, controller.signal)),
+        waitFor: (kinds) => timeout.pausedWhile(waitForJobs(deps.status, event.uploadId, event.eventId, kinds, controller.signal, event.request?.kinds)),
         tokensUsed: (usage) => {
           deps.metrics.tokens.inc({ kind, type: 'prompt' }, Math.max(0, usage.prompt));
           deps.metrics.tokens.inc({ kind, type: 'completion' }, Math.max(0, usage.completion));
@@ -225,6 +229,7 @@ async function run(job: Job, tries: { attempt: number; postponed: number }, proc
         metric: (name, value) => trace.metric(name, value),
   };
   try {
+    await keepEarlierResults(processor, event, deps.resultsFor(event.location), tries.prior?.previous, controller.signal);
     // A duplicate of stored bytes (event.reuseFrom) takes the original's result instead of running.
     const reuse = { status: deps.status, results: deps.resultsFor(event.location), pausedWhile: timeout.pausedWhile, appearWithinMs: REUSE_APPEAR_WITHIN_MS };
     const result = await runWaitingForCircuits(() => abortable(runOrReuse(processor, event, context, reuse), controller.signal), controller.signal, timeout, log, update);
@@ -379,41 +384,6 @@ async function sourceExists(location: UploadLocation, deps: ExecuteDeps, signal:
   } catch (err) {
     if (classifyError(err).code === 'OBJECT_NOT_FOUND') return false;
     throw err;
-  }
-}
-
-/** Resolves when every kind is terminal for this event (see `ProcessorContext.waitFor`). */
-export async function waitForJobs(status: StatusStore, uploadId: string, eventId: string, kinds: readonly string[], signal: AbortSignal): Promise<Record<string, JobStatus>> {
-  const settled = (s: ProcessingStatus | null) => {
-    if (!s || s.eventId !== eventId) return null;
-    const jobs = kinds.map((k) => s.jobs[k]);
-    return jobs.every((j) => j && TERMINAL_STATES.has(j.state)) ? Object.fromEntries(kinds.map((k) => [k, s.jobs[k]])) : null;
-  };
-  signal.throwIfAborted();
-  let wake: () => void = () => undefined;
-  let latest: ProcessingStatus | null = null;
-  const unsubscribe = await status.subscribe(uploadId, (s) => {
-    latest = s;
-    wake();
-  });
-  const onAbort = () => wake();
-  signal.addEventListener('abort', onAbort);
-  try {
-    latest = await status.get(uploadId);
-    for (;;) {
-      signal.throwIfAborted();
-      const done = settled(latest);
-      if (done) return done;
-      // Re-read now and then too: a notification lost on a reconnect must not leave the job waiting.
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, 5000).unref();
-      });
-      if (!signal.aborted) latest = (await status.get(uploadId)) ?? latest;
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    await unsubscribe();
   }
 }
 

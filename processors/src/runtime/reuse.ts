@@ -9,6 +9,7 @@ import { notApplicable } from '../errors.js';
 import type { Processor, ProcessorContext, ProcessorResult } from '../processors/types.js';
 import type { ResultStore } from '../results/types.js';
 import { TERMINAL_STATES, type JobStatus, type ProcessingStatus, type StatusStore } from '../status/types.js';
+import { waitForStatus } from './wait-status.js';
 
 export interface ReuseDeps {
   status: StatusStore;
@@ -56,42 +57,25 @@ export async function runOrReuse(processor: Processor, event: UploadCompletedEve
  * re-reading every few seconds (a lost notification must not leave the job waiting); heartbeats the job.
  */
 async function waitForOriginal(status: StatusStore, uploadId: string, kind: string, ctx: ProcessorContext, appearWithinMs: number): Promise<JobStatus | null> {
-  const { signal } = ctx;
-  signal.throwIfAborted();
-  let wake: () => void = () => undefined;
-  let latest: ProcessingStatus | null = null;
-  const unsubscribe = await status.subscribe(uploadId, (s) => {
-    latest = s;
-    wake();
-  });
-  const onAbort = () => wake();
-  signal.addEventListener('abort', onAbort);
   let giveUpAt = Date.now() + appearWithinMs;
   let seen = false;
-  try {
-    latest = await status.get(uploadId);
-    for (;;) {
-      signal.throwIfAborted();
-      const job: JobStatus | undefined = (latest as ProcessingStatus | null)?.jobs[kind];
-      if (job && TERMINAL_STATES.has(job.state)) return job;
-      if (job) seen = true;
-      else if (seen || Date.now() >= giveUpAt) return null;
-      // Waiting holds one of this kind's workers: an original still queued behind it (VIDEO_CONCURRENCY=1)
-      // would never start. Only a running original is waited for without bound.
-      if (job?.state === 'processing') giveUpAt = Number.POSITIVE_INFINITY;
-      else if (job && giveUpAt === Number.POSITIVE_INFINITY) giveUpAt = Date.now() + appearWithinMs;
-      else if (job && Date.now() >= giveUpAt) return null;
-      ctx.working();
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, Math.min(2000, Math.max(50, giveUpAt - Date.now()))).unref();
-      });
-      if (!signal.aborted) latest = await status.get(uploadId);
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    await unsubscribe();
-  }
+  const settled = (latest: ProcessingStatus | null): JobStatus | null | undefined => {
+    const job = latest?.jobs[kind];
+    if (job && TERMINAL_STATES.has(job.state)) return job;
+    if (job) seen = true;
+    else if (seen || Date.now() >= giveUpAt) return null;
+    // Waiting holds one of this kind's workers: an original still queued behind it (VIDEO_CONCURRENCY=1)
+    // would never start. Only a running original is waited for without bound.
+    if (job?.state === 'processing') giveUpAt = Number.POSITIVE_INFINITY;
+    else if (job && giveUpAt === Number.POSITIVE_INFINITY) giveUpAt = Date.now() + appearWithinMs;
+    else if (job && Date.now() >= giveUpAt) return null;
+    return undefined;
+  };
+  return waitForStatus(status, uploadId, settled, {
+    signal: ctx.signal,
+    recheckMs: () => Math.min(2000, Math.max(50, giveUpAt - Date.now())),
+    onRound: () => ctx.working(),
+  });
 }
 
 /** Copies the original's result files the duplicate does not have yet (through a temporary file: results may be large). */

@@ -197,6 +197,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const dispatch = async (event: UploadCompletedEvent, kind: string): Promise<Lane | null> => {
       const now = new Date().toISOString();
       const base = { uploadId: event.uploadId, eventId: event.eventId, kind };
+      if (event.request) {
+        // A processing request: only its kinds, on its lane; the server claimed them in the status before publishing.
+        if (!event.request.kinds.includes(kind)) return null;
+        await statusStore.update({ ...base, request: true, patch: { state: 'queued', lane: event.request.lane } });
+        return event.request.lane;
+      }
       const others = (await dispatching.dispatchingKinds()).filter((k) => k !== kind); // this kind is recorded next
       if (others.length > 0) await statusStore.plan(event.uploadId, event.eventId, others);
       if (!byKind.get(kind)!.accepts(event)) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Listeners } from './listeners.js';
-import { applyPlan, applyUpdate, type ProcessingStatus, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
+import { applyClaim, applyPlan, applyUpdate, type ProcessingStatus, type StatusClaim, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
 
 export interface FileStatusStoreOptions {
   /** `prune` drops statuses unchanged for this long (`PROCESSOR_STATUS_TTL`, default 30 days). */
@@ -53,6 +53,14 @@ export class FileStatusStore implements StatusStore {
     return this.serialized(uploadId, async () => {
       const current = await this.get(uploadId);
       return (await this.store(applyPlan(current, uploadId, eventId, kinds, this.clock()))) ?? current;
+    });
+  }
+
+  claim(claim: StatusClaim): Promise<string[]> {
+    return this.serialized(claim.uploadId, async () => {
+      const { next, busy } = applyClaim(await this.get(claim.uploadId), claim, this.clock());
+      await this.store(next);
+      return busy;
     });
   }
 

@@ -1,5 +1,5 @@
 import { Listeners } from './listeners.js';
-import { applyPlan, applyUpdate, type ProcessingStatus, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
+import { applyClaim, applyPlan, applyUpdate, type ProcessingStatus, type StatusClaim, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
 
 /** {@link StatusStore} in memory, for unit tests and single-process experiments. */
 export class MemoryStatusStore implements StatusStore {
@@ -33,6 +33,15 @@ export class MemoryStatusStore implements StatusStore {
     this.records.set(uploadId, next);
     this.listeners.emit(structuredClone(next));
     return structuredClone(next);
+  }
+
+  async claim(claim: StatusClaim): Promise<string[]> {
+    const { next, busy } = applyClaim(this.records.get(claim.uploadId) ?? null, claim, this.clock());
+    if (next) {
+      this.records.set(claim.uploadId, next);
+      this.listeners.emit(structuredClone(next));
+    }
+    return busy;
   }
 
   async remove(uploadId: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import { applyPlan, applyUpdate, type ProcessingStatus, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
+import { applyClaim, applyPlan, applyUpdate, type ProcessingStatus, type StatusClaim, type StatusListener, type StatusStore, type StatusUpdate } from './types.js';
 
 /**
  * Compare-and-set: replace the value only if it is still what the caller read, then publish the new
@@ -66,6 +66,16 @@ export class RedisStatusStore implements StatusStore {
 
   plan(uploadId: string, eventId: string, kinds: readonly string[]): Promise<ProcessingStatus | null> {
     return this.change(uploadId, (current) => applyPlan(current, uploadId, eventId, kinds, this.clock()));
+  }
+
+  async claim(claim: StatusClaim): Promise<string[]> {
+    let busy: string[] = [];
+    await this.change(claim.uploadId, (current) => {
+      const applied = applyClaim(current, claim, this.clock());
+      busy = applied.busy;
+      return applied.next;
+    });
+    return busy;
   }
 
   /** Applies `merge` with compare-and-set, reading again when another writer came first. */

@@ -20,6 +20,36 @@ export function statusStoreContract(name: string, factory: () => Promise<{ store
       await cleanup?.();
     });
 
+    it('claim: a request run takes kinds over (keeping the earlier run as previous), all or none, once', async () => {
+      await store.update({ ...base, kind: 'fingerprint', patch: { state: 'done' } });
+      await store.update({ ...base, kind: 'video', patch: { state: 'done', finishedAt: 'T1', result: { options: { frames: 4 } } } });
+      await store.update({ ...base, kind: 'generate', patch: { state: 'processing' } });
+      const claim = { uploadId: 'up1', uploadEventId: base.eventId, runId: 'process-a', lane: 'high' as const };
+      expect(await store.claim({ ...claim, kinds: ['video', 'generate'] })).toEqual(['generate']);
+      expect((await store.get('up1'))!.jobs.video.state).toBe('done'); // none claimed
+      expect(await store.claim({ ...claim, kinds: ['video'] })).toEqual([]);
+      expect(await store.claim({ ...claim, kinds: ['video'] })).toEqual([]); // again: nothing changes
+      let s = (await store.get('up1'))!;
+      expect(s.eventId).toBe(base.eventId);
+      expect(s.jobs.video).toMatchObject({ state: 'queued', lane: 'high', attempts: 0, runId: 'process-a', previous: { runId: base.eventId, state: 'done', finishedAt: 'T1', options: { frames: 4 } } });
+      expect(s.jobs.fingerprint.state).toBe('done');
+      // The upload's own run of video is over: its late updates change nothing; the request's do.
+      await store.update({ ...base, kind: 'video', patch: { state: 'failed' } });
+      await store.update({ uploadId: 'up1', eventId: 'process-a', kind: 'video', request: true, patch: { state: 'processing' } });
+      await store.update({ ...base, kind: 'generate', patch: { state: 'done' } });
+      s = (await store.get('up1'))!;
+      expect(s.jobs.video).toMatchObject({ state: 'processing', runId: 'process-a' });
+      expect(s.jobs.generate.state).toBe('done');
+      expect(s.state).toBe('processing');
+      // Another request's claim waits while this run is not finished; a stale request's update is ignored.
+      expect(await store.claim({ ...claim, runId: 'process-b', kinds: ['video'] })).toEqual(['video']);
+      await store.update({ uploadId: 'up1', eventId: 'process-b', kind: 'video', request: true, patch: { state: 'done' } });
+      expect((await store.get('up1'))!.jobs.video.runId).toBe('process-a');
+      // A claim on an upload without status creates it under the upload's event.
+      expect(await store.claim({ ...claim, uploadId: 'up2', uploadEventId: 'upload-up2', kinds: ['documents'] })).toEqual([]);
+      expect((await store.get('up2'))!).toMatchObject({ eventId: 'upload-up2', jobs: { documents: { state: 'queued', runId: 'process-a' } } });
+    });
+
     it('returns null for an unknown upload', async () => {
       expect(await store.get('nope')).toBeNull();
     });

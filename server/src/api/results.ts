@@ -1,5 +1,5 @@
 import { BYTES, documented, errors, json, route, SignedQuery, z, type ApiApp } from '../http/openapi.js';
-import { isResultName, type ResultStore } from '@tus-edge/processors';
+import { isResultName, isVersionArtifact, type ResultStore } from '@tus-edge/processors';
 import { tusError } from '../errors.js';
 import { ResultListSchema, ResultParams, UploadIdParams } from './schemas/uploads.js';
 import { parseRange } from '../http/range.js';
@@ -52,7 +52,8 @@ export function mountResultsApi(app: ApiApp, deps: AppContext, store: ResultStor
     try {
       const id = c.req.param('id')!;
       if (!(await known(id))) throw tusError('UPLOAD_NOT_FOUND');
-      return c.json({ files: await store.list(id) });
+      // Earlier versions are listed under /results/:name/versions (process/result-versions.ts).
+      return c.json({ files: (await store.list(id)).filter((f) => !isVersionArtifact(f.name)) });
     } catch (err) {
       return errorResponse(err, deps.metrics, deps.logger);
     }

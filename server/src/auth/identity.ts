@@ -16,7 +16,7 @@ export interface UploadTokenLimits {
 /**
  * Who is calling, as the auth middleware found out once per request:
  * - `anonymous`: auth is off (`AUTH_MODE=none`); every upload is reachable;
- * - `user`: a verified bearer JWT, owner = its `sub`, scoped by its tenant claim;
+ * - `user`: a verified bearer JWT, owner = its `sub`, scoped by its tenant claim; `plan` from its `plan` claim;
  * - `upload-token`: a capability minted by `POST /api/upload-tokens`, bound to an owner and limits;
  *   `expired` ones may still resume the uploads they created, never create more;
  * - `signed-url`: a valid signature on exactly this path (a download without a token);
@@ -25,7 +25,7 @@ export interface UploadTokenLimits {
  */
 export type Identity =
   | { kind: 'anonymous'; address: string }
-  | { kind: 'user'; owner: string; tenant?: string; address: string }
+  | { kind: 'user'; owner: string; tenant?: string; plan?: string; address: string }
   | { kind: 'upload-token'; owner: string; tenant?: string; tokenId: string; limits: UploadTokenLimits; expired: boolean; address: string }
   | { kind: 'signed-url'; path: string; address: string }
   | { kind: 'operator'; address: string };

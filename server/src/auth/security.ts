@@ -65,7 +65,7 @@ export class Security {
         return { kind: 'upload-token', owner: claims.owner, tenant: claims.tenant, tokenId: claims.tokenId, limits: claims.limits, expired: claims.expired, address };
       }
       const user = await userTokens.verify(token);
-      return { kind: 'user', owner: user.owner, tenant: user.tenant, address };
+      return { kind: 'user', owner: user.owner, tenant: user.tenant, ...(user.plan && { plan: user.plan }), address };
     } catch (err) {
       if (err instanceof TusError && err.status === 401) throw unauthorized(err);
       throw err;

@@ -17,6 +17,8 @@ const VERIFIED_CACHE_SIZE = 10_000;
 export interface UserClaims {
   owner: string;
   tenant?: string;
+  /** The `plan` claim, when it is a short string: processing requests take its lane (PROCESS_PLAN_PRIORITY). */
+  plan?: string;
 }
 
 /**
@@ -89,9 +91,10 @@ export class UserTokens {
     if (typeof owner !== 'string' || owner.length === 0 || owner.length > 256) throw tusError('AUTH_INVALID', 'sub must be a non-empty string');
     const claim = this.config.tenantClaim;
     const expMs = (payload.exp as number) * 1000;
-    if (!claim) return { claims: { owner }, expMs };
+    const plan = typeof payload.plan === 'string' && payload.plan.length <= 64 ? { plan: payload.plan } : {};
+    if (!claim) return { claims: { owner, ...plan }, expMs };
     const tenant = payload[claim];
     if (typeof tenant !== 'string' || tenant.length === 0 || tenant.length > 256) throw tusError('AUTH_INVALID', `claim ${claim} (tenant) is missing`);
-    return { claims: { owner, tenant }, expMs };
+    return { claims: { owner, tenant, ...plan }, expMs };
   }
 }

@@ -35,6 +35,11 @@ export interface ContentDeps {
   logger: Logger;
   /** Absent in unit tests: the catalogue is then taken as shared by every node (see catalogueSharedByEveryNode). */
   config?: Pick<Config, 'catalogue' | 'coordination'>;
+  /**
+   * Told every status of a catalogued upload seen here, before its summary is recorded (webhooks: job
+   * outcomes of workers that report nowhere else). Absent in unit tests.
+   */
+  webhooks?: { fromStatus(status: ProcessingStatus): Promise<void> };
 }
 
 /**
@@ -100,6 +105,8 @@ export class ContentFollower {
       await catalogue.update({ tenant: entry.file.tenant, owner: entry.file.owner }, entry.file.id, { processing: { state: 'unknown' } });
       return true;
     }
+    // Before the summary: a failure here leaves the upload to the sweep, which tells it again.
+    await this.deps.webhooks?.fromStatus(status);
     const fp = status.jobs.fingerprint;
     const sha256 = fp?.state === 'done' && typeof fp.result?.sha256 === 'string' ? fp.result.sha256 : undefined;
     const mime = typeof fp?.result?.mime === 'string' && fp.result.mime !== 'application/octet-stream' ? fp.result.mime : null;
@@ -124,9 +131,13 @@ export class ContentFollower {
   async sweep(finishedBefore: Date, limit = 500): Promise<number> {
     let done = 0;
     for (const { uploadId } of await this.deps.catalogue.unprocessed(finishedBefore.toISOString(), limit)) {
-      if (this.following.has(uploadId)) continue;
+      // Followed ones too: a status written by a worker in another process on the same DATA_DIR (the
+      // file status store) notifies no subscriber here. Applying twice is harmless.
       try {
-        if (await this.apply(uploadId)) done++;
+        if (await this.apply(uploadId)) {
+          done++;
+          if (this.following.has(uploadId)) await this.stop(uploadId);
+        }
       } catch (err) {
         this.deps.logger.warn('processing status not applied to the catalogue', { uploadId, err: (err as Error).message });
       }

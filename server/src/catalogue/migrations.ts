@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { HISTORY_MIGRATION } from './history-schema.js';
+import { webhooksMigration } from './webhook-tables.js';
 
 /**
  * The catalogue's migrations, inline (no files are read at run time), applied in name order by
@@ -89,4 +90,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   },
   // The job history of issue 15 (analytics): attempts, their daily rollup, upload usage.
   '0002_job_history': HISTORY_MIGRATION,
+  // Webhook endpoints, deliveries and attempts (issue 15, webhook-tables.ts).
+  '0003_webhooks': webhooksMigration,
 };

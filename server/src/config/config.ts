@@ -8,7 +8,9 @@ import { LIFECYCLE_ENV_KEYS, parseLifecycle, type LifecycleConfig } from './life
 import { parseProtocols, type ProtocolsConfig } from './protocols.js';
 import { parseSecurity, type SecurityConfig } from './security.js';
 import { DEDUP_ENV_KEYS, parseDedup, type DedupConfig } from './dedup.js';
+import { PROCESS_ENV_KEYS, parseProcessRequests, type ProcessRequestConfig } from './process.js';
 import { ANALYTICS_ENV_KEYS, parseAnalytics, type AnalyticsConfig } from './analytics.js';
+import { parseWebhooks, WEBHOOK_ENV_KEYS, type WebhooksConfig } from './webhooks.js';
 
 export { ConfigError, PROCESSOR_ENV_KEYS, type LogLevel };
 
@@ -70,7 +72,9 @@ export const ENV_KEYS = [
   'MAX_HEADER_SIZE',
   ...LIFECYCLE_ENV_KEYS,
   ...DEDUP_ENV_KEYS,
+  ...PROCESS_ENV_KEYS,
   ...ANALYTICS_ENV_KEYS,
+  ...WEBHOOK_ENV_KEYS,
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'CATALOGUE_RECORD_GRACE',
@@ -154,6 +158,8 @@ export interface Config {
   lifecycle: LifecycleConfig;
   /** Content hashing, deduplication and versions of the file catalogue (config/dedup.ts). */
   dedup: DedupConfig;
+  /** Processing on request: lanes by plan and the cap of a request's priority (config/process.ts). */
+  processRequests: ProcessRequestConfig;
   /** The job history and its daily rollup (config/analytics.ts). */
   analytics: AnalyticsConfig;
   /**
@@ -168,6 +174,8 @@ export interface Config {
   catalogueRecordGraceMs: number;
   /** HTTP/2 and the IETF draft's interim responses (config/protocols.ts). */
   protocols: ProtocolsConfig;
+  /** Webhook operator endpoints, delivery timeouts and retries, private targets (config/webhooks.ts). */
+  webhooks: WebhooksConfig;
 }
 
 /** The catalogue database, chosen by `DATABASE_URL`. */
@@ -291,9 +299,11 @@ export function parseConfig(raw: RawEnv): Config {
     security: parseSecurity(raw),
     lifecycle: parseLifecycle(raw, path.resolve(raw.DATA_DIR ?? './data')),
     dedup: parseDedup(raw),
+    processRequests: parseProcessRequests(raw),
     analytics: parseAnalytics(raw),
     ...parseCatalogue(raw),
     protocols: parseProtocols(raw),
+    webhooks: parseWebhooks(raw),
   };
 }
 

@@ -3,6 +3,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
 import { isNotFound } from '../storage/s3/errors.js';
 import type { ByteRange, UploadStorage } from '../storage/types.js';
+import type { UploadLocation } from '@tus-edge/processors';
 import type { ObjectTiers, PresignOptions, Presigner, StorageClass } from './types.js';
 
 /** CopyObject copies at most 5 GiB in one request; larger objects are copied in parts of this size. */
@@ -99,6 +100,11 @@ export class S3Tiers implements ObjectTiers, Presigner {
     if (storageClass === 'standard') return this.options.storage.read(key, range);
     const res = await this.options.client.getObject({ ...this.where(key, 'cold'), Range: range ? `bytes=${range.start}-${range.end}` : undefined });
     return res.Body as Readable;
+  }
+
+  locationOf(key: string, storageClass: StorageClass): UploadLocation {
+    const { Bucket, Key } = this.where(key, storageClass);
+    return { kind: 's3', bucket: Bucket, key: Key };
   }
 
   async removeCold(key: string): Promise<void> {

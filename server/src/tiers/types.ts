@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { UploadLocation } from '@tus-edge/processors';
 import type { ByteRange } from '../storage/types.js';
 
 /** Storage classes a finished object can be in (the catalogue's `storage_class`). */
@@ -25,6 +26,8 @@ export interface ObjectTiers {
   read(key: string, storageClass: StorageClass, range?: ByteRange): Promise<Readable>;
   /** Removes the cold copy of `key`; a missing one is not an error. */
   removeCold(key: string): Promise<void>;
+  /** Where the processors read the bytes of `key` in class `storageClass` (a file path, or a bucket and key). */
+  locationOf(key: string, storageClass: StorageClass): UploadLocation;
 }
 
 /** What a presigned download says about the bytes it serves. */

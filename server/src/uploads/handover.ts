@@ -4,6 +4,7 @@ import type { Dropped, OwnerScope, Removed } from '../catalogue/types.js';
 import type { AppContext } from '../context.js';
 import type { UploadRecord } from '../records/types.js';
 import { recordUploadUsage } from '../analytics/start.js';
+import { uploadFinishedEvent } from '../webhooks/events.js';
 
 /** Upper bound on records the one-time import and each sweep look at per batch, so memory stays flat. */
 const IMPORT_BATCH = 500;
@@ -45,6 +46,8 @@ export class Handover {
       }
       // At most FILE_MAX_VERSIONS versions: the oldest go, with the bytes no other version or file uses.
       if (result.created && result.version > 1) await this.dropVersions(await this.deps.catalogue.pruneVersions(result.file.id, this.deps.config.dedup.maxVersions));
+      // Before the record is marked: a node that dies in between emits it again on the next hand-over (recorded once per endpoint).
+      await this.deps.webhooks.emit(uploadFinishedEvent(result.file, record));
       record.cataloguedAt = this.deps.now().toISOString();
       return true;
     } catch (err) {

@@ -1,5 +1,5 @@
 import { Uid, type Lock, type RequestRelease } from '@tus/server';
-import { inSpan, traceparentOf } from '@tus-edge/processors';
+import { inSpan, traceparentOf, uploadEventId } from '@tus-edge/processors';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
 import { sizeClass } from '../ops/metrics.js';
@@ -318,7 +318,7 @@ export class Uploads {
     await this.deps.events.publish({
       version: 1,
       type: 'uploads.completed',
-      eventId: `upload-${record.id}`,
+      eventId: uploadEventId(record.id),
       uploadId: record.id,
       size: record.size ?? 0,
       metadata: record.metadata,

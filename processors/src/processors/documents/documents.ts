@@ -33,6 +33,10 @@ export class DocumentsProcessor implements Processor {
   readonly kind = 'documents';
   readonly wantsType = true;
 
+  ownsResult(name: string): boolean {
+    return name === TEXT_JSON || name === TEXT_TXT;
+  }
+
   constructor(
     private readonly config: DocumentsConfig,
     private readonly access: UploadAccess,

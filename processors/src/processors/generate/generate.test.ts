@@ -18,7 +18,7 @@ import { tempDir } from '@tus-edge/testkit';
 import type { ExtractedText } from '../text.js';
 import { GenerateProcessor, type GeneratedContent } from './generate.js';
 import { createOpenAI, retryAfterMs } from './openai.js';
-import { loadTemplates, render } from './prompts.js';
+import { PromptLibrary, render } from './prompts.js';
 import { studySchema } from './schema.js';
 
 let dir: string;
@@ -70,14 +70,14 @@ describe('GenerateProcessor', () => {
     expect(req.method).toBe('POST');
     expect(req.headers.authorization).toBe('Bearer sk-test');
     expect(req.headers['content-type']).toBe('application/json');
-    const templates = await loadTemplates();
+    const templates = await PromptLibrary.load();
     expect(req.json).toEqual({
       model: 'gpt-test',
       messages: [
-        { role: 'system', content: templates.system.trim() },
+        { role: 'system', content: templates.resolve('system', 'system').body.trim() },
         {
           role: 'user',
-          content: render(templates.study, {
+          content: render(templates.resolve('study@1', 'study'), {
             source: 'text of a PDF document', source_short: 'document', marker_example: '[page 3]',
             reference_rule: 'the number is the page the passage comes from.',
             chapter_reference: 'its "page": the page number from the marker where the chapter begins',
@@ -90,7 +90,7 @@ describe('GenerateProcessor', () => {
     });
     const generated = JSON.parse((await ctx.results.read('generated.json'))!.toString()) as GeneratedContent;
     expect(generated).toMatchObject({
-      version: 1, model: 'gpt-test', source: { kind: 'documents', format: 'pdf', unit: 'page' }, requests: 1, chunks: 1,
+      version: 1, model: 'gpt-test', template: 'study@1', source: { kind: 'documents', format: 'pdf', unit: 'page' }, requests: 1, chunks: 1,
       summary: 'A short summary.', chapters: [{ title: 'Opening', page: 1 }], quiz: [{ answer: 0, choices: ['Tests', 'Cooking', 'Sailing'] }],
     });
     expect(out.result).toMatchObject({ model: 'gpt-test', summary: 'A short summary.', chapters: 1, questions: 1, files: [{ name: 'generated.json', contentType: 'application/json' }] });
@@ -216,6 +216,49 @@ describe('GenerateProcessor', () => {
   });
 });
 
+describe('GenerateProcessor on a processing request', () => {
+  it('uses the options: another template (recorded as name@version), language and level, questions, chapters, model', async () => {
+    const { event: upload, status } = await prepared();
+    const options = { template: 'quiz', language: 'de', readingLevel: 'child', questions: 4, chapters: 'coarse', model: 'gpt-other' };
+    const event = { ...upload, eventId: 'process-1', request: { kinds: ['generate'], lane: 'normal' as const, options: { generate: options }, requestedAt: new Date().toISOString() } };
+    const ctx = testContext(event, store, { sniffed: { mime: 'application/pdf', ext: 'pdf' }, status });
+    const out = await generator().run(event, ctx);
+    const [req] = fake.of('chat');
+    const templates = await PromptLibrary.load();
+    const style = render(templates.resolve('style', 'style'), { language: 'the language with the tag "de"', reading_level: 'children of about ten: short sentences, everyday words, every term explained' });
+    expect(req.json).toMatchObject({
+      model: 'gpt-other',
+      messages: [
+        { role: 'system', content: `${templates.resolve('system', 'system').body.trim()}\n${style.trim()}` },
+        {
+          role: 'user',
+          content: render(templates.resolve('quiz@1', 'study'), {
+            source: 'text of a PDF document', source_short: 'document', marker_example: '[page 3]',
+            reference_rule: 'the number is the page the passage comes from.',
+            chapter_reference: 'its "page": the page number from the marker where the chapter begins',
+            summary_words: 150, max_chapters: 4, questions: 4,
+            text: '[page 1] Cells divide by mitosis.\n[page 2] Chloroplasts make sugar.',
+          }),
+        },
+      ],
+    });
+    const generated = JSON.parse((await ctx.results.read('generated.json'))!.toString()) as GeneratedContent;
+    expect(generated).toMatchObject({ model: 'gpt-other', template: 'quiz@1', options: { ...options, template: 'quiz@1' } });
+    expect(out.result).toMatchObject({ model: 'gpt-other', template: 'quiz@1', options: { questions: 4, chapters: 'coarse' } });
+  });
+
+  it('fails at once on a template that does not exist, or options its schema refuses', async () => {
+    const { event: upload, status } = await prepared();
+    const request = (generate: Record<string, unknown>) => ({ ...upload, eventId: `process-${Math.random()}`, request: { kinds: ['generate'], lane: 'normal' as const, options: { generate }, requestedAt: '' } });
+    for (const [opts, code] of [[{ template: 'nosuch' }, 'PERMANENT'], [{ questions: 0 }, 'INVALID_EVENT'], [{ colour: 'red' }, 'INVALID_EVENT']] as const) {
+      const event = request(opts);
+      const err = await failure(generator().run(event, testContext(event, store, { sniffed: { mime: 'application/pdf', ext: 'pdf' }, status })));
+      expect(err.code).toBe(code);
+      expect(err.retryable).toBe(false);
+    }
+  });
+});
+
 describe('GenerateProcessor on an audio upload', () => {
   it('waits for the video job (which transcribes audio too) and calls the source a recording', async () => {
     const transcript: ExtractedText = {
@@ -226,8 +269,8 @@ describe('GenerateProcessor on an audio upload', () => {
     expect(generator().accepts(event, { mime: 'audio/mpeg', ext: 'mp3' })).toBe(true);
     await generator().run(event, ctx);
     const user = (fake.of('chat')[0].json!.messages as Array<{ content: string }>)[1].content;
-    const templates = await loadTemplates();
-    expect(user).toBe(render(templates.study, {
+    const templates = await PromptLibrary.load();
+    expect(user).toBe(render(templates.resolve('study', 'study'), {
       source: 'transcript of an audio recording', source_short: 'recording', marker_example: '[time 65s]',
       reference_rule: 'the number is the time in seconds where the passage starts.',
       chapter_reference: 'its "start" in seconds, taken from the marker where the chapter begins',

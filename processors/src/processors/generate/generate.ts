@@ -7,7 +7,8 @@ import { TEXT_JSON, type ExtractedText } from '../text.js';
 import type { Processor, ProcessorContext, ProcessorResult, SniffedType } from '../types.js';
 import { chunkText, estimateTokens } from './chunk.js';
 import { describeApiError, withRetries, type RetryOptions } from './openai.js';
-import { loadTemplates, render, type Templates } from './prompts.js';
+import { PromptLibrary, render, type PromptTemplate } from './prompts.js';
+import { CHAPTER_LIMITS, optionsOf, READING_LEVELS, type GenerateRequestOptions } from '../../jobs/options.js';
 import { notesSchema, studySchema, validateAnswer, type Bounds, type ChunkNotes, type StudyContent } from './schema.js';
 
 export const GENERATED_JSON = 'generated.json';
@@ -19,6 +20,11 @@ const GENERATE_CLASSES: ReadonlySet<MediaClass> = new Set<MediaClass>([...TIMED_
 export interface GeneratedContent extends StudyContent {
   version: 1;
   model: string;
+  /** The study prompt template used, `name@version` (absent in content generated before templates were versioned). */
+  template?: string;
+  /** What the run was asked for: the request's options with the defaults filled in. */
+  options?: GenerateSettings;
+
   source: { kind: ExtractedText['source']; format: ExtractedText['format']; unit: ExtractedText['unit'] };
   /** Requests made: 1, or one per chunk plus one to combine. */
   requests: number;
@@ -31,7 +37,7 @@ export interface GenerateOptions {
   /** The SDK client; null without an API key (every job is then skipped). */
   client: OpenAI | null;
   /** Prompt templates (default: read from `processors/prompts/` on first use). */
-  templates?: Templates;
+  templates?: PromptLibrary;
   /** Backoff of {@link withRetries} (tests shorten it). */
   retry?: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs' | 'guard'>;
   /** Quiz questions asked for (default 5). */
@@ -52,7 +58,11 @@ export class GenerateProcessor implements Processor {
   readonly kind = 'generate';
   readonly wantsType = true;
   readonly services = ['openai'] as const;
-  private templates: Promise<Templates> | null;
+
+  ownsResult(name: string): boolean {
+    return name === GENERATED_JSON;
+  }
+  private templates: Promise<PromptLibrary> | null;
 
   constructor(private readonly options: GenerateOptions) {
     this.templates = options.templates ? Promise.resolve(options.templates) : null;
@@ -72,6 +82,8 @@ export class GenerateProcessor implements Processor {
     if (!done) {
       throw notApplicable(`no text: ${upstream.map((k) => `${k} ${jobs[k].state}${jobs[k].reason ? ` (${jobs[k].reason})` : ''}`).join(', ')}`);
     }
+    const settings = this.settingsOf(event);
+    // A stored generated.json is this run's: a request's run moved the earlier one into a version first.
     const existing = await ctx.results.read(GENERATED_JSON);
     if (existing) return this.resultOf(JSON.parse(existing.toString('utf8')) as GeneratedContent, ctx, true);
     const raw = await ctx.results.read(TEXT_JSON);
@@ -79,7 +91,7 @@ export class GenerateProcessor implements Processor {
     const text = JSON.parse(raw.toString('utf8')) as ExtractedText;
     if (text.segments.every((s) => !s.text.trim())) throw notApplicable(`no text: the ${done} job found none`);
 
-    const generated = await this.generate(text, client, ctx);
+    const generated = await this.generate(text, client, ctx, settings);
     await ctx.results.put(GENERATED_JSON, Buffer.from(JSON.stringify(generated, null, 1)));
     return this.resultOf(generated, ctx, false);
   }
@@ -89,6 +101,8 @@ export class GenerateProcessor implements Processor {
     return {
       result: {
         model: generated.model,
+        ...(generated.template && { template: generated.template }),
+        ...(generated.options && { options: generated.options }),
         summary: generated.summary.length > 500 ? `${generated.summary.slice(0, 497)}...` : generated.summary,
         chapters: generated.chapters.length,
         questions: generated.quiz.length,
@@ -101,36 +115,61 @@ export class GenerateProcessor implements Processor {
     };
   }
 
-  private async generate(text: ExtractedText, client: OpenAI, ctx: ProcessorContext): Promise<GeneratedContent> {
-    const templates = await (this.templates ??= loadTemplates());
+  /** The request's options (jobs/options.ts) with the configured defaults filled in. */
+  settingsOf(event: UploadCompletedEvent): GenerateSettings {
+    const o: GenerateRequestOptions = optionsOf(event, 'generate');
+    return {
+      model: o.model ?? this.options.config.model,
+      template: o.template ?? 'study',
+      questions: o.questions ?? this.options.questions ?? 5,
+      chapters: o.chapters ?? 'normal',
+      ...(o.language && { language: o.language }),
+      ...(o.readingLevel && { readingLevel: o.readingLevel }),
+    };
+  }
+
+  private async generate(text: ExtractedText, client: OpenAI, ctx: ProcessorContext, settings: GenerateSettings): Promise<GeneratedContent> {
+    const templates = await (this.templates ??= PromptLibrary.load());
+    const study = this.template(templates, settings.template, 'study');
+    const combine = this.template(templates, study.combine ?? 'combine', 'combine');
+    const chunkTemplate = this.template(templates, 'chunk', 'chunk');
     const reference = text.unit === 'time' ? 'time' : 'page';
     const bounds: Bounds = { reference, max: text.unit === 'time' ? (text.durationSeconds ?? Infinity) : (text.units ?? Infinity) };
-    const system = templates.system.trim();
-    const vars = promptVars(text, this.options.questions ?? 5);
+    let system = render(this.template(templates, 'system', 'system'), {}).trim();
+    if (settings.language || settings.readingLevel) {
+      const style = render(this.template(templates, 'style', 'style'), {
+        language: settings.language ? `the language with the tag "${settings.language}"` : 'the language of the text',
+        reading_level: settings.readingLevel ? READING_LEVELS[settings.readingLevel] : 'the readers the text itself addresses',
+      });
+      system = `${system}\n${style.trim()}`;
+    }
+    const vars = promptVars(text, settings.questions, CHAPTER_LIMITS[settings.chapters]);
     // The budget is for the text: what the templates add is taken off first.
-    const overhead = estimateTokens(system) + estimateTokens(render(templates.study, { ...vars, text: '' }));
+    const overhead = estimateTokens(system) + estimateTokens(render(study, { ...vars, text: '' }));
     const chunks = chunkText(text, Math.max(100, this.options.config.maxInputTokens - overhead));
     const ask = <T>(name: string, kind: 'study' | 'notes', user: string) =>
-      this.ask<T>(client, ctx, name, kind, kind === 'study' ? studySchema(reference) : notesSchema(reference), system, user, bounds);
+      this.ask<T>(client, ctx, settings.model, name, kind, kind === 'study' ? studySchema(reference) : notesSchema(reference), system, user, bounds);
 
     let content: StudyContent;
     if (chunks.length === 1) {
       ctx.progress(0.1);
-      content = await ask<StudyContent>('study_content', 'study', render(templates.study, { ...vars, text: chunks[0] }));
+      content = await ask<StudyContent>('study_content', 'study', render(study, { ...vars, text: chunks[0] }));
     } else {
       const notes: ChunkNotes[] = [];
       for (const [i, chunk] of chunks.entries()) {
-        notes.push(await ask<ChunkNotes>('chunk_notes', 'notes', render(templates.chunk, { ...vars, part: i + 1, parts: chunks.length, text: chunk })));
+        notes.push(await ask<ChunkNotes>('chunk_notes', 'notes', render(chunkTemplate, { ...vars, part: i + 1, parts: chunks.length, text: chunk })));
         ctx.progress((i + 1) / (chunks.length + 1));
       }
       const joined = notes
         .map((n, i) => `Part ${i + 1}:\nSummary: ${n.summary}\nChapters:\n${n.chapters.map((c) => `- ${c.title} (${reference === 'time' ? `start ${c.start}s` : `${text.unit} ${c.page}`}): ${c.summary}`).join('\n')}`)
         .join('\n\n');
-      content = await ask<StudyContent>('study_content', 'study', render(templates.combine, { ...vars, parts: chunks.length, text: joined }));
+      content = await ask<StudyContent>('study_content', 'study', render(combine, { ...vars, parts: chunks.length, text: joined }));
     }
     return {
       version: 1,
-      model: this.options.config.model,
+      model: settings.model,
+      template: study.ref,
+      options: { ...settings, template: study.ref },
       source: { kind: text.source, format: text.format, unit: text.unit },
       summary: content.summary,
       chapters: content.chapters,
@@ -146,7 +185,14 @@ export class GenerateProcessor implements Processor {
    * is not JSON, was cut off, or breaks the schema is asked for again up to {@link ANSWER_TRIES} times,
    * then the job fails permanently with `INVALID_GENERATED_CONTENT` and the last problem.
    */
-  private async ask<T>(client: OpenAI, ctx: ProcessorContext, name: string, kind: 'study' | 'notes', schema: object, system: string, user: string, bounds: Bounds): Promise<T> {
+  /** The template `ref` names, used as `use`; a request naming one that does not exist fails at once. */
+  private template(templates: PromptLibrary, ref: string, use: Parameters<PromptLibrary['resolve']>[1]): PromptTemplate {
+    const found = templates.find(ref, use);
+    if (!found) throw new ProcessingError('PERMANENT', `no ${use} prompt template "${ref}" in processors/prompts/`);
+    return found;
+  }
+
+  private async ask<T>(client: OpenAI, ctx: ProcessorContext, model: string, name: string, kind: 'study' | 'notes', schema: object, system: string, user: string, bounds: Bounds): Promise<T> {
     let problem = '';
     for (let attempt = 1; attempt <= ANSWER_TRIES; attempt++) {
       const completion = await withRetries(
@@ -154,7 +200,7 @@ export class GenerateProcessor implements Processor {
         (signal) =>
           client.chat.completions.create(
             {
-              model: this.options.config.model,
+              model,
               messages: [
                 { role: 'system', content: system },
                 { role: 'user', content: user },
@@ -194,7 +240,18 @@ function answerProblem(completion: OpenAI.Chat.Completions.ChatCompletion, kind:
   return validateAnswer(kind, value, bounds).join('; ');
 }
 
-function promptVars(text: ExtractedText, questions: number): Record<string, string | number> {
+/** What a generation ran with: the request's options, defaults filled in. */
+export interface GenerateSettings {
+  model: string;
+  /** The study template asked for (`study`, `quiz`, `quiz@1`); the content records the version used. */
+  template: string;
+  questions: number;
+  chapters: keyof typeof CHAPTER_LIMITS;
+  language?: string;
+  readingLevel?: keyof typeof READING_LEVELS;
+}
+
+function promptVars(text: ExtractedText, questions: number, maxChapters: number): Record<string, string | number> {
   const video = text.unit === 'time';
   const unit = text.unit;
   return {
@@ -206,7 +263,7 @@ function promptVars(text: ExtractedText, questions: number): Record<string, stri
       : `the number is the ${unit} the passage comes from.`,
     chapter_reference: video ? 'its "start" in seconds, taken from the marker where the chapter begins' : `its "page": the ${unit} number from the marker where the chapter begins`,
     summary_words: 150,
-    max_chapters: 8,
+    max_chapters: maxChapters,
     questions,
   };
 }

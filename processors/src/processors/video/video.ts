@@ -11,6 +11,7 @@ import type { RetryOptions } from '../generate/openai.js';
 import { acceptsClass, contentClass, declaredClass, TIMED_MEDIA_CLASSES } from '../media-types.js';
 import { plainText, TEXT_JSON, TEXT_TXT, type ExtractedText } from '../text.js';
 import type { Processor, ProcessorContext, ProcessorResult, SniffedType } from '../types.js';
+import { optionsOf } from '../../jobs/options.js';
 import { runFfmpeg } from './ffmpeg.js';
 import { probe, type VideoMetadata } from './probe.js';
 import { transcribe } from './transcribe.js';
@@ -53,6 +54,10 @@ export class VideoProcessor implements Processor {
   readonly wantsType = true;
   readonly concurrency: number;
 
+  ownsResult(name: string): boolean {
+    return name === METADATA_JSON || name === POSTER || name === TEXT_JSON || name === TEXT_TXT || /^frame-\d+\.jpg$/.test(name) || /^video-\d+p\.mp4$/.test(name);
+  }
+
   constructor(private readonly options: VideoProcessorOptions) {
     this.concurrency = options.video.concurrency;
   }
@@ -67,17 +72,20 @@ export class VideoProcessor implements Processor {
       if (declared && TIMED_MEDIA_CLASSES.has(declared.cls)) throw new ProcessingError('MISLABELLED', `declared ${declared.declared}, but the content is ${ctx.sniffed.mime}`);
       throw notApplicable(`not a video or audio (${ctx.sniffed.mime})`);
     }
+    // A processing request may ask for another ladder or frame count (jobs/options.ts).
+    const requested = optionsOf(event, 'video');
+    const settings = { renditions: requested.renditions ?? this.options.video.renditions, frames: requested.frames ?? this.options.video.previewFrames };
     const input = await this.options.access.mediaUrl(event.location);
     const work = await fsp.mkdtemp(path.join(this.options.tmpDir ?? os.tmpdir(), 'video-'));
     try {
       const meta = await probe(input, ctx.signal);
       await ctx.results.put(METADATA_JSON, Buffer.from(JSON.stringify(meta, null, 1)));
       ctx.progress(WEIGHTS.probe);
-      const frames = await this.frames(input, meta, work, ctx);
+      const frames = await this.frames(input, meta, work, ctx, settings.frames);
       ctx.progress(WEIGHTS.probe + WEIGHTS.frames);
-      const renditions = await this.renditions(input, meta, work, ctx);
+      const renditions = await this.renditions(input, meta, work, ctx, settings.renditions);
       const transcript = await this.transcript(input, meta, work, ctx);
-      const files = await ctx.results.list();
+      const files = (await ctx.results.list()).filter((f) => this.ownsResult(f.name));
       // Custom counters of the job history: seconds of video processed, renditions made.
       ctx.metric?.('video_seconds', meta.durationSeconds);
       ctx.metric?.('renditions', renditions.length);
@@ -88,6 +96,7 @@ export class VideoProcessor implements Processor {
           frames: frames.previews,
           renditions,
           transcript,
+          options: settings,
           files,
         },
         outputLocation: ctx.results.location(),
@@ -99,9 +108,8 @@ export class VideoProcessor implements Processor {
   }
 
   /** Poster (at 10 %, up to 1280 wide) and `VIDEO_PREVIEW_FRAMES` evenly spaced frames (320 wide). */
-  private async frames(input: string, meta: VideoMetadata, work: string, ctx: ProcessorContext): Promise<{ poster: string | null; previews: string[] }> {
+  private async frames(input: string, meta: VideoMetadata, work: string, ctx: ProcessorContext, count: number): Promise<{ poster: string | null; previews: string[] }> {
     if (!meta.video || !meta.display) return { poster: null, previews: [] };
-    const count = this.options.video.previewFrames;
     const wanted = [POSTER, ...Array.from({ length: count }, (_, i) => frameName(i))];
     const existing = await Promise.all(wanted.map((n) => ctx.results.head(n)));
     if (existing.every(Boolean)) return { poster: POSTER, previews: wanted.slice(1) };
@@ -127,10 +135,10 @@ export class VideoProcessor implements Processor {
   }
 
   /** The ladder: heights of `VIDEO_RENDITIONS` up to the source's (or one at the source's height when it is smaller than all). */
-  private async renditions(input: string, meta: VideoMetadata, work: string, ctx: ProcessorContext): Promise<ResultFile[]> {
-    if (!meta.video || !meta.display || this.options.video.renditions.length === 0) return [];
+  private async renditions(input: string, meta: VideoMetadata, work: string, ctx: ProcessorContext, ladder: readonly number[]): Promise<ResultFile[]> {
+    if (!meta.video || !meta.display || ladder.length === 0) return [];
     const source = even(meta.display.height);
-    let heights = this.options.video.renditions.filter((h) => h <= source);
+    let heights = ladder.filter((h) => h <= source);
     if (heights.length === 0) heights = [source];
     const out: ResultFile[] = [];
     const base = WEIGHTS.probe + WEIGHTS.frames;

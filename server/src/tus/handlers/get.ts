@@ -72,9 +72,15 @@ export function contentType(record: Pick<UploadRecord, 'metadata'>): string {
   return declared && MIME.test(declared) && !ACTIVE_TYPES.test(declared) ? declared.toLowerCase() : 'application/octet-stream';
 }
 
-/** `inline` only for safe types; the filename is reduced to ASCII and also given RFC 5987-encoded. */
+/**
+ * `inline` only for safe types, and never for a file its uploader declared as active content (an
+ * `x.html` whose bytes were sniffed as text stays an attachment); the filename is reduced to ASCII and
+ * also given RFC 5987-encoded.
+ */
 export function contentDisposition(record: Pick<UploadRecord, 'metadata'>, type: string): string {
-  const disposition = INLINE_TYPES.has(type) ? 'inline' : 'attachment';
+  const declared = record.metadata.filetype ?? record.metadata.contentType ?? record.metadata.type;
+  const declaredActive = declared !== null && declared !== undefined && ACTIVE_TYPES.test(declared.split(';')[0]!.trim());
+  const disposition = INLINE_TYPES.has(type) && !declaredActive ? 'inline' : 'attachment';
   const raw = record.metadata.filename ?? record.metadata.name;
   if (!raw) return disposition;
   const base = raw.split(/[\\/]/).pop()?.replace(/[\u0000-\u001f\u007f]/g, '').trim() ?? '';

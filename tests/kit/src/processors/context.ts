@@ -30,7 +30,7 @@ export function testContext(event: UploadCompletedEvent, store: ResultStore, opt
     attempt: options.attempt ?? 1,
     results: uploadResults(store, event.uploadId, controller.signal),
     sniffed: options.sniffed,
-    waitFor: (kinds) => waitForJobs(status, event.uploadId, event.eventId, kinds, controller.signal),
+    waitFor: (kinds) => waitForJobs(status, event.uploadId, event.eventId, kinds, controller.signal, event.request?.kinds),
     progressed,
     controller,
   };
