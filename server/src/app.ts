@@ -13,6 +13,8 @@ import { mountWebhooksApi } from './api/webhooks.js';
 import { cors, refuseWhileDraining, requestLog } from './http/middleware.js';
 import { traceRequests } from './http/tracing.js';
 import type { AppContext } from './context.js';
+import { documented } from './http/openapi.js';
+import { healthRoute, metricsRoute, readinessRoute } from './api/schemas/ops.js';
 import { ALLOWED_HEADERS, ALLOWED_METHODS, EXPOSED_HEADERS } from './tus/protocol.js';
 import { authenticate, limitApiBodies } from './auth/middleware.js';
 import { mountSecurityApi } from './auth/routes.js';
@@ -50,7 +52,7 @@ export function createApp(deps: AppContext): App {
   hono.use('*', limitApiBodies(deps));
   hono.use('*', authenticate(deps));
 
-  hono.get('/healthz', (c) => c.json({ status: 'ok' }));
+  documented(hono, healthRoute, (c) => c.json({ status: 'ok' }));
   const readiness = async (): Promise<{ status: string; failed?: Record<string, string> }> => {
     if (!lifecycle.ready) return { status: lifecycle.draining ? 'draining' : 'starting' };
     const failed: Record<string, string> = {};
@@ -62,13 +64,13 @@ export function createApp(deps: AppContext): App {
     return Object.keys(failed).length > 0 ? { status: 'unavailable', failed } : { status: 'ready' };
   };
   metrics.watchReadiness(async () => (await readiness()).status === 'ready');
-  hono.get('/readyz', async (c) => {
+  documented(hono, readinessRoute, async (c) => {
     const state = await readiness();
     // Details: each circuit breaker's state (an open one answers its calls 503 at once) and each bulkhead's use.
     const details = { circuits: deps.circuits.states(), bulkheads: deps.circuits.bulkheadUse() };
     return c.json({ ...state, ...details }, state.status === 'ready' ? 200 : 503);
   });
-  hono.get('/metrics', async (c) =>
+  documented(hono, metricsRoute, async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
   );
 

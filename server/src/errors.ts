@@ -30,6 +30,9 @@ export const ERRORS = {
   LOCK_TIMEOUT: { status: 423, message: 'upload is locked by another request; retry shortly' },
   UPLOAD_INCOMPLETE: { status: 409, message: 'upload is not finished; download is available once it is' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'requested range not satisfiable' },
+  // The results API (GET /api/uploads/:id/results/:name).
+  INVALID_RESULT_NAME: { status: 400, message: 'result names are lower-case letters, digits, ".", "_" and "-"' },
+  RESULT_NOT_FOUND: { status: 404, message: 'no such result for this upload' },
   STORAGE_FULL: { status: 503, message: 'not enough local staging space to take this write now; retry later' },
   SHUTTING_DOWN: { status: 503, message: 'server is shutting down; retry on another node' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed on this resource' },

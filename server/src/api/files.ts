@@ -1,17 +1,11 @@
-import type { Context } from 'hono';
-import { documented, errors, json, route, z, type ApiApp } from '../http/openapi.js';
-import { readJsonObject } from '../http/json-body.js';
+import { documented, errors, json, jsonBody, queryOf, route, z, type ApiApp } from '../http/openapi.js';
+import { DEFAULT_LIMIT, FileIdParams, FileListQuery, FileListSchema, FilePatchSchema, FileSchema } from './schemas/files.js';
 import type { Identity } from '../auth/identity.js';
 import type { CatalogueFile, FileFilters, OwnerScope } from '../catalogue/types.js';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
 import { errorResponse } from '../http/respond.js';
 import type { Uploads } from '../uploads/uploads.js';
-
-/** Files per page of `GET /api/files` unless `limit` says otherwise (at most {@link MAX_LIMIT}). */
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 1000;
-const NAME_MAX = 255;
 
 /**
  * Whose files a caller reaches: with auth off the one anonymous owner (`''`, `''`); with a user token
@@ -23,69 +17,53 @@ export function scopeOf(identity: Identity | undefined): OwnerScope {
   throw tusError('TOKEN_SCOPE', 'files are reached with a user token');
 }
 
-/** A file as `GET /api/files/:id` shows it. */
-export const FileSchema = z.object({
-  id: z.string(), tenant: z.string(), owner: z.string(), name: z.string(), key: z.string().nullable(),
-  mediaType: z.string(), size: z.number().int(), sha256: z.string().nullable(), uploadId: z.string(),
-  storageClass: z.enum(['standard', 'cold']), metadata: z.record(z.string(), z.string().nullable()),
-  processing: z.unknown().nullable(), tags: z.array(z.string()), currentVersion: z.number().int(),
-  createdAt: z.string(), finishedAt: z.string(), lastAccessedAt: z.string().nullable(), updatedAt: z.string(),
-  download: z.string().describe('path the bytes download from (tus GET)'),
-}).passthrough().openapi('File');
+export { FileSchema } from './schemas/files.js';
 
-/** A file as the API shows it, with the path its bytes download from. */
-function view(file: CatalogueFile, tusPath: string) {
+/** A file as the API shows it ({@link FileSchema}), with the path its bytes download from. */
+export function fileView(file: CatalogueFile, tusPath: string) {
   const { objectId: _object, ...rest } = file;
   return { ...rest, download: `${tusPath}/${file.uploadId}` };
 }
 
-function iso(c: Context, name: string): string | undefined {
-  const value = c.req.query(name);
-  if (value === undefined || value === '') return undefined;
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw tusError('INVALID_QUERY', `${name} must be an ISO 8601 time`);
-  return new Date(ms).toISOString();
-}
+/** `GET /api/files` */
+const listFiles = route({
+  method: 'get', path: '/api/files', tags: ['files'], summary: "The caller's files, newest first",
+  description: 'Filters combine; `cursor` and `limit` page through them.',
+  request: { query: FileListQuery },
+  responses: { 200: json(FileListSchema, 'a page of files'), ...errors('INVALID_QUERY', 'TOKEN_SCOPE') },
+});
 
-function filtersOf(c: Context): FileFilters {
+/** `GET /api/files/{id}` */
+const getFile = route({
+  method: 'get', path: '/api/files/{id}', tags: ['files'], summary: 'One file of the caller',
+  request: { params: FileIdParams },
+  responses: { 200: json(FileSchema, 'the file'), ...errors('FILE_NOT_FOUND', 'TOKEN_SCOPE') },
+});
+
+/** `PATCH /api/files/{id}` */
+const patchFile = route({
+  method: 'patch', path: '/api/files/{id}', tags: ['files'], summary: 'Rename or retag a file',
+  request: { params: FileIdParams, body: { required: true, content: { 'application/json': { schema: FilePatchSchema } } } },
+  responses: { 200: json(FileSchema, 'the file as changed'), ...errors('FILE_NOT_FOUND', 'INVALID_REQUEST_BODY', 'TOKEN_SCOPE', 'REQUEST_TIMEOUT') },
+});
+
+/** `DELETE /api/files/{id}` */
+const deleteFile = route({
+  method: 'delete', path: '/api/files/{id}', tags: ['files'], summary: 'Delete a file with all its versions',
+  description: "Its bytes are freed once no other file (deduplicated content) points at them.",
+  request: { params: FileIdParams },
+  responses: { 204: { description: 'deleted' }, ...errors('FILE_NOT_FOUND', 'TOKEN_SCOPE') },
+});
+
+/** The catalogue's filters from a validated query. */
+function filtersOf(query: z.infer<typeof FileListQuery>): FileFilters {
   const filters: FileFilters = {};
-  const tag = c.req.query('tag');
-  if (tag) filters.tag = tag;
-  const mediaType = c.req.query('mediaType');
-  if (mediaType) filters.mediaType = mediaType.toLowerCase();
-  const namePrefix = c.req.query('namePrefix');
-  if (namePrefix) filters.namePrefix = namePrefix;
-  const createdFrom = iso(c, 'createdFrom');
-  if (createdFrom) filters.createdFrom = createdFrom;
-  const createdTo = iso(c, 'createdTo');
-  if (createdTo) filters.createdTo = createdTo;
+  if (query.tag) filters.tag = query.tag;
+  if (query.mediaType) filters.mediaType = query.mediaType.toLowerCase();
+  if (query.namePrefix) filters.namePrefix = query.namePrefix;
+  if (query.createdFrom) filters.createdFrom = new Date(Date.parse(query.createdFrom)).toISOString();
+  if (query.createdTo) filters.createdTo = new Date(Date.parse(query.createdTo)).toISOString();
   return filters;
-}
-
-function limitOf(c: Context): number {
-  const raw = c.req.query('limit');
-  if (raw === undefined || raw === '') return DEFAULT_LIMIT;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_LIMIT) throw tusError('INVALID_QUERY', `limit must be 1 to ${MAX_LIMIT}`);
-  return Number(raw);
-}
-
-/** `{ name?, tags? }` of a PATCH, validated. */
-function patchOf(body: Record<string, unknown>): { name?: string; tags?: string[] } {
-  const patch: { name?: string; tags?: string[] } = {};
-  for (const key of Object.keys(body)) if (key !== 'name' && key !== 'tags') throw tusError('INVALID_REQUEST_BODY', `unknown field ${key}: only name and tags change`);
-  if (body.name !== undefined) {
-    if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > NAME_MAX || /[\u0000-\u001f\u007f]/.test(body.name)) {
-      throw tusError('INVALID_REQUEST_BODY', `name must be 1 to ${NAME_MAX} characters without control characters`);
-    }
-    patch.name = body.name.trim();
-  }
-  if (body.tags !== undefined) {
-    if (!Array.isArray(body.tags) || body.tags.length > 32 || !body.tags.every((t) => typeof t === 'string' && t.length <= 64 && !t.includes(','))) {
-      throw tusError('INVALID_REQUEST_BODY', 'tags must be a list of at most 32 strings of at most 64 characters, without commas');
-    }
-    patch.tags = body.tags as string[];
-  }
-  return patch;
 }
 
 /**
@@ -97,48 +75,45 @@ export function mountFilesApi(app: ApiApp, deps: AppContext, uploads: Uploads): 
   const { catalogue, config } = deps;
   const fail = (err: unknown) => errorResponse(err, deps.metrics, deps.logger);
 
-  app.get('/api/files', async (c) => {
+  documented(app, listFiles, async (c) => {
     try {
       const scope = scopeOf(c.get('identity'));
-      const page = await catalogue.list(scope, filtersOf(c), c.req.query('cursor') || undefined, limitOf(c));
-      return c.json({ files: page.files.map((f) => view(f, config.tusPath)), nextCursor: page.nextCursor ?? null });
+      const query = queryOf(c, FileListQuery);
+      const page = await catalogue.list(scope, filtersOf(query), query.cursor, query.limit ? Number(query.limit) : DEFAULT_LIMIT);
+      return c.json({ files: page.files.map((f) => fileView(f, config.tusPath)), nextCursor: page.nextCursor ?? null });
     } catch (err) {
       return fail(err);
     }
   });
 
-  const getFile = route({
-    method: 'get', path: '/api/files/{id}', tags: ['files'], summary: 'One file of the caller',
-    request: { params: z.object({ id: z.string() }) },
-    responses: { 200: json(FileSchema, 'the file'), ...errors('FILE_NOT_FOUND', 'TOKEN_SCOPE', 'AUTH_REQUIRED') },
-  });
   documented(app, getFile, async (c) => {
     try {
       const file = await catalogue.get(scopeOf(c.get('identity')), c.req.param('id')!);
       if (!file) throw tusError('FILE_NOT_FOUND');
-      return c.json(view(file, config.tusPath));
+      return c.json(fileView(file, config.tusPath));
     } catch (err) {
       return fail(err);
     }
   });
 
-  app.patch('/api/files/:id', async (c) => {
+  documented(app, patchFile, async (c) => {
     try {
       const scope = scopeOf(c.get('identity'));
+      const id = c.req.param('id')!;
       // Another owner's file is 404 whatever the body says.
-      if (!(await catalogue.get(scope, c.req.param('id')))) throw tusError('FILE_NOT_FOUND');
-      const patch = patchOf(await readJsonObject(c, deps.config.security.requestTimeoutMs));
-      const file = await catalogue.update(scope, c.req.param('id'), patch);
+      if (!(await catalogue.get(scope, id))) throw tusError('FILE_NOT_FOUND');
+      const body = await jsonBody(c, FilePatchSchema, deps.config.security.requestTimeoutMs);
+      const file = await catalogue.update(scope, id, { ...body, ...(body.name !== undefined ? { name: body.name.trim() } : {}) });
       if (!file) throw tusError('FILE_NOT_FOUND');
-      return c.json(view(file, config.tusPath));
+      return c.json(fileView(file, config.tusPath));
     } catch (err) {
       return fail(err);
     }
   });
 
-  app.delete('/api/files/:id', async (c) => {
+  documented(app, deleteFile, async (c) => {
     try {
-      const removed = await uploads.handover.removeFile(scopeOf(c.get('identity')), c.req.param('id'));
+      const removed = await uploads.handover.removeFile(scopeOf(c.get('identity')), c.req.param('id')!);
       if (!removed) throw tusError('FILE_NOT_FOUND');
       return c.body(null, 204);
     } catch (err) {

@@ -14,6 +14,10 @@ import { makePdf, makeVideo, testContext } from '@tus-edge/testkit';
 import { startTestServer, type TestServer } from '../../test/harness.js';
 import { s3Env, startS3, type S3Handle } from '@tus-edge/testkit';
 import { TUS } from '@tus-edge/testkit';
+import { documentedApi, type DocumentedApi } from '../../test/openapi.js';
+
+/** The document of the server under test: answers are checked against it where the tests fetch. */
+let api: DocumentedApi;
 
 // Taken before any server starts: a server on S3 points TMPDIR at its own staging folder.
 const TMP = os.tmpdir();
@@ -30,7 +34,7 @@ const runtimeClient = () =>
   createS3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
 
 async function finishedUpload(server: TestServer, body = 'hello'): Promise<string> {
-  const res = await fetch(server.tusUrl, {
+  const res = await api.fetch(server.tusUrl, {
     method: 'POST',
     body,
     headers: { ...TUS, 'Upload-Length': String(body.length), 'Content-Type': 'application/offset+octet-stream' },
@@ -46,6 +50,7 @@ function apiSuite(name: string, start: () => Promise<{ server: TestServer; store
     let id: string;
     beforeAll(async () => {
       ({ server, store } = await start());
+      api = await documentedApi(server.url);
       id = await finishedUpload(server);
       await store.put(id, 'generated.json', Buffer.from('{"summary":"s"}'));
       await store.put(id, 'video-720p.mp4', Buffer.from('0123456789'));
@@ -53,7 +58,7 @@ function apiSuite(name: string, start: () => Promise<{ server: TestServer; store
     afterAll(() => server?.close());
 
     it('lists the results of an upload', async () => {
-      const res = await fetch(`${server.url}/api/uploads/${id}/results`);
+      const res = await api.fetch(`${server.url}/api/uploads/${id}/results`);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({
         files: [
@@ -64,34 +69,34 @@ function apiSuite(name: string, start: () => Promise<{ server: TestServer; store
     });
 
     it('streams a result with its type, a fixed Content-Disposition, and single ranges', async () => {
-      const res = await fetch(`${server.url}/api/uploads/${id}/results/generated.json`);
+      const res = await api.fetch(`${server.url}/api/uploads/${id}/results/generated.json`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json');
       expect(res.headers.get('content-disposition')).toBe('inline; filename="generated.json"');
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('content-length')).toBe('15');
       expect(await res.text()).toBe('{"summary":"s"}');
-      const part = await fetch(`${server.url}/api/uploads/${id}/results/video-720p.mp4`, { headers: { Range: 'bytes=2-5' } });
+      const part = await api.fetch(`${server.url}/api/uploads/${id}/results/video-720p.mp4`, { headers: { Range: 'bytes=2-5' } });
       expect(part.status).toBe(206);
       expect(part.headers.get('content-range')).toBe('bytes 2-5/10');
       expect(await part.text()).toBe('2345');
-      const beyond = await fetch(`${server.url}/api/uploads/${id}/results/video-720p.mp4`, { headers: { Range: 'bytes=20-' } });
+      const beyond = await api.fetch(`${server.url}/api/uploads/${id}/results/video-720p.mp4`, { headers: { Range: 'bytes=20-' } });
       expect(beyond.status).toBe(416);
       expect(beyond.headers.get('content-range')).toBe('bytes */10');
     });
 
     it('refuses unsafe names (400) and answers 404 for unknown uploads and missing results', async () => {
       for (const bad of ['..', '.hidden', 'UPPER.json', 'a%2Fb.json', '..%2F..%2Fetc%2Fpasswd', 'a..b']) {
-        const res = await fetch(`${server.url}/api/uploads/${id}/results/${bad}`);
+        const res = await api.fetch(`${server.url}/api/uploads/${id}/results/${bad}`);
         expect([400, 404], bad).toContain(res.status);
         if (res.status === 400) expect(((await res.json()) as any).error.code).toBe('INVALID_RESULT_NAME');
       }
-      expect((await fetch(`${server.url}/api/uploads/${id}/results/a%2Fb.json`)).status).toBe(400);
-      const missing = await fetch(`${server.url}/api/uploads/${id}/results/poster.jpg`);
+      expect((await api.fetch(`${server.url}/api/uploads/${id}/results/a%2Fb.json`)).status).toBe(400);
+      const missing = await api.fetch(`${server.url}/api/uploads/${id}/results/poster.jpg`);
       expect(missing.status).toBe(404);
       expect(((await missing.json()) as any).error.code).toBe('RESULT_NOT_FOUND');
       for (const url of [`/api/uploads/nope/results/poster.jpg`, `/api/uploads/nope/results`, `/api/uploads/..%2F..%2Fetc/results`]) {
-        const res = await fetch(`${server.url}${url}`);
+        const res = await api.fetch(`${server.url}${url}`);
         expect(res.status, url).toBe(404);
       }
     });

@@ -1,4 +1,5 @@
-import type { ApiApp } from '../http/openapi.js';
+import { documented, errors, json, route, z, type ApiApp } from '../http/openapi.js';
+import { UploadExpiredSchema, UploadIdParams, UploadInfoSchema } from './schemas/uploads.js';
 import { streamSSE } from 'hono/streaming';
 import type { ProcessingStatus } from '@tus-edge/processors';
 import { findRecord } from '../catalogue/records.js';
@@ -28,10 +29,33 @@ export interface UploadInfo {
 /** Heartbeat comment on idle event streams, so proxies keep them open. */
 const SSE_HEARTBEAT_MS = 15_000;
 
-/** Mounts `GET /api/uploads/:id`. Reads never take the upload's lock, so they never disturb a PATCH. */
+/** `GET /api/uploads/{id}` */
+const getUpload = route({
+  method: 'get', path: '/api/uploads/{id}', tags: ['uploads'], summary: 'An upload through its life',
+  description: "Size, offset, metadata, state and what the processors did with it. Reads never take the upload's lock, so they never disturb a PATCH.",
+  request: { params: UploadIdParams },
+  responses: {
+    200: json(UploadInfoSchema, 'the upload'),
+    410: json(UploadExpiredSchema, 'the upload expired (UPLOAD_GONE)'),
+    ...errors('UPLOAD_NOT_FOUND', 'COORDINATION_UNAVAILABLE'),
+  },
+});
+
+/** `GET /api/uploads/{id}/events` */
+const uploadEvents = route({
+  method: 'get', path: '/api/uploads/{id}/events', tags: ['uploads'], summary: "Server-Sent Events of the upload's processing status",
+  description: 'The current status first (event `status`, data: a ProcessingStatus as JSON), then every change; the stream ends after a terminal state (done, failed, skipped). A comment line every 15 s keeps proxies from closing an idle stream.',
+  request: { params: UploadIdParams },
+  responses: {
+    200: { description: 'the event stream', content: { 'text/event-stream': { schema: z.string().describe('events `status` whose data is a ProcessingStatus as JSON') } } },
+    ...errors('UPLOAD_NOT_FOUND'),
+  },
+});
+
+/** Mounts `GET /api/uploads/:id` and its event stream. Reads never take the upload's lock, so they never disturb a PATCH. */
 export function mountUploadApi(app: ApiApp, deps: AppContext, uploads: Uploads): void {
-  app.get('/api/uploads/:id', async (c) => {
-    const id = c.req.param('id');
+  documented(app, getUpload, async (c) => {
+    const id = c.req.param('id')!;
     try {
       let info: UploadInfo;
       try {
@@ -68,8 +92,8 @@ export function mountUploadApi(app: ApiApp, deps: AppContext, uploads: Uploads):
    * `GET /api/uploads/:id/events`: Server-Sent Events of the upload's processing status. The current
    * status comes first (event `status`), then every change; the stream ends after a terminal state.
    */
-  app.get('/api/uploads/:id/events', async (c) => {
-    const id = c.req.param('id');
+  documented(app, uploadEvents, async (c) => {
+    const id = c.req.param('id')!;
     if (!(await findRecord(deps.records, deps.catalogue, id))) return errorResponse(tusError('UPLOAD_NOT_FOUND'), deps.metrics, deps.logger);
     return streamSSE(c, async (stream) => {
       let seq = 0;

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import type { ApiApp } from '../http/openapi.js';
+import { BYTES, documented, errors, json, route, SignedQuery, z, type ApiApp } from '../http/openapi.js';
+import { FileIdParams, RestoredSchema, VersionListSchema, VersionParams } from './schemas/files.js';
 import type { AppContext } from '../context.js';
 import { tusError } from '../errors.js';
 import { errorResponse } from '../http/respond.js';
@@ -10,7 +11,7 @@ import type { OwnerScope } from '../catalogue/types.js';
 import type { FileVersion } from '../catalogue/types.js';
 import type { Identity } from '../auth/identity.js';
 import { contentDisposition, contentType } from '../tus/handlers/get.js';
-import { scopeOf } from './files.js';
+import { fileView, scopeOf } from './files.js';
 import type { Uploads } from '../uploads/uploads.js';
 
 /** A version number from the path: a positive integer, else 404 (no such version). */
@@ -20,13 +21,60 @@ function versionNumber(raw: string): number {
   return n;
 }
 
-/** JSON view of a version. */
-function view(v: FileVersion, current: number): Record<string, unknown> {
+/** JSON view of a version (`FileVersion` in the document). */
+function view(v: FileVersion, current: number) {
   return {
     version: v.version, current: v.version === current, uploadId: v.uploadId, size: v.size, sha256: v.sha256,
     name: v.name, metadata: v.metadata, createdAt: v.createdAt,
   };
 }
+
+const header = (description: string) => ({ schema: { type: 'string' as const }, description });
+
+/** `GET /api/files/{id}/versions` */
+const listVersions = route({
+  method: 'get', path: '/api/files/{id}/versions', tags: ['versions'], summary: 'The versions of a file, newest first',
+  description: 'Uploads whose metadata `key` names the same file of the same owner are its versions.',
+  request: { params: FileIdParams },
+  responses: { 200: json(VersionListSchema, 'the versions'), ...errors('FILE_NOT_FOUND', 'TOKEN_SCOPE') },
+});
+
+/** `GET /api/files/{id}/versions/{n}/content` */
+const versionContent = route({
+  method: 'get', path: '/api/files/{id}/versions/{n}/content', tags: ['versions'], summary: 'The bytes of one version',
+  description: 'Immutable: a strong ETag (its sha256 when known), conditional requests, one `Range`; on S3 with S3_PRESIGNED_DOWNLOADS possibly a redirect to the store.',
+  request: {
+    params: VersionParams,
+    query: SignedQuery,
+    headers: z.object({
+      Range: z.string().optional().describe('one range: bytes=<start>-[<end>]'),
+      'If-None-Match': z.string().optional(), 'If-Range': z.string().optional(),
+    }),
+  },
+  responses: {
+    200: { description: 'the bytes', headers: { ETag: header('strong'), 'Accept-Ranges': header('bytes') }, content: { '*/*': { schema: BYTES } } },
+    206: { description: 'the requested range', headers: { ETag: header('strong'), 'Content-Range': header('bytes <start>-<end>/<size>') }, content: { '*/*': { schema: BYTES } } },
+    302: { description: 'download from the store (presigned URL in Location)', headers: { Location: header('presigned URL') } },
+    304: { description: 'If-None-Match matched' },
+    ...errors('VERSION_NOT_FOUND', 'RANGE_NOT_SATISFIABLE', 'TOKEN_SCOPE', 'STORAGE_UNAVAILABLE'),
+  },
+});
+
+/** `POST /api/files/{id}/versions/{n}/restore` */
+const restoreVersion = route({
+  method: 'post', path: '/api/files/{id}/versions/{n}/restore', tags: ['versions'], summary: 'Make version n current, as a new version',
+  description: "History only grows: the new version points at n's bytes (none is copied). At most FILE_MAX_VERSIONS versions are kept.",
+  request: { params: VersionParams },
+  responses: { 201: json(RestoredSchema, 'the file and its new current version'), ...errors('VERSION_NOT_FOUND', 'TOKEN_SCOPE') },
+});
+
+/** `DELETE /api/files/{id}/versions/{n}` */
+const deleteVersion = route({
+  method: 'delete', path: '/api/files/{id}/versions/{n}', tags: ['versions'], summary: 'Remove an older version',
+  description: 'Its bytes are freed with their last reference. The current version goes with the file (DELETE /api/files/{id}).',
+  request: { params: VersionParams },
+  responses: { 204: { description: 'removed' }, ...errors('VERSION_NOT_FOUND', 'VERSION_IS_CURRENT', 'TOKEN_SCOPE') },
+});
 
 /**
  * The versions of a catalogued file (uploads whose metadata `key` names the same file of the same owner):
@@ -45,10 +93,10 @@ export function mountVersionsApi(app: ApiApp, deps: AppContext, uploads: Uploads
   // Whose files: the anonymous owner with auth off, a user token's subject and tenant (403 otherwise).
   const scoped = (c: Context): OwnerScope => scopeOf(c.get('identity') as Identity | undefined);
 
-  app.get('/api/files/:id/versions', async (c) => {
+  documented(app, listVersions, async (c) => {
     try {
       const scope = scoped(c);
-      const file = await catalogue.get(scope, c.req.param('id'));
+      const file = await catalogue.get(scope, c.req.param('id')!);
       const versions = file && (await catalogue.versions(scope, file.id));
       if (!file || !versions) throw tusError('FILE_NOT_FOUND');
       return c.json({ fileId: file.id, current: file.currentVersion, versions: versions.map((v) => view(v, file.currentVersion)) });
@@ -57,9 +105,9 @@ export function mountVersionsApi(app: ApiApp, deps: AppContext, uploads: Uploads
     }
   });
 
-  app.get('/api/files/:id/versions/:n/content', async (c) => {
+  documented(app, versionContent, async (c) => {
     try {
-      const found = await catalogue.version(scoped(c), c.req.param('id'), versionNumber(c.req.param('n')));
+      const found = await catalogue.version(scoped(c), c.req.param('id')!, versionNumber(c.req.param('n')!));
       if (!found) throw tusError('VERSION_NOT_FOUND');
       const { version, object } = found;
       const type = contentType(version);
@@ -84,21 +132,22 @@ export function mountVersionsApi(app: ApiApp, deps: AppContext, uploads: Uploads
     }
   });
 
-  app.post('/api/files/:id/versions/:n/restore', async (c) => {
+  documented(app, restoreVersion, async (c) => {
     try {
       const scope = scoped(c);
-      const restored = await catalogue.restore(scope, c.req.param('id'), versionNumber(c.req.param('n')));
+      const restored = await catalogue.restore(scope, c.req.param('id')!, versionNumber(c.req.param('n')!));
       if (!restored) throw tusError('VERSION_NOT_FOUND');
       await uploads.handover.dropVersions(await catalogue.pruneVersions(restored.file.id, deps.config.dedup.maxVersions));
-      return c.json({ file: restored.file, version: view(restored.version, restored.file.currentVersion) }, 201);
+      // The file as every files route shows it (with `download`, without the internal object id).
+      return c.json({ file: fileView(restored.file, deps.config.tusPath), version: view(restored.version, restored.file.currentVersion) }, 201);
     } catch (err) {
       return errorResponse(err, deps.metrics, deps.logger);
     }
   });
 
-  app.delete('/api/files/:id/versions/:n', async (c) => {
+  documented(app, deleteVersion, async (c) => {
     try {
-      const removed = await catalogue.removeVersion(scoped(c), c.req.param('id'), versionNumber(c.req.param('n')));
+      const removed = await catalogue.removeVersion(scoped(c), c.req.param('id')!, versionNumber(c.req.param('n')!));
       if (removed === 'current') throw tusError('VERSION_IS_CURRENT');
       if (!removed) throw tusError('VERSION_NOT_FOUND');
       await uploads.handover.dropVersions(removed);

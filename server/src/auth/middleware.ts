@@ -58,7 +58,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler {
   return async function authenticateMiddleware(c, next) {
     const path = c.req.path;
     // Liveness, readiness, the API description and the public browser assets (the SDK bundle, the demo page) are open.
-    if (path === '/healthz' || path === '/readyz' || path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/sdk/') || path === '/demo' || path.startsWith('/demo/') || path === '/admin' || path.startsWith('/admin/')) return next();
+    if (path === '/healthz' || path === '/readyz' || path === '/api/openapi.json' || path === '/api/docs' || path.startsWith('/api/docs/') || path.startsWith('/sdk/') || path === '/demo' || path.startsWith('/demo/') || path === '/admin' || path.startsWith('/admin/')) return next();
     try {
       if (path === '/metrics') {
         const token = security.config.metricsToken;

@@ -1,22 +1,11 @@
 import type { Context } from 'hono';
-import type { ApiApp } from '../http/openapi.js';
-import { isResultName } from '@tus-edge/processors';
+import { documented, errors, json, jsonBody, route, type ApiApp } from '../http/openapi.js';
+import { signedUrlRequest, SignedUrlSchema, UploadIdParams, uploadTokenRequest, UploadTokenSchema, UsageSchema } from './schemas.js';
 import { findRecord } from '../catalogue/records.js';
 import { tusError } from '../errors.js';
 import type { AuthDeps } from './deps.js';
 import { errorResponse } from '../http/respond.js';
 import type { UploadTokenLimits } from './identity.js';
-import { readJsonObject } from '../http/json-body.js';
-
-const MEDIA_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/;
-
-
-function positiveInt(body: Record<string, unknown>, key: string, max: number): number | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) throw tusError('INVALID_REQUEST_BODY', `${key} must be an integer from 1 to ${max}`);
-  return v;
-}
 
 /** Origin of the request, from X-Forwarded-Proto/Host only with TRUST_PROXY (as tus Location URLs). */
 function originOf(c: Context, trustProxy: boolean): string {
@@ -38,24 +27,30 @@ function originOf(c: Context, trustProxy: boolean): string {
 export function mountSecurityApi(app: ApiApp, deps: AuthDeps): void {
   const { security, config } = deps;
   const fail = (err: unknown) => errorResponse(err, deps.metrics, deps.logger);
+  const tokenTtlS = Math.floor(security.config.uploadTokenTtlMs / 1000);
+  const urlTtlS = Math.floor(security.config.signedUrlTtlMs / 1000);
+  const TokenRequest = uploadTokenRequest(config.maxSize, tokenTtlS);
+  const UrlRequest = signedUrlRequest(urlTtlS);
 
-  app.post('/api/upload-tokens', async (c) => {
+  const mintToken = route({
+    method: 'post', path: '/api/upload-tokens', tags: ['security'], summary: 'Mint an upload token (a capability for a browser)',
+    description: 'With a user token (AUTH_MODE=jwt). The token creates, resumes and reads its own uploads within its limits, sent as Authorization: Bearer.',
+    request: { body: { content: { 'application/json': { schema: TokenRequest } } } },
+    responses: {
+      201: json(UploadTokenSchema, 'the token'),
+      ...errors('INVALID_REQUEST_BODY', 'TOKEN_SCOPE', 'SIGNING_NOT_CONFIGURED', 'REQUEST_TIMEOUT'),
+    },
+  });
+  documented(app, mintToken, async (c) => {
     try {
       const identity = c.get('identity');
       if (identity?.kind !== 'user') throw tusError('TOKEN_SCOPE', 'upload tokens are minted with a user token (AUTH_MODE=jwt)');
-      const body = await readJsonObject(c, security.config.requestTimeoutMs);
+      const body = await jsonBody(c, TokenRequest, security.config.requestTimeoutMs);
       const limits: UploadTokenLimits = {};
-      limits.maxSize = positiveInt(body, 'maxSize', config.maxSize);
-      limits.maxUploads = positiveInt(body, 'maxUploads', 1_000_000);
-      if (body.types !== undefined) {
-        if (!Array.isArray(body.types) || body.types.length > 64 || !body.types.every((t) => typeof t === 'string' && MEDIA_PATTERN.test(t.toLowerCase()))) {
-          throw tusError('INVALID_REQUEST_BODY', 'types must be a list of media types such as image/png or video/*');
-        }
-        limits.types = (body.types as string[]).map((t) => t.toLowerCase());
-      }
-      for (const k of Object.keys(limits) as Array<keyof UploadTokenLimits>) if (limits[k] === undefined) delete limits[k];
-      const maxTtlS = Math.floor(security.config.uploadTokenTtlMs / 1000);
-      const ttlS = positiveInt(body, 'expiresIn', maxTtlS) ?? maxTtlS;
+      if (body.maxSize) limits.maxSize = body.maxSize;
+      if (body.types) limits.types = body.types.map((t) => t.toLowerCase());
+      if (body.maxUploads) limits.maxUploads = body.maxUploads;
+      const ttlS = body.expiresIn ?? tokenTtlS;
       const minted = await security.parts.uploadTokens.mint(identity.owner, identity.tenant, limits, ttlS * 1000);
       return c.json({ token: minted.token, expiresAt: minted.expiresAt.toISOString(), limits }, 201);
     } catch (err) {
@@ -63,25 +58,29 @@ export function mountSecurityApi(app: ApiApp, deps: AuthDeps): void {
     }
   });
 
-  app.post('/api/uploads/:id/signed-url', async (c) => {
+  const signUrl = route({
+    method: 'post', path: '/api/uploads/{id}/signed-url', tags: ['security'], summary: 'A signed URL for the bytes of a finished upload, or of one of its results',
+    description: 'Downloadable without a token until it expires (SIGNING_SECRET). The body may be empty.',
+    request: { params: UploadIdParams, body: { required: false, content: { 'application/json': { schema: UrlRequest } } } },
+    responses: {
+      200: json(SignedUrlSchema, 'the URL'),
+      ...errors('INVALID_REQUEST_BODY', 'UPLOAD_NOT_FOUND', 'UPLOAD_GONE', 'UPLOAD_INCOMPLETE', 'TOKEN_SCOPE', 'SIGNING_NOT_CONFIGURED', 'REQUEST_TIMEOUT'),
+    },
+  });
+  documented(app, signUrl, async (c) => {
     try {
       const identity = c.get('identity');
       if (identity?.kind !== 'user' && identity?.kind !== 'anonymous') throw tusError('TOKEN_SCOPE', 'signed URLs are minted with a user token');
       if (!security.parts.signer.enabled) throw tusError('SIGNING_NOT_CONFIGURED');
-      const id = c.req.param('id');
-      const body = await readJsonObject(c, security.config.requestTimeoutMs);
+      const id = c.req.param('id')!;
+      const body = await jsonBody(c, UrlRequest, security.config.requestTimeoutMs);
       const record = await findRecord(deps.records, deps.catalogue, id);
       if (!record) throw tusError('UPLOAD_NOT_FOUND');
       if (record.expiredAt) throw tusError('UPLOAD_GONE');
       let path = `${config.tusPath}/${id}`;
-      if (body.result !== undefined) {
-        if (typeof body.result !== 'string' || !isResultName(body.result)) throw tusError('INVALID_REQUEST_BODY', 'result must be a result name');
-        path = `/api/uploads/${id}/results/${body.result}`;
-      } else if (!record.completedAt) {
-        throw tusError('UPLOAD_INCOMPLETE');
-      }
-      const maxTtlS = Math.floor(security.config.signedUrlTtlMs / 1000);
-      const ttlS = positiveInt(body, 'expiresIn', maxTtlS) ?? maxTtlS;
+      if (body.result !== undefined) path = `/api/uploads/${id}/results/${body.result}`;
+      else if (!record.completedAt) throw tusError('UPLOAD_INCOMPLETE');
+      const ttlS = body.expiresIn ?? urlTtlS;
       const expiresAt = new Date(Math.floor((deps.now().getTime() + ttlS * 1000) / 1000) * 1000);
       const url = `${originOf(c, config.trustProxy)}${security.parts.signer.sign(path, expiresAt)}`;
       return c.json({ url, expiresAt: expiresAt.toISOString() });
@@ -90,7 +89,12 @@ export function mountSecurityApi(app: ApiApp, deps: AuthDeps): void {
     }
   });
 
-  app.get('/api/usage', async (c) => {
+  const usage = route({
+    method: 'get', path: '/api/usage', tags: ['security'], summary: "The caller's quota counters and what it stores",
+    description: 'Files, bytes stored once, bytes deduplicated, by media type and storage class; with auth off for the one anonymous owner (no quota counters).',
+    responses: { 200: json(UsageSchema, 'the usage'), ...errors('TOKEN_SCOPE') },
+  });
+  documented(app, usage, async (c) => {
     try {
       const identity = c.get('identity');
       // What the catalogue holds for the caller (files, bytes stored once, bytes deduplicated, by media

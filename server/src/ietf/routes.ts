@@ -17,6 +17,7 @@ import { createDraft } from './create.js';
 import { interimFor } from './interim.js';
 import { retrieveOffset } from './offset.js';
 import { draftErrorResponse } from './problem.js';
+import { describeIetf } from './describe.js';
 import { INTEROP_HEADER, interopOf, LATEST, PARTIAL_UPLOAD_TYPE } from './versions.js';
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -74,6 +75,7 @@ export function mountIetf(app: ApiApp, deps: AppContext, uploads: Uploads): void
   app.all(base, (c, next) => handle(c, next, undefined));
   app.all(`${base}/`, (c, next) => handle(c, next, undefined));
   app.all(`${base}/:id{.+}`, (c, next) => handle(c, next, safeDecode(c.req.param('id'))));
+  describeIetf(app, base);
 }
 
 function safeDecode(value: string): string {

@@ -1,19 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../test/harness.js';
+import { documentedApi, type DocumentedApi } from '../../test/openapi.js';
 
 describe('operations endpoints', () => {
   let server: TestServer;
+  let api: DocumentedApi;
   const lines: string[] = [];
   beforeAll(async () => {
     server = await startTestServer({ LOG_LEVEL: 'info' }, {
       logger: (await import('./logger.js')).createLogger('info', {}, (l) => lines.push(l)),
     });
+    api = await documentedApi(server.url);
   });
   afterAll(() => server.close());
 
   it('answers liveness and readiness', async () => {
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${server.url}/readyz`);
+    expect((await api.fetch(`${server.url}/healthz`)).status).toBe(200);
+    const ready = await api.fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', circuits: {}, bulkheads: {} });
   });
@@ -26,7 +29,7 @@ describe('operations endpoints', () => {
       body: 'abc',
     });
     await fetch(server.tusUrl, { method: 'POST' });
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await api.fetch(`${server.url}/metrics`)).text();
     expect(text).toMatch(/http_requests_total\{method="PATCH",route="tus",status="204"\} 1/);
     expect(text).toMatch(/tus_bytes_received_total 3/);
     expect(text).toMatch(/tus_uploads_created_total\{concat="none"\} 1/);
@@ -39,13 +42,13 @@ describe('operations endpoints', () => {
   });
 
   it('logs one JSON line per request with a request id, echoing a given X-Request-Id', async () => {
-    const res = await fetch(`${server.url}/api/uploads/nope`, { headers: { 'X-Request-Id': 'abc-123' } });
+    const res = await api.fetch(`${server.url}/api/uploads/nope`, { headers: { 'X-Request-Id': 'abc-123' } });
     expect(res.status).toBe(404);
     expect(res.headers.get('x-request-id')).toBe('abc-123');
     const entry = lines.map((l) => JSON.parse(l)).find((e) => e.reqId === 'abc-123');
     expect(entry).toMatchObject({ level: 'info', msg: 'request', method: 'GET', path: '/api/uploads/nope', status: 404 });
     expect(typeof entry.ms).toBe('number');
-    const generated = await fetch(`${server.url}/api/uploads/nope`, { headers: { 'X-Request-Id': 'bad id\twith space' } });
+    const generated = await api.fetch(`${server.url}/api/uploads/nope`, { headers: { 'X-Request-Id': 'bad id\twith space' } });
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

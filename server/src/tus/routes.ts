@@ -10,6 +10,7 @@ import { handleOptions } from './handlers/options.js';
 import { handlePatch } from './handlers/patch.js';
 import { handlePost } from './handlers/post.js';
 import { TUS_VERSION } from './protocol.js';
+import { describeTus } from './describe.js';
 import { toTusRequest } from './request.js';
 import { errorResponse } from '../http/respond.js';
 import { Uploads } from '../uploads/uploads.js';
@@ -53,6 +54,7 @@ export function mountTus(app: ApiApp, deps: AppContext, uploads = new Uploads(de
   app.all(base, (c) => dispatch(c, undefined));
   app.all(`${base}/`, (c) => dispatch(c, undefined));
   app.all(`${base}/:id{.+}`, (c) => dispatch(c, safeDecode(c.req.param('id'))));
+  describeTus(app, base);
   return uploads;
 }
 

@@ -15,6 +15,7 @@ import { AUTH_ENV, bearer, httpRequest, OCTET, sha256, TUS, userToken } from '@t
 import type { RawEnv } from '../../src/config/config.js';
 import type { Overrides } from '../../src/context.js';
 import { startTestServer, type TestServer } from '../harness.js';
+import { documentedApi, type DocumentedApi } from '../openapi.js';
 
 let servers: TestServer[] = [];
 afterEach(async () => {
@@ -29,6 +30,14 @@ async function start(env: RawEnv = {}, overrides: Overrides = {}): Promise<TestS
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+const documents = new Map<string, DocumentedApi>();
+/** `httpRequest` to the API, the answer checked against the server's OpenAPI document. */
+async function apiRequest(server: TestServer, url: string, method = 'GET', headers: Record<string, string> = {}) {
+  let doc = documents.get(server.url);
+  if (!doc) documents.set(server.url, (doc = await documentedApi(server.url)));
+  return doc.checkReply(method, url, await httpRequest(url, method, headers));
+}
 
 /** Creates an upload and sends `data` in `chunks` PATCHes; returns its id. */
 async function upload(server: TestServer, data: Buffer, metadata: Record<string, string>, chunks = 1, auth: Record<string, string> = {}): Promise<string> {
@@ -148,7 +157,7 @@ describe('versions (embedded)', () => {
     const ids: string[] = [];
     for (const [i, body] of bodies.entries()) ids.push(await upload(server, body, { filename: `report-${i + 1}.pdf`, key: 'report' }));
     const fileId = (await server.deps.catalogue.byUpload(ids[0]))!.file.id;
-    const api = (p: string, method = 'GET') => httpRequest(`${server.url}/api/files/${fileId}${p}`, method);
+    const api = (p: string, method = 'GET') => apiRequest(server, `${server.url}/api/files/${fileId}${p}`, method);
 
     const listed = JSON.parse((await api('/versions')).body.toString());
     expect(listed).toMatchObject({ fileId, current: 3 });
@@ -160,9 +169,9 @@ describe('versions (embedded)', () => {
     expect(v1.headers.etag).toBe(`"${sha256(bodies[0])}"`);
     expect(v1.headers['content-disposition']).toContain('report-1.pdf');
     expect(sha256(v1.body)).toBe(sha256(bodies[0]));
-    expect((await httpRequest(`${server.url}/api/files/${fileId}/versions/1/content`, 'GET', { 'If-None-Match': v1.headers.etag! })).status).toBe(304);
+    expect((await apiRequest(server, `${server.url}/api/files/${fileId}/versions/1/content`, 'GET', { 'If-None-Match': v1.headers.etag! })).status).toBe(304);
     expect((await api('/versions/9/content')).status).toBe(404);
-    expect((await httpRequest(`${server.url}/api/files/nope/versions`, 'GET')).status).toBe(404);
+    expect((await apiRequest(server, `${server.url}/api/files/nope/versions`, 'GET')).status).toBe(404);
 
     // Restore 1: a new version 4 with version 1's bytes; at most 3 kept, so version 1's row goes, its bytes stay (4 points at them).
     const restored = await api('/versions/1/restore', 'POST');
@@ -199,12 +208,12 @@ describe('dedup and versions with authentication (AUTH_MODE=jwt)', () => {
     const bobFile = (await server.deps.catalogue.byUpload(b1))!.file;
     expect(bobFile.id).not.toBe(aliceFile.id); // the same key of another owner is another file
     expect(bobFile.objectId).toBe((await server.deps.catalogue.version({ tenant: '', owner: 'alice' }, aliceFile.id, 1))?.object.id);
-    const versions = (file: string, auth: Record<string, string>) => httpRequest(`${server.url}/api/files/${file}/versions`, 'GET', auth);
+    const versions = (file: string, auth: Record<string, string>) => apiRequest(server, `${server.url}/api/files/${file}/versions`, 'GET', auth);
     expect((await versions(aliceFile.id, alice)).status).toBe(200);
     expect((await versions(aliceFile.id, bob)).status).toBe(404);
-    expect((await httpRequest(`${server.url}/api/files/${aliceFile.id}/versions/1/content`, 'GET', bob)).status).toBe(404);
-    expect((await httpRequest(`${server.url}/api/files/${aliceFile.id}/versions/1/restore`, 'POST', bob)).status).toBe(404);
+    expect((await apiRequest(server, `${server.url}/api/files/${aliceFile.id}/versions/1/content`, 'GET', bob)).status).toBe(404);
+    expect((await apiRequest(server, `${server.url}/api/files/${aliceFile.id}/versions/1/restore`, 'POST', bob)).status).toBe(404);
     expect((await versions(aliceFile.id, {})).status).toBe(401);
-    expect(sha256((await httpRequest(`${server.url}/api/files/${bobFile.id}/versions/1/content`, 'GET', bob)).body)).toBe(sha256(data));
+    expect(sha256((await apiRequest(server, `${server.url}/api/files/${bobFile.id}/versions/1/content`, 'GET', bob)).body)).toBe(sha256(data));
   });
 });

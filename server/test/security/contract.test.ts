@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, REPO_ROOT, tempDir } from '../harness.js';
+import { documentedApi, type DocumentedApi } from '../openapi.js';
 import { bearer, TEST_JWT_SECRET, TEST_SIGNING_SECRET, TUS, userToken } from '@tus-edge/testkit';
 
 const OCTETS = { ...TUS, 'Content-Type': 'application/offset+octet-stream' };
@@ -17,6 +18,7 @@ describe('acceptance contract: AUTH_MODE=jwt AUTH_JWT_SECRET=<s> SIGNING_SECRET=
   let alice = '';
   let bob = '';
   let aliceExpired = '';
+  let api: DocumentedApi;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -43,6 +45,7 @@ describe('acceptance contract: AUTH_MODE=jwt AUTH_JWT_SECRET=<s> SIGNING_SECRET=
       if (!ready) await new Promise((r) => setTimeout(r, 100));
     }
     if (!ready) throw new Error(`server not ready:\n${out}`);
+    api = await documentedApi(base);
     [alice, bob, aliceExpired] = await Promise.all([userToken('alice'), userToken('bob'), userToken('alice', { expiresIn: -120 })]);
   });
   afterAll(async () => {
@@ -54,7 +57,7 @@ describe('acceptance contract: AUTH_MODE=jwt AUTH_JWT_SECRET=<s> SIGNING_SECRET=
   });
 
   const create = (headers: Record<string, string>, length = 5) =>
-    fetch(`${base}/files/`, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(length), ...headers } });
+    api.fetch(`${base}/files/`, { method: 'POST', headers: { ...TUS, 'Upload-Length': String(length), ...headers } });
 
   it('a POST without a token → 401 with WWW-Authenticate; with an HS256 token (sub) → 201', async () => {
     const anon = await create({});
@@ -66,7 +69,7 @@ describe('acceptance contract: AUTH_MODE=jwt AUTH_JWT_SECRET=<s> SIGNING_SECRET=
   it("every tus method and GET /api/uploads/:id with another subject's token → 404, with an expired token → 401", async () => {
     const res = await create(bearer(alice));
     const url = res.headers.get('location')!;
-    expect((await fetch(url, { method: 'PATCH', headers: { ...OCTETS, 'Upload-Offset': '0', ...bearer(alice) }, body: 'hello' })).status).toBe(204);
+    expect((await api.fetch(url, { method: 'PATCH', headers: { ...OCTETS, 'Upload-Offset': '0', ...bearer(alice) }, body: 'hello' })).status).toBe(204);
     const id = url.split('/').pop()!;
     const requests: Array<[string, string, RequestInit]> = [
       ['HEAD', url, { method: 'HEAD', headers: TUS }],
@@ -76,20 +79,20 @@ describe('acceptance contract: AUTH_MODE=jwt AUTH_JWT_SECRET=<s> SIGNING_SECRET=
       ['GET /api/uploads/:id', `${base}/api/uploads/${id}`, { method: 'GET' }],
     ];
     for (const [name, target, init] of requests) {
-      const asBob = await fetch(target, { ...init, headers: { ...(init.headers as Record<string, string>), ...bearer(bob) } });
+      const asBob = await api.fetch(target, { ...init, headers: { ...(init.headers as Record<string, string>), ...bearer(bob) } });
       expect(asBob.status, `${name} as another subject`).toBe(404);
-      const expired = await fetch(target, { ...init, headers: { ...(init.headers as Record<string, string>), ...bearer(aliceExpired) } });
+      const expired = await api.fetch(target, { ...init, headers: { ...(init.headers as Record<string, string>), ...bearer(aliceExpired) } });
       expect(expired.status, `${name} with an expired token`).toBe(401);
       expect(expired.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
     }
     // Nothing of that touched it: the owner still sees every byte.
-    const head = await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer(alice) } });
+    const head = await api.fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer(alice) } });
     expect(head.status).toBe(200);
     expect(head.headers.get('upload-offset')).toBe('5');
   });
 
   it('POST /api/upload-tokens {"maxSize"} → 201 {token}; that token alone creates an upload up to maxSize, larger → 413', async () => {
-    const minted = await fetch(`${base}/api/upload-tokens`, {
+    const minted = await api.fetch(`${base}/api/upload-tokens`, {
       method: 'POST', headers: { 'Content-Type': 'application/json', ...bearer(alice) }, body: JSON.stringify({ maxSize: 8 }),
     });
     expect(minted.status).toBe(201);
@@ -98,26 +101,26 @@ describe('acceptance contract: AUTH_MODE=jwt AUTH_JWT_SECRET=<s> SIGNING_SECRET=
     const ok = await create(bearer(token), 8);
     expect(ok.status).toBe(201);
     const url = ok.headers.get('location')!;
-    expect((await fetch(url, { method: 'PATCH', headers: { ...OCTETS, 'Upload-Offset': '0', ...bearer(token) }, body: '12345678' })).status).toBe(204);
+    expect((await api.fetch(url, { method: 'PATCH', headers: { ...OCTETS, 'Upload-Offset': '0', ...bearer(token) }, body: '12345678' })).status).toBe(204);
     const tooLarge = await create(bearer(token), 9);
     expect(tooLarge.status).toBe(413);
     expect(((await tooLarge.json()) as { error: { code: string } }).error.code).toBe('UPLOAD_TOKEN_SIZE_EXCEEDED');
     // The upload is the owner's: the user token sees it too.
-    expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer(alice) } })).headers.get('upload-offset')).toBe('8');
+    expect((await api.fetch(url, { method: 'HEAD', headers: { ...TUS, ...bearer(alice) } })).headers.get('upload-offset')).toBe('8');
   });
 
   it('POST /api/uploads/:id/signed-url → {url} downloadable without a token, as an attachment that cannot run', async () => {
-    const res = await fetch(`${base}/files/`, {
+    const res = await api.fetch(`${base}/files/`, {
       method: 'POST',
       headers: { ...OCTETS, 'Upload-Length': '25', 'Upload-Metadata': `filename ${Buffer.from('x.html').toString('base64')},filetype ${Buffer.from('text/html').toString('base64')}`, ...bearer(alice) },
       body: '<script>alert(1)</script>',
     });
     expect(res.status).toBe(201);
     const id = res.headers.get('location')!.split('/').pop()!;
-    const signed = await fetch(`${base}/api/uploads/${id}/signed-url`, { method: 'POST', headers: bearer(alice) });
+    const signed = await api.fetch(`${base}/api/uploads/${id}/signed-url`, { method: 'POST', headers: bearer(alice) });
     expect(signed.status).toBe(200);
     const { url } = (await signed.json()) as { url: string };
-    const got = await fetch(url);
+    const got = await api.fetch(url);
     expect(got.status).toBe(200);
     expect(await got.text()).toBe('<script>alert(1)</script>');
     expect(got.headers.get('content-disposition')).toMatch(/^attachment/);
@@ -126,9 +129,9 @@ describe('acceptance contract: AUTH_MODE=jwt AUTH_JWT_SECRET=<s> SIGNING_SECRET=
     expect(got.headers.get('content-type')).not.toMatch(/html/);
     const tampered = new URL(url);
     tampered.searchParams.set('expires', String(Number(tampered.searchParams.get('expires')) + 1));
-    expect((await fetch(tampered)).status).toBe(403);
-    expect((await fetch(`${base}/files/${id}`)).status).toBe(401);
+    expect((await api.fetch(tampered)).status).toBe(403);
+    expect((await api.fetch(`${base}/files/${id}`)).status).toBe(401);
     // Bob cannot mint a URL for it.
-    expect((await fetch(`${base}/api/uploads/${id}/signed-url`, { method: 'POST', headers: bearer(bob) })).status).toBe(404);
+    expect((await api.fetch(`${base}/api/uploads/${id}/signed-url`, { method: 'POST', headers: bearer(bob) })).status).toBe(404);
   });
 });

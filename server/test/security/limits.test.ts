@@ -4,7 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../harness.js';
+import { documentedApi, type DocumentedApi } from '../openapi.js';
 import { AUTH_ENV, bearer, TUS, userToken } from '@tus-edge/testkit';
+
+/** The document of the server under test: answers are checked against it where the tests fetch. */
+let api: DocumentedApi;
 
 const OCTETS = { ...TUS, 'Content-Type': 'application/offset+octet-stream' };
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(24, 1)]);
@@ -19,14 +23,15 @@ describe('quotas and content checks (embedded)', () => {
   let bob: Record<string, string>;
   beforeAll(async () => {
     server = await startTestServer({ ...AUTH_ENV, QUOTA_BYTES: '100', QUOTA_UPLOADS: '2', ALLOWED_TYPES: 'image/png,text/plain', RATE_LIMIT_REQUESTS: '0', RATE_LIMIT_CREATIONS: '0' });
+    api = await documentedApi(server.url);
     alice = bearer(await userToken('alice'));
     bob = bearer(await userToken('bob'));
   });
   afterAll(() => server?.close());
 
   const create = (auth: Record<string, string>, headers: Record<string, string>) =>
-    fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...auth, ...headers } });
-  const usage = async (auth: Record<string, string>) => ((await (await fetch(`${server.url}/api/usage`, { headers: auth })).json()) as { usage: { bytes: number; uploads: number } }).usage;
+    api.fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...auth, ...headers } });
+  const usage = async (auth: Record<string, string>) => ((await (await api.fetch(`${server.url}/api/usage`, { headers: auth })).json()) as { usage: { bytes: number; uploads: number } }).usage;
 
   it('charges length and open uploads at creation, refuses past them, and gives back on DELETE and finish', async () => {
     const a = await create(alice, { 'Upload-Length': '60' });
@@ -43,16 +48,16 @@ describe('quotas and content checks (embedded)', () => {
 
     // A deferred length past the quota is refused and nothing moves.
     const bUrl = b.headers.get('location')!;
-    const over = await fetch(bUrl, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0', 'Upload-Length': '50' }, body: 'hello' });
+    const over = await api.fetch(bUrl, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0', 'Upload-Length': '50' }, body: 'hello' });
     expect([over.status, await code(over)]).toEqual([413, 'QUOTA_BYTES_EXCEEDED']);
-    expect((await fetch(bUrl, { method: 'HEAD', headers: { ...TUS, ...alice } })).headers.get('upload-offset')).toBe('0');
+    expect((await api.fetch(bUrl, { method: 'HEAD', headers: { ...TUS, ...alice } })).headers.get('upload-offset')).toBe('0');
     // Declared within it: charged; finishing closes the upload but keeps its bytes charged.
-    const within = await fetch(bUrl, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0', 'Upload-Length': '5' }, body: 'hello' });
+    const within = await api.fetch(bUrl, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0', 'Upload-Length': '5' }, body: 'hello' });
     expect(within.status).toBe(204);
     expect(await usage(alice)).toEqual({ bytes: 65, uploads: 1 });
-    expect((await fetch(a.headers.get('location')!, { method: 'DELETE', headers: { ...TUS, ...alice } })).status).toBe(204);
+    expect((await api.fetch(a.headers.get('location')!, { method: 'DELETE', headers: { ...TUS, ...alice } })).status).toBe(204);
     expect(await usage(alice)).toEqual({ bytes: 5, uploads: 0 });
-    expect((await fetch(bUrl, { method: 'DELETE', headers: { ...TUS, ...alice } })).status).toBe(204);
+    expect((await api.fetch(bUrl, { method: 'DELETE', headers: { ...TUS, ...alice } })).status).toBe(204);
     expect(await usage(alice)).toEqual({ bytes: 0, uploads: 0 });
   });
 
@@ -60,24 +65,24 @@ describe('quotas and content checks (embedded)', () => {
     const res = await create(alice, { 'Upload-Length': String(PNG.length), 'Upload-Metadata': `filetype ${Buffer.from('image/png').toString('base64')}` });
     const url = res.headers.get('location')!;
     const zip = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(PNG.length - 4)]);
-    const refused = await fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0' }, body: zip });
+    const refused = await api.fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0' }, body: zip });
     expect([refused.status, await code(refused)]).toEqual([415, 'TYPE_NOT_ALLOWED']);
-    expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...alice } })).status).toBe(404);
+    expect((await api.fetch(url, { method: 'HEAD', headers: { ...TUS, ...alice } })).status).toBe(404);
     expect(await usage(alice)).toEqual({ bytes: 0, uploads: 0 });
 
     const ok = await create(alice, { 'Upload-Length': String(PNG.length) });
     const okUrl = ok.headers.get('location')!;
     // The bytes are checked across chunks: the first PATCH carries the head, the rest follows.
-    expect((await fetch(okUrl, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0' }, body: PNG.subarray(0, 20) })).status).toBe(204);
-    expect((await fetch(okUrl, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '20' }, body: PNG.subarray(20) })).status).toBe(204);
-    const got = await fetch(okUrl, { headers: alice });
+    expect((await api.fetch(okUrl, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0' }, body: PNG.subarray(0, 20) })).status).toBe(204);
+    expect((await api.fetch(okUrl, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '20' }, body: PNG.subarray(20) })).status).toBe(204);
+    const got = await api.fetch(okUrl, { headers: alice });
     expect(Buffer.from(await got.arrayBuffer()).equals(PNG)).toBe(true);
 
     // creation-with-upload is checked the same way and leaves nothing behind.
-    const withBody = await fetch(server.tusUrl, { method: 'POST', headers: { ...OCTETS, ...alice, 'Upload-Length': '4' }, body: Buffer.from([0, 1, 2, 3]) });
+    const withBody = await api.fetch(server.tusUrl, { method: 'POST', headers: { ...OCTETS, ...alice, 'Upload-Length': '4' }, body: Buffer.from([0, 1, 2, 3]) });
     expect(withBody.status).toBe(415);
     expect(await usage(alice)).toEqual({ bytes: PNG.length, uploads: 0 });
-    expect((await fetch(okUrl, { method: 'DELETE', headers: { ...TUS, ...alice } })).status).toBe(204);
+    expect((await api.fetch(okUrl, { method: 'DELETE', headers: { ...TUS, ...alice } })).status).toBe(204);
   });
 });
 
@@ -86,17 +91,18 @@ describe('upload tokens and rate limits (embedded)', () => {
   let alice: Record<string, string>;
   beforeAll(async () => {
     server = await startTestServer({ ...AUTH_ENV, RATE_LIMIT_REQUESTS: '0', RATE_LIMIT_CREATIONS: '3' });
+    api = await documentedApi(server.url);
     alice = bearer(await userToken('alice'));
   });
   afterAll(() => server?.close());
 
   const mint = async (body: Record<string, unknown>) => {
-    const res = await fetch(`${server.url}/api/upload-tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...alice }, body: JSON.stringify(body) });
+    const res = await api.fetch(`${server.url}/api/upload-tokens`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...alice }, body: JSON.stringify(body) });
     expect(res.status).toBe(201);
     return bearer(((await res.json()) as { token: string }).token);
   };
   const create = (auth: Record<string, string>, length: number, metadata?: string) =>
-    fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...auth, 'Upload-Length': String(length), ...(metadata ? { 'Upload-Metadata': metadata } : {}) } });
+    api.fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...auth, 'Upload-Length': String(length), ...(metadata ? { 'Upload-Metadata': metadata } : {}) } });
 
   it('limits uploads per token and types by bytes; an expired token resumes its uploads but creates none', async () => {
     const token = await mint({ maxUploads: 1, types: ['text/plain'], expiresIn: 2 });
@@ -105,23 +111,23 @@ describe('upload tokens and rate limits (embedded)', () => {
     const second = await create(token, 4);
     expect([second.status, await code(second)]).toEqual([403, 'UPLOAD_TOKEN_EXHAUSTED']);
     const url = first.headers.get('location')!;
-    expect((await fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...token, 'Upload-Offset': '0' }, body: 'ab' })).status).toBe(204);
+    expect((await api.fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...token, 'Upload-Offset': '0' }, body: 'ab' })).status).toBe(204);
     await new Promise((r) => setTimeout(r, 3100));
     // Expired: it still resumes the upload it created...
-    expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...token } })).headers.get('upload-offset')).toBe('2');
-    expect((await fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...token, 'Upload-Offset': '2' }, body: 'cd' })).status).toBe(204);
+    expect((await api.fetch(url, { method: 'HEAD', headers: { ...TUS, ...token } })).headers.get('upload-offset')).toBe('2');
+    expect((await api.fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...token, 'Upload-Offset': '2' }, body: 'cd' })).status).toBe(204);
     // ...but cannot create, nor reach anything else of its owner.
     const late = await create(token, 1);
     expect([late.status, await code(late)]).toEqual([401, 'AUTH_EXPIRED']);
     const other = await create(alice, 1);
-    expect((await fetch(other.headers.get('location')!, { method: 'HEAD', headers: { ...TUS, ...token } })).status).toBe(404);
-    expect((await fetch(`${server.url}/api/usage`, { headers: token })).status).toBe(403);
+    expect((await api.fetch(other.headers.get('location')!, { method: 'HEAD', headers: { ...TUS, ...token } })).status).toBe(404);
+    expect((await api.fetch(`${server.url}/api/usage`, { headers: token })).status).toBe(403);
   });
 
   it('refuses a body of another type than the token allows', async () => {
     const token = await mint({ types: ['image/*'] });
     const res = await create(token, 5);
-    const refused = await fetch(res.headers.get('location')!, { method: 'PATCH', headers: { ...OCTETS, ...token, 'Upload-Offset': '0' }, body: 'hello' });
+    const refused = await api.fetch(res.headers.get('location')!, { method: 'PATCH', headers: { ...OCTETS, ...token, 'Upload-Offset': '0' }, body: 'hello' });
     expect(refused.status).toBe(415);
   });
 
@@ -142,9 +148,9 @@ describe('upload tokens and rate limits (embedded)', () => {
   it('a final upload may only concatenate partials of the same owner', async () => {
     await new Promise((r) => setTimeout(r, 1100));
     const bob = bearer(await userToken('bob'));
-    const part = await fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...bob, 'Upload-Length': '1', 'Upload-Concat': 'partial' } });
+    const part = await api.fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...bob, 'Upload-Length': '1', 'Upload-Concat': 'partial' } });
     expect(part.status).toBe(201);
-    const final = await fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...alice, 'Upload-Concat': `final;${part.headers.get('location')}` } });
+    const final = await api.fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...alice, 'Upload-Concat': `final;${part.headers.get('location')}` } });
     expect([final.status, await code(final)]).toEqual([400, 'INVALID_CONCAT_PART']);
   });
 });
@@ -155,13 +161,14 @@ describe('bytes per second (embedded)', () => {
 
   it('lets a body through, counts it, and answers 429 while the second is used up; the offset stays', async () => {
     server = await startTestServer({ ...AUTH_ENV, RATE_LIMIT_BYTES: '1KiB', RATE_LIMIT_REQUESTS: '0', RATE_LIMIT_CREATIONS: '0' });
+    api = await documentedApi(server.url);
     const alice = bearer(await userToken('alice'));
-    const res = await fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...alice, 'Upload-Length': '4096' } });
+    const res = await api.fetch(server.tusUrl, { method: 'POST', headers: { ...TUS, ...alice, 'Upload-Length': '4096' } });
     const url = res.headers.get('location')!;
-    expect((await fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0' }, body: Buffer.alloc(2048, 97) })).status).toBe(204);
-    const limited = await fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '2048' }, body: Buffer.alloc(2048, 97) });
+    expect((await api.fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '0' }, body: Buffer.alloc(2048, 97) })).status).toBe(204);
+    const limited = await api.fetch(url, { method: 'PATCH', headers: { ...OCTETS, ...alice, 'Upload-Offset': '2048' }, body: Buffer.alloc(2048, 97) });
     expect([limited.status, await code(limited)]).toEqual([429, 'RATE_LIMITED']);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect((await fetch(url, { method: 'HEAD', headers: { ...TUS, ...alice } })).headers.get('upload-offset')).toBe('2048');
+    expect((await api.fetch(url, { method: 'HEAD', headers: { ...TUS, ...alice } })).headers.get('upload-offset')).toBe('2048');
   });
 });

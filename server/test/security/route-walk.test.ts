@@ -5,13 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { startTestServer, type TestServer } from '../harness.js';
+import { documentedApi, type DocumentedApi } from '../openapi.js';
 import { AUTH_ENV, bearer, userToken } from '@tus-edge/testkit';
 
 const METRICS_TOKEN = 'metrics-token-123456';
 const TUS_METHODS = ['POST', 'HEAD', 'PATCH', 'DELETE', 'GET', 'OPTIONS'];
 const OPEN = new Set(['/healthz', '/readyz', '/api/openapi.json', '/api/docs']);
-/** Public browser assets (the SDK bundle, the demo page, the operator page's files): served to anyone, never 401. */
-const isAsset = (p: string) => p.startsWith('/sdk/') || p === '/demo' || p.startsWith('/demo/') || p === '/admin' || p.startsWith('/admin/');
+/** Public browser assets (the SDK bundle, the demo page, the operator page's files, the API reference's script and style): served to anyone, never 401. */
+const isAsset = (p: string) => p.startsWith('/sdk/') || p === '/demo' || p.startsWith('/demo/') || p.startsWith('/api/docs/') || p === '/admin' || p.startsWith('/admin/');
 
 interface Call {
   method: string;
@@ -22,12 +23,14 @@ interface Call {
 
 describe('route walk: every route, four kinds of bad credentials', () => {
   let server: TestServer;
+  let api: DocumentedApi;
   let calls: Call[] = [];
   let uploadId = '';
   const tokens: Record<string, string> = {};
 
   beforeAll(async () => {
     server = await startTestServer({ ...AUTH_ENV, METRICS_TOKEN, RATE_LIMIT_REQUESTS: '0', RATE_LIMIT_CREATIONS: '0' });
+    api = await documentedApi(server.url);
     tokens.alice = await userToken('alice');
     tokens.bob = await userToken('bob');
     tokens.expired = await userToken('alice', { expiresIn: -120 });
@@ -78,6 +81,8 @@ describe('route walk: every route, four kinds of bad credentials', () => {
   it.each(['none', 'expired', 'wrongKey'] as const)('with %s: 401 and a Bearer challenge everywhere but the open routes', async (kind) => {
     for (const call of calls) {
       const res = await send(call, kind === 'none' ? undefined : tokens[kind]);
+      // Every answer of a documented operation is a documented answer (status, headers, body).
+      if (api.documents(call.method, call.path)) await api.checkResponse(call.method, res, call.path);
       await res.body?.cancel();
       const label = `${call.method} ${call.path} (${kind})`;
       if (OPEN.has(call.path)) expect(res.status, label).toBe(200);
@@ -93,6 +98,7 @@ describe('route walk: every route, four kinds of bad credentials', () => {
   it("with another user's token: 404 wherever alice's upload is named, and nothing of hers changes", async () => {
     for (const call of calls) {
       const res = await send(call, tokens.bob);
+      if (api.documents(call.method, call.path)) await api.checkResponse(call.method, res, call.path);
       const body = await res.text();
       const label = `${call.method} ${call.path} (bob)`;
       expect(res.status, label).toBeLessThan(500);

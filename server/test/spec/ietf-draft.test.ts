@@ -9,8 +9,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestServer, type TestServer } from '../harness.js';
-import { dialect, draftRequest, expectProblem, type DraftResponse, type Headers } from './ietf-client.js';
+import { dialect, draftRequest as sendDraft, expectProblem, type DraftRequest, type DraftResponse, type Headers } from './ietf-client.js';
 import { OCTET, TUS } from './helpers.js';
+import { documentedApi, type DocumentedApi } from '../openapi.js';
 
 const MAX_SIZE = 4 * 1024 * 1024;
 const nodes: TestServer[] = [];
@@ -19,10 +20,26 @@ beforeAll(async () => {
   const env = { FSYNC: 'false', MAX_SIZE: String(MAX_SIZE), ...(distributed ?? {}), REDIS_PREFIX: `ietf${randomBytes(4).toString('hex')}:` };
   nodes.push(await startTestServer(env));
   if (distributed) nodes.push(await startTestServer(env));
+  api = await documentedApi(nodes[0].url);
 });
 afterAll(async () => {
   await Promise.all(nodes.map((n) => n.close()));
 });
+
+/** The OpenAPI document: every answer of the draft (interim ones too) is checked against it. */
+let api: DocumentedApi;
+
+/** {@link sendDraft}, the answer (and each 104) checked against the document's operation. */
+async function draftRequest(r: DraftRequest): Promise<DraftResponse> {
+  const res = await sendDraft(r);
+  if (res.status === 0) return res; // a cut connection: no answer to check
+  const method = r.headers?.['X-HTTP-Method-Override'] ?? r.method;
+  const path = new URL(r.url).pathname;
+  const headersOf = (h: Record<string, string | string[] | undefined>) => new Headers(Object.entries(h).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)] as [string, string]])));
+  for (const interim of res.interim) await api.check(method, path, { status: interim.status, headers: headersOf(interim.headers), text: async () => '' });
+  await api.check(method, path, { status: res.status, headers: headersOf(res.headers), text: async () => res.body });
+  return res;
+}
 
 let turn = 0;
 /** The collection URL of the next node (two nodes take turns in the distributed project). */

@@ -1,4 +1,5 @@
 import type ffmpeg from 'fluent-ffmpeg';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { ProcessingError } from '../../errors.js';
 import { inSpan } from '../../tracing/spans.js';
@@ -80,16 +81,30 @@ function spawnFfmpeg(what: string, input: string, build: (cmd: ffmpeg.FfmpegComm
   });
 }
 
-/** ffprobe through fluent-ffmpeg; resolves the parsed JSON or rejects with {@link ffmpegError}. */
+/**
+ * `ffprobe -print_format json -show_format -show_streams`; resolves the parsed JSON or rejects with
+ * {@link ffmpegError}. Spawned here rather than through fluent-ffmpeg, which keeps the child to itself:
+ * when `signal` aborts, the ffprobe is killed (SIGKILL), not left reading a large input.
+ */
 export function ffprobe(input: string, signal: AbortSignal): Promise<ffmpeg.FfprobeData> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    fluent().ffprobe(input, ['-v', 'error', ...inputOptions(input)], (err: Error | null, data) => {
-      signal.removeEventListener('abort', onAbort);
-      if (err) return reject(ffmpegError('ffprobe', err, err.message));
-      resolve(data);
+    const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', ...inputOptions(input), input];
+    const child = spawn('ffprobe', args, { signal, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8192)));
+    child.once('error', (err) => reject(signal.aborted ? signal.reason : ffmpegError('ffprobe', err, stderr)));
+    child.once('close', (code) => {
+      if (signal.aborted) return reject(signal.reason);
+      if (code !== 0) return reject(ffmpegError('ffprobe', new Error(`ffprobe exited with code ${code}`), stderr));
+      try {
+        const data = JSON.parse(Buffer.concat(out).toString('utf8')) as Partial<ffmpeg.FfprobeData>;
+        resolve({ streams: data.streams ?? [], format: data.format ?? {}, chapters: data.chapters ?? [] } as ffmpeg.FfprobeData);
+      } catch (err) {
+        reject(ffmpegError('ffprobe', err, stderr));
+      }
     });
   });
 }
