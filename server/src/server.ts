@@ -11,7 +11,7 @@ import { buildContext, type Overrides } from './context.js';
 import type { AppContext } from './context.js';
 import type { Uploads } from './uploads/uploads.js';
 import { startAnalytics } from './analytics/start.js';
-import { embeddedWithMaintenance, planMaintenance, startDistributedMaintenance } from './maintenance/start.js';
+import { planMaintenance, startDistributedMaintenance, withMaintenance } from './maintenance/start.js';
 
 /** Processing statuses without their own expiry (files) are pruned this often (see `StatusStore.prune`). */
 const STATUS_PRUNE_INTERVAL_MS = 3_600_000;
@@ -99,7 +99,7 @@ export async function startServer(config: Config, overrides: Overrides = {}): Pr
   const runtime = config.processors.inProcess
     ? await startRuntime({
         moreProcessors: maintenance && [maintenance.processor],
-        source: maintenance && embeddedWithMaintenance(config.processors.runtime, maintenance, deps.logger.child({ component: 'processors' })),
+        wrapSource: maintenance && withMaintenance(maintenance),
         config: config.processors.runtime,
         logger: deps.logger.child({ component: 'processors' }),
         status: deps.status,

@@ -65,6 +65,11 @@ export interface RuntimeOptions {
   chooseLane?: (event: UploadCompletedEvent) => Lane;
   /** Overrides, mostly for tests: used instead of what `config` would build (and not closed by `stop`). */
   source?: JobSource;
+  /**
+   * Wraps the source the runtime uses (the given one, or the one it builds from `config.queue`: JetStream
+   * or the directory queue), e.g. to add jobs of a schedule beside the upload events.
+   */
+  wrapSource?: (source: JobSource) => JobSource;
   status?: StatusStore;
   leases?: JobLeases;
   outcomes?: OutcomePublisher | null;
@@ -167,6 +172,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     if (!source && options.attempts === undefined) attempts = new DirectoryAttemptRecorder(attemptsDir(config.dataDir));
     source ??= new DirectorySource({ dir: config.queue.kind === 'directory' ? config.queue.dir : `${config.dataDir}/events`, logger, ackWaitMs: config.ackWaitMs });
+    if (options.wrapSource) source = options.wrapSource(source);
     let status = options.status;
     if (!status) {
       const created = createStatusStore(config, logger, circuits);

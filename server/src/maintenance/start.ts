@@ -1,4 +1,4 @@
-import { DirectorySource, parseConfig as parseProcessorsConfig, startRuntime, type JobSource, type Logger, type ProcessorsConfig, type Runtime } from '@tus-edge/processors';
+import { parseConfig as parseProcessorsConfig, startRuntime, type JobSource, type ProcessorsConfig, type Runtime } from '@tus-edge/processors';
 import type { AppContext } from '../context.js';
 import { maintenanceCounter, type MaintenanceDeps } from './apply.js';
 import { MaintenanceProcessor } from './processor.js';
@@ -34,12 +34,12 @@ export function planMaintenance(
 }
 
 /**
- * Embedded server: the one in-process runtime runs the maintenance kind too, its jobs from the
- * schedule beside the upload events of the directory outbox (the source the runtime would build).
+ * A server running the processors in-process: its one runtime runs the maintenance kind too, its jobs
+ * from the schedule beside the upload events of whatever source the runtime builds (the directory
+ * outbox, or JetStream).
  */
-export function embeddedWithMaintenance(runtime: ProcessorsConfig, maintenance: Maintenance, logger: Logger): JobSource {
-  const dir = runtime.queue.kind === 'directory' ? runtime.queue.dir : `${runtime.dataDir}/events`;
-  return new WithMaintenance(new DirectorySource({ dir, logger, ackWaitMs: runtime.ackWaitMs }), maintenance.schedule);
+export function withMaintenance(maintenance: Maintenance): (uploads: JobSource) => JobSource {
+  return (uploads) => new WithMaintenance(uploads, maintenance.schedule);
 }
 
 /**

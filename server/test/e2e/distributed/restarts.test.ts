@@ -12,7 +12,9 @@ const MiB = 1024 * 1024;
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ nodes: 2, env: { LOCK_TTL: '2s', S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB' } });
+  // The S3 breaker opens while S3 is away (readiness probes count as calls) and is tried again after
+  // CIRCUIT_OPEN_FOR (default 15 s, longer than Swift takes to restart on a quiet machine): 3 s here.
+  stack = await startStack({ nodes: 2, env: { LOCK_TTL: '2s', S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB', CIRCUIT_OPEN_FOR: '3s' } });
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -81,8 +83,9 @@ describe('distributed: backing services restart mid-upload', () => {
     await restarting;
     expect(seen).toContain('storage');
     const deadline = Date.now() + 10_000;
-    while ((await fetch(`${node}/readyz`)).status !== 200) {
-      if (Date.now() > deadline) throw new Error('not ready again within 10 s');
+    let last: Response;
+    while ((last = await fetch(`${node}/readyz`)).status !== 200) {
+      if (Date.now() > deadline) throw new Error(`not ready again within 10 s: ${await last.text()}`);
       await new Promise((res) => setTimeout(res, 100));
     }
   });
