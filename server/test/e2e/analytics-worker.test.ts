@@ -4,35 +4,21 @@
  * worker leaves its attempts in `DATA_DIR/analytics/attempts`, the server takes them in, and the
  * analytics API reports the job.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpRequest, OCTET, TUS } from '@tus-edge/testkit';
-import { freePort, REPO_ROOT, startTestServer, type TestServer } from '../harness.js';
+import { httpRequest, OCTET, TUS, startProcessorWorker, type ProcessorWorker } from '@tus-edge/testkit';
+import { startTestServer, type TestServer } from '../harness.js';
 
 let server: TestServer;
-let worker: ChildProcess | undefined;
+let worker: ProcessorWorker | undefined;
 
 beforeAll(async () => {
   server = await startTestServer({ PROCESSORS_IN_PROCESS: 'false' });
-  const port = await freePort();
-  worker = spawn(process.execPath, [path.join(REPO_ROOT, 'processors/dist/main.js')], {
-    env: { PATH: process.env.PATH, DATA_DIR: server.dataDir, HOST: '127.0.0.1', PROCESSORS_PORT: String(port), LOG_LEVEL: 'warn', PROCESSOR_KINDS: 'fingerprint' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const deadline = Date.now() + 30_000;
-  while ((await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status).catch(() => 0)) !== 200) {
-    if (Date.now() > deadline || worker.exitCode !== null) throw new Error('processor worker did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  worker = await startProcessorWorker({ DATA_DIR: server.dataDir, LOG_LEVEL: 'warn', PROCESSOR_KINDS: 'fingerprint' }, 30_000);
 }, 60_000);
 afterAll(async () => {
-  if (worker && worker.exitCode === null) {
-    const exited = new Promise((r) => worker!.once('exit', r));
-    worker.kill('SIGTERM');
-    await exited;
-  }
+  await worker?.stop();
   await server?.close();
 });
 

@@ -5,10 +5,9 @@
  * WEBHOOK_TIMEOUT); one node is stopped meanwhile; then the receiver recovers. Every event reaches the
  * owner's endpoint and the operator's exactly once, signed; the deliveries API shows the attempts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, REPO_ROOT, startPostgres, startStack, tempDir, TUS, type PostgresHandle, type Stack } from '@tus-edge/testkit';
+import { startPostgres, startStack, tempDir, TUS, type PostgresHandle, type Stack, startProcessorWorker, type ProcessorWorker } from '@tus-edge/testkit';
 import { Receiver, waitUntil, type ReceivedEvent } from './receiver.js';
 
 const TIMEOUT_MS = 500;
@@ -16,7 +15,7 @@ const OPERATOR_SECRET = 'operator-secret-for-the-webhook-test';
 let receiver: Receiver;
 let postgres: PostgresHandle;
 let stack: Stack;
-let worker: ChildProcess | undefined;
+let worker: ProcessorWorker | undefined;
 
 beforeAll(async () => {
   receiver = await new Receiver(TIMEOUT_MS * 3).start();
@@ -32,22 +31,10 @@ beforeAll(async () => {
       WEBHOOK_POLL_INTERVAL: '200ms', WEBHOOK_RETRY_FOR: '10m', WEBHOOK_URLS: `${receiver.url}/operator`, WEBHOOK_SECRET: OPERATOR_SECRET,
     },
   });
-  const port = await freePort();
-  worker = spawn(process.execPath, [path.join(REPO_ROOT, 'processors/dist/main.js')], {
-    env: { PATH: process.env.PATH, ...stack.env, DATA_DIR: await tempDir(), HOST: '127.0.0.1', PROCESSORS_PORT: String(port), LOG_LEVEL: 'error', PROCESSOR_KINDS: 'fingerprint,documents' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  await waitUntil('the processor worker ready', async () => {
-    if (worker?.exitCode !== null) throw new Error('processor worker exited');
-    return (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status).catch(() => 0)) === 200;
-  }, 30_000);
+  worker = await startProcessorWorker({ ...stack.env, DATA_DIR: await tempDir(), LOG_LEVEL: 'error', PROCESSOR_KINDS: 'fingerprint,documents' }, 30_000);
 }, 300_000);
 afterAll(async () => {
-  if (worker && worker.exitCode === null) {
-    const exited = new Promise((r) => worker!.once('exit', r));
-    worker.kill('SIGTERM');
-    await exited;
-  }
+  await worker?.stop();
   await stack?.stop();
   await postgres?.stop();
   await receiver?.close();

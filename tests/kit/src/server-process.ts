@@ -99,3 +99,39 @@ export async function spawnServer(env: ServerEnv = {}, dataDir?: string, options
     },
   };
 }
+
+export interface ProcessorWorker {
+  /** Port of its `/healthz`, `/readyz`, `/metrics`. */
+  port: number;
+  child: ChildProcess;
+  /** SIGTERM, then waits for it to exit. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A processor worker of its own (`processors/dist/main.js`, what `npm run processors` runs) on
+ * 127.0.0.1, with `env` (`DATA_DIR`, `PROCESSOR_KINDS`, the queue's variables…; only `PATH` is taken
+ * from this process), ready once its `/readyz` answers 200 (within `readyWithinMs`, else it throws).
+ */
+export async function startProcessorWorker(env: ServerEnv, readyWithinMs = 30_000): Promise<ProcessorWorker> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'processors/dist/main.js')], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PROCESSORS_PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  const deadline = Date.now() + readyWithinMs;
+  while ((await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status).catch(() => 0)) !== 200) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stop();
+      throw new Error('processor worker did not become ready');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, child, stop };
+}

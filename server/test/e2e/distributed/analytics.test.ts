@@ -5,23 +5,21 @@
  * each attempt on `analytics.attempts`; the nodes' shared consumer writes each once into PostgreSQL
  * with the upload's owner; either node answers the analytics API from it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   httpRequest, makePdf, OCTET, s3Env, startNats, startPostgres, startRedis, startS3, TUS,
-  type NatsHandle, type PostgresHandle, type RedisHandle, type S3Handle,
+  startProcessorWorker, type NatsHandle, type PostgresHandle, type ProcessorWorker, type RedisHandle, type S3Handle,
 } from '@tus-edge/testkit';
-import { freePort, REPO_ROOT, startTestServer, tempDir, type TestServer } from '../../harness.js';
-import path from 'node:path';
+import { startTestServer, tempDir, type TestServer } from '../../harness.js';
 
 let redis: RedisHandle;
 let s3: S3Handle;
 let nats: NatsHandle;
 let postgres: PostgresHandle;
 let nodes: TestServer[] = [];
-let worker: ChildProcess | undefined;
+let worker: ProcessorWorker | undefined;
 
 beforeAll(async () => {
   [redis, s3, nats, postgres] = await Promise.all([
@@ -32,23 +30,10 @@ beforeAll(async () => {
     DATABASE_URL: await postgres.createDatabase('analytics_nodes'), S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB',
   };
   nodes = [await startTestServer({ ...env, NODE_NAME: 'n1' }), await startTestServer({ ...env, NODE_NAME: 'n2' })];
-  const port = await freePort();
-  worker = spawn(process.execPath, [path.join(REPO_ROOT, 'processors/dist/main.js')], {
-    env: { PATH: process.env.PATH, ...env, DATA_DIR: await tempDir(), HOST: '127.0.0.1', PROCESSORS_PORT: String(port), LOG_LEVEL: 'warn', NODE_NAME: 'worker-1', PROCESSOR_KINDS: 'fingerprint,documents' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const deadline = Date.now() + 60_000;
-  while ((await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status).catch(() => 0)) !== 200) {
-    if (Date.now() > deadline || worker.exitCode !== null) throw new Error('processor worker did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  worker = await startProcessorWorker({ ...env, DATA_DIR: await tempDir(), LOG_LEVEL: 'warn', NODE_NAME: 'worker-1', PROCESSOR_KINDS: 'fingerprint,documents' }, 60_000);
 }, 400_000);
 afterAll(async () => {
-  if (worker && worker.exitCode === null) {
-    const exited = new Promise((r) => worker!.once('exit', r));
-    worker.kill('SIGTERM');
-    await exited;
-  }
+  await worker?.stop();
   for (const n of nodes) await n.close();
   await Promise.all([redis?.stop(), s3?.stop(), nats?.stop(), postgres?.stop()]);
 });

@@ -4,38 +4,23 @@
  * the S3 object, and every node shows the status. NATS goes down while uploads finish, and a node is
  * killed right after acknowledging the last PATCH: no event is lost, none is doubled.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, REPO_ROOT, tempDir } from '../../harness.js';
-import { startStack, type Stack } from '@tus-edge/testkit';
+import { tempDir } from '../../harness.js';
+import { startStack, type Stack, startProcessorWorker, type ProcessorWorker } from '@tus-edge/testkit';
 import { create, patch } from './client.js';
 
 let stack: Stack;
-let worker: ChildProcess;
+let worker: ProcessorWorker | undefined;
 
 beforeAll(async () => {
   stack = await startStack({ nodes: 2, env: { LOCK_TTL: '2s', S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB' } });
-  const port = await freePort();
-  worker = spawn(process.execPath, [path.join(REPO_ROOT, 'processors/dist/main.js')], {
-    env: { PATH: process.env.PATH, ...stack.env, DATA_DIR: await tempDir(), HOST: '127.0.0.1', PROCESSORS_PORT: String(port), LOG_LEVEL: 'warn', PROCESSOR_KINDS: 'fingerprint' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const deadline = Date.now() + 30_000;
-  while ((await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status).catch(() => 0)) !== 200) {
-    if (Date.now() > deadline || worker.exitCode !== null) throw new Error('processor worker did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  worker = await startProcessorWorker({ ...stack.env, DATA_DIR: await tempDir(), LOG_LEVEL: 'warn', PROCESSOR_KINDS: 'fingerprint' }, 30_000);
 }, 120_000);
 afterAll(async () => {
-  if (worker && worker.exitCode === null) {
-    const exited = new Promise((r) => worker.once('exit', r));
-    worker.kill('SIGTERM');
-    await exited;
-  }
+  await worker?.stop();
   await stack?.stop();
 });
 

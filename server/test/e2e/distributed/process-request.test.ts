@@ -5,21 +5,19 @@
  * in Redis), goes through JetStream to the worker, and its state and the earlier result (kept as a
  * version in S3) read back from either node.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   httpRequest, OCTET, s3Env, startNats, startPostgres, startRedis, startS3, TUS,
-  type NatsHandle, type PostgresHandle, type RedisHandle, type S3Handle,
+  startProcessorWorker, type NatsHandle, type PostgresHandle, type ProcessorWorker, type RedisHandle, type S3Handle,
 } from '@tus-edge/testkit';
-import { freePort, REPO_ROOT, startTestServer, tempDir, type TestServer } from '../../harness.js';
+import { startTestServer, tempDir, type TestServer } from '../../harness.js';
 
 let redis: RedisHandle;
 let s3: S3Handle;
 let postgres: PostgresHandle;
 let nats: NatsHandle;
 let nodes: TestServer[] = [];
-let worker: ChildProcess | undefined;
+let worker: ProcessorWorker | undefined;
 
 beforeAll(async () => {
   [redis, s3, postgres, nats] = await Promise.all([
@@ -28,23 +26,10 @@ beforeAll(async () => {
   const shared = { ...s3Env(s3), REDIS_URL: redis.url, REDIS_PREFIX: `process-${Date.now()}:`, NATS_URL: nats.url };
   const env = { ...shared, DATABASE_URL: await postgres.createDatabase('process_nodes'), S3_PART_SIZE: '5MiB', STAGING_MIN_FREE: '64MiB', PROCESSORS_IN_PROCESS: 'false' };
   nodes = [await startTestServer({ ...env, NODE_NAME: 'n1' }), await startTestServer({ ...env, NODE_NAME: 'n2' })];
-  const port = await freePort();
-  worker = spawn(process.execPath, [path.join(REPO_ROOT, 'processors/dist/main.js')], {
-    env: { PATH: process.env.PATH, ...shared, DATA_DIR: await tempDir(), HOST: '127.0.0.1', PROCESSORS_PORT: String(port), LOG_LEVEL: 'warn', PROCESSOR_KINDS: 'fingerprint,documents' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const deadline = Date.now() + 60_000;
-  while ((await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status).catch(() => 0)) !== 200) {
-    if (Date.now() > deadline || worker.exitCode !== null) throw new Error('processor worker did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  worker = await startProcessorWorker({ ...shared, DATA_DIR: await tempDir(), LOG_LEVEL: 'warn', PROCESSOR_KINDS: 'fingerprint,documents' }, 60_000);
 }, 400_000);
 afterAll(async () => {
-  if (worker && worker.exitCode === null) {
-    const exited = new Promise((r) => worker!.once('exit', r));
-    worker.kill('SIGTERM');
-    await exited;
-  }
+  await worker?.stop();
   for (const n of nodes) await n.close();
   await Promise.all([redis?.stop(), s3?.stop(), postgres?.stop(), nats?.stop()]);
 });
